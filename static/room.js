@@ -1,0 +1,99 @@
+// Live feed of one war room. On every (re)connect it joins the room's channel
+// first, then asks the API for events after the last id it has, so a board
+// that was away never misses one; events are de-duplicated by id.
+(function () {
+  "use strict";
+  var roomEl = document.getElementById("room");
+  if (!roomEl) { return; }
+  var roomId = Number(roomEl.dataset.roomId);
+  var eventsUrl = roomEl.dataset.eventsUrl;
+  var feed = document.getElementById("feed");
+  var state = document.getElementById("live-state");
+  var seen = new Set();
+  var lastId = 0;
+
+  function localTime(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? iso : d.toLocaleString();
+  }
+
+  function summary(e) {
+    var d = e.data || {};
+    if (d.title) { return d.title; }
+    if (d.text) { return d.text; }
+    if (d.note) { return d.note; }
+    return "";
+  }
+
+  function render(e) {
+    if (seen.has(e.id) || e.room !== roomId) { return; }
+    seen.add(e.id);
+    if (e.id > lastId) { lastId = e.id; }
+    var li = document.createElement("li");
+    li.dataset.eventId = e.id;
+    li.className = "fresh kind-" + e.kind.replace(/\./g, "-");
+    var t = document.createElement("time");
+    t.dateTime = e.ts;
+    t.textContent = localTime(e.ts);
+    var k = document.createElement("span");
+    k.className = "kind";
+    k.textContent = e.kind;
+    var a = document.createElement("span");
+    a.className = "actor";
+    a.textContent = e.actor || "";
+    var s = document.createElement("span");
+    s.className = "summary";
+    s.textContent = summary(e);   // textContent: user text never becomes HTML
+    li.append(t, " ", k, " ", a, " ", s);
+    // newest first; keep order by id even when catch-up and live interleave
+    var after = null;
+    for (var i = 0; i < feed.children.length; i++) {
+      if (Number(feed.children[i].dataset.eventId) < e.id) { after = feed.children[i]; break; }
+    }
+    feed.insertBefore(li, after);
+    document.dispatchEvent(new CustomEvent("warroom:event", { detail: e }));
+  }
+
+  Array.prototype.forEach.call(feed.querySelectorAll("li[data-event-id]"), function (li) {
+    var id = Number(li.dataset.eventId);
+    seen.add(id);
+    if (id > lastId) { lastId = id; }
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (t) {
+    t.textContent = localTime(t.dateTime);
+  });
+
+  function catchUp() {
+    return fetch(eventsUrl + "?after=" + lastId, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(function (body) {
+        body.events.forEach(render);
+        if (body.more) { return catchUp(); }
+      });
+  }
+
+  var socket = io("/board", { transports: ["websocket", "polling"] });
+  window.warroomSocket = socket;
+  socket.on("connect", function () {
+    socket.emit("join", { room: roomId }, function (ack) {
+      if (ack && ack.ok) {
+        catchUp().then(function () {
+          state.textContent = "live via " + socket.io.engine.transport.name;
+          state.className = "live-state on";
+        }).catch(function (err) { state.textContent = "catch-up failed: " + err.message; });
+      } else {
+        state.textContent = "refused: " + (ack && ack.error);
+        state.className = "live-state off";
+      }
+    });
+  });
+  socket.on("disconnect", function () {
+    state.textContent = "reconnecting…";
+    state.className = "live-state off";
+  });
+  socket.on("connect_error", function (err) {
+    state.textContent = "cannot connect: " + err.message;
+    state.className = "live-state off";
+  });
+  socket.on("event", render);
+})();

@@ -1,0 +1,71 @@
+"""Migrations (fresh, upgrade, twice) and the transaction/event contract."""
+
+import pytest
+
+from warroom import db as dbmod
+from warroom import events
+
+
+def test_fresh_database_reaches_latest_and_second_run_changes_nothing(tmp_path):
+    db = dbmod.connect(tmp_path / "fresh.db")
+    applied = dbmod.migrate(db)
+    numbers = [n for n, _, _ in dbmod.available_migrations()]
+    assert applied == numbers and len(numbers) >= 2
+    schema = dbmod.schema_sql(db)
+    assert dbmod.migrate(db) == []
+    assert dbmod.schema_sql(db) == schema
+    assert dbmod.applied_migrations(db) == numbers
+
+
+def test_older_database_upgrades_to_same_schema_and_keeps_rows(tmp_path, now):
+    old = dbmod.connect(tmp_path / "old.db")
+    assert dbmod.migrate(old, target=1) == [1]
+    old.execute(
+        "INSERT INTO users (name, role, password_hash, created_at) VALUES ('kim', 'lead', 'x', '2026')"
+    )
+    later = dbmod.migrate(old)
+    assert 1 not in later and later
+    fresh = dbmod.connect(tmp_path / "fresh.db")
+    dbmod.migrate(fresh)
+    assert dbmod.schema_sql(old) == dbmod.schema_sql(fresh)
+    assert old.execute("SELECT name FROM users").fetchall() == [("kim",)]
+    assert dbmod.migrate(old) == []
+
+
+def test_pragmas(tmp_path):
+    db = dbmod.connect(tmp_path / "p.db", busy_timeout_ms=1234)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 1234
+
+
+def test_events_publish_only_after_commit(db, now):
+    seen = []
+    db.after_commit.append(seen.extend)
+    with dbmod.transaction(db):
+        e1 = events.append(db, None, "test.one", "ann", {"n": 1}, now)
+        assert seen == []          # not yet committed
+    assert seen == [e1]
+
+    with pytest.raises(RuntimeError), dbmod.transaction(db):
+        events.append(db, None, "test.two", "ann", {"n": 2}, now)
+        raise RuntimeError("boom")
+    assert seen == [e1]            # rolled back: never published
+    assert [e.kind for e in events.since(db, 0)] == ["test.one"]
+
+
+def test_append_outside_a_transaction_is_refused(db, now):
+    with pytest.raises(RuntimeError):
+        events.append(db, None, "x", None, {}, now)
+
+
+def test_after_returns_only_newer_events_of_that_room(db, now):
+    db.execute("INSERT INTO rooms (title, status, opened_at) VALUES ('a', 'open', 'x')")
+    db.execute("INSERT INTO rooms (title, status, opened_at) VALUES ('b', 'open', 'x')")
+    with dbmod.transaction(db):
+        a1 = events.append(db, 1, "k", None, {}, now)
+        events.append(db, 2, "k", None, {}, now)
+        a2 = events.append(db, 1, "k", None, {}, now)
+    assert [e.id for e in events.after(db, 1, 0)] == [a1.id, a2.id]
+    assert [e.id for e in events.after(db, 1, a1.id)] == [a2.id]
+    assert events.after(db, 1, a2.id) == []

@@ -1,0 +1,84 @@
+"""create_app(settings): wires config, database, web, Socket.IO and background
+work together. Nothing else wires things; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+from . import config as configmod
+from . import db as dbmod
+from . import live
+from .web import register_blueprints
+from .web.context import close_db, json_error, wants_json
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: configmod.Settings | str | Path | None = None) -> Flask:
+    if settings is None or isinstance(settings, (str, Path)):
+        settings = configmod.load(settings)
+    app = Flask(
+        __name__,
+        static_folder=str(ROOT / "static"),
+        static_url_path="/static",
+        template_folder="templates",
+    )
+    app.config.update(
+        SECRET_KEY=configmod.secret_key(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.auth.session_hours),
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+    )
+    app.extensions["warroom"] = settings
+
+    publisher: list[live.Publisher] = []  # filled by start_background
+
+    def open_db() -> dbmod.Database:
+        db = dbmod.connect(settings.db_path, settings.db.busy_timeout_ms)
+        if publisher:
+            db.after_commit.append(publisher[0].notify)
+        return db
+
+    app.extensions["warroom_open_db"] = open_db
+    app.extensions["warroom_publisher_slot"] = publisher
+
+    first = dbmod.connect(settings.db_path, settings.db.busy_timeout_ms)
+    try:
+        dbmod.migrate(first)
+    finally:
+        first.close()
+
+    register_blueprints(app)
+    app.teardown_appcontext(close_db)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if wants_json():
+            return json_error(exc.code or 500, exc.description or exc.name)
+        return render_template("error.html", code=exc.code, name=exc.name, description=exc.description), exc.code
+
+    socketio = live.make_socketio(app, settings.live.message_queue)
+    live.register(app, socketio, commands=[], open_db=open_db)
+    return app
+
+
+def start_background(app: Flask) -> None:
+    """Start the event publisher (and, later, the scheduler) for a serving process."""
+    settings: configmod.Settings = app.extensions["warroom"]
+    socketio = app.extensions["socketio"]
+    slot = app.extensions["warroom_publisher_slot"]
+    if settings.live.publish and not slot:
+        publisher = live.Publisher(
+            app.extensions["warroom_open_db"], live.socket_emitter(socketio), settings.live.poll_ms
+        )
+        slot.append(publisher)
+        publisher.start()

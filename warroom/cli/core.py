@@ -1,0 +1,99 @@
+"""`serve` and `user add`."""
+
+from __future__ import annotations
+
+import sys
+
+from .. import accounts
+from ..clock import utcnow
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("serve", parents=[common], help="run the web server (the default)")
+    p.add_argument("--host", help="override [server] host")
+    p.add_argument("--port", type=int, help="override [server] port")
+    p.set_defaults(func=cmd_serve)
+
+    user = sub.add_parser("user", parents=[common], help="manage users")
+    user_sub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = user_sub.add_parser("add", parents=[common], help="add a user and print a password")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=accounts.ROLES)
+    add.add_argument("--slack-id", default=None)
+    add.add_argument(
+        "--password-stdin", action="store_true",
+        help="read the password from standard input instead of generating one",
+    )
+    add.set_defaults(func=cmd_user_add)
+    ls = user_sub.add_parser("list", parents=[common], help="list users")
+    ls.set_defaults(func=cmd_user_list)
+
+
+def open_database(settings):
+    from .. import db as dbmod
+
+    db = dbmod.connect(settings.db_path, settings.db.busy_timeout_ms)
+    dbmod.migrate(db)
+    return db
+
+
+def cmd_user_add(args) -> int:
+    from . import UsageError, settings_for
+
+    settings = settings_for(args)
+    db = open_database(settings)
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else accounts.generate_password()
+    try:
+        user = accounts.add_user(db, utcnow(), args.name, args.role, password, args.slack_id, actor="cli")
+    except accounts.AccountError as exc:
+        raise UsageError(f"user add: {exc.field}: {exc}") from None
+    print(f"added {user.name} ({user.role})")
+    if not args.password_stdin:
+        print(f"password: {password}")
+    return 0
+
+
+def cmd_user_list(args) -> int:
+    from . import settings_for
+
+    db = open_database(settings_for(args))
+    for user in accounts.list_users(db):
+        print(f"{user.id}\t{user.name}\t{user.role}\t{user.slack_id or ''}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from dataclasses import replace
+
+    from ..app import create_app, start_background
+    from . import settings_for
+
+    settings = settings_for(args)
+    server = settings.server
+    if args.host:
+        server = replace(server, host=args.host)
+    if args.port:
+        server = replace(server, port=args.port)
+    settings = replace(settings, server=server)
+
+    db = open_database(settings)
+    try:
+        if accounts.count_users(db) == 0:
+            password = accounts.generate_password()
+            accounts.add_user(db, utcnow(), "admin", "admin", password, actor="first-run")
+            print("No users yet: created 'admin' with this one-time password (shown once):")
+            print(f"    {password}")
+    finally:
+        db.close()
+
+    app = create_app(settings)
+    start_background(app)
+    print(f"Warroom is up: {settings.url}/  (database {settings.db_path})", flush=True)
+    socketio = app.extensions["socketio"]
+    # The Werkzeug server is for development and tests; production is
+    # gunicorn -w 1 --threads N 'warroom.wsgi:app' (README).
+    socketio.run(
+        app, host=settings.server.host, port=settings.server.port,
+        allow_unsafe_werkzeug=True, use_reloader=False, log_output=False,
+    )
+    return 0

@@ -1,0 +1,231 @@
+"""Settings: config.toml, then WARROOM_<SECTION>_<KEY> environment overrides.
+
+Loaded once into a frozen tree. Every bad value is reported with the key that
+holds it (``server.port``) and where it came from (file line or env name).
+Secrets are never read from the file: see ``secret()``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import secrets as _secrets
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A configuration value is wrong; the message names the key."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 5000
+    # Base URL used in links sent out (Slack buttons, printed URLs); empty
+    # means http://host:port.
+    public_url: str = ""
+    # Werkzeug's dev server refuses to run without a TTY unless allowed; the
+    # production server is gunicorn (see README), where this does not apply.
+    threads: int = 100
+
+
+@dataclass(frozen=True)
+class DbSettings:
+    path: str = "var/warroom.db"
+    busy_timeout_ms: int = 5000
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    # "redis://127.0.0.1:6379/0" to share the fan-out between workers.
+    message_queue: str = ""
+    # How often the publisher looks for committed events it has not sent yet
+    # (commits in this process wake it at once; this bounds the delay for
+    # commits made by other processes such as `run.py ingest`).
+    poll_ms: int = 200
+    # Exactly one process per database should publish (the one running the
+    # scheduler); extra web workers behind a message queue set this false.
+    publish: bool = True
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    base_url: str = "https://slack.com/api/"
+    default_channel: str = ""
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    enabled: bool = True
+    interval_seconds: int = 5
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    session_hours: int = 12
+    # Failed logins allowed per name and per address within 15 minutes.
+    login_attempts: int = 10
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    db: DbSettings = field(default_factory=DbSettings)
+    live: LiveSettings = field(default_factory=LiveSettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    # Folder of the config file; relative paths in it are resolved from here.
+    base_dir: str = "."
+
+    @property
+    def db_path(self) -> Path:
+        p = Path(self.db.path)
+        return p if p.is_absolute() or self.db.path == ":memory:" else Path(self.base_dir) / p
+
+    @property
+    def data_dir(self) -> Path:
+        return self.db_path.parent
+
+    @property
+    def url(self) -> str:
+        if self.server.public_url:
+            return self.server.public_url.rstrip("/")
+        host = "127.0.0.1" if self.server.host in ("0.0.0.0", "") else self.server.host
+        return f"http://{host}:{self.server.port}"
+
+
+# section name -> its dataclass, in declaration order
+SECTIONS = {f.name: f.default_factory for f in fields(Settings) if f.name != "base_dir"}
+
+
+def _coerce(value, default, key: str, origin: str):
+    """Convert ``value`` to the type of ``default``; raise naming the key."""
+    kind = type(default)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if isinstance(value, str) and value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{origin}: {key} must be true or false, got {value!r}")
+    if kind is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{origin}: {key} must be an integer, got {value!r}")
+        if isinstance(value, int):
+            out = value
+        else:
+            try:
+                out = int(str(value).strip())
+            except ValueError:
+                raise ConfigError(f"{origin}: {key} must be an integer, got {value!r}") from None
+        if out < 0:
+            raise ConfigError(f"{origin}: {key} must not be negative, got {out}")
+        return out
+    if kind is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{origin}: {key} must be a string, got {value!r}")
+        return value
+    raise ConfigError(f"{origin}: {key} has an unsupported type")  # pragma: no cover
+
+
+def _hint(word: str, choices) -> str:
+    near = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
+def _line_of(text: str, section: str, key: str | None) -> int:
+    """Best-effort line number of [section] / key in a TOML text, for messages."""
+    in_section = False
+    for no, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if line.startswith("["):
+            in_section = line.strip("[] ") == section
+            if in_section and key is None:
+                return no
+            continue
+        if in_section and key and line.split("=", 1)[0].strip() == key:
+            return no
+    return 0
+
+
+def load(path: str | os.PathLike | None = None, env: dict | None = None) -> Settings:
+    """Read the TOML file (if any) and apply environment overrides."""
+    env = os.environ if env is None else env
+    data: dict = {}
+    text = ""
+    base_dir = "."
+    where = "config"
+    if path is not None:
+        p = Path(path)
+        where = str(p)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{p}: cannot read config file: {exc.strerror}") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: {exc}") from None
+        base_dir = str(p.resolve().parent)
+
+    sections = {}
+    for name, value in data.items():
+        if name not in SECTIONS:
+            raise ConfigError(
+                f"{where}:{_line_of(text, name, None)}: unknown section [{name}]{_hint(name, SECTIONS)}"
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: {name} must be a table")
+        sections[name] = value
+
+    built = {}
+    for name in SECTIONS:
+        cls_default = SECTIONS[name]()
+        known = {f.name: getattr(cls_default, f.name) for f in fields(cls_default)}
+        values = {}
+        for key, value in sections.get(name, {}).items():
+            if key not in known:
+                line = _line_of(text, name, key)
+                raise ConfigError(
+                    f"{where}:{line}: unknown key {name}.{key}{_hint(key, known)}"
+                )
+            origin = f"{where}:{_line_of(text, name, key)}"
+            values[key] = _coerce(value, known[key], f"{name}.{key}", origin)
+        for key, default in known.items():
+            env_name = f"WARROOM_{name.upper()}_{key.upper()}"
+            if env_name in env:
+                values[key] = _coerce(env[env_name], default, f"{name}.{key}", env_name)
+        built[name] = replace(cls_default, **values)
+    settings = Settings(**built, base_dir=base_dir)
+    if not 0 < settings.server.port < 65536:
+        raise ConfigError(f"{where}: server.port must be between 1 and 65535, got {settings.server.port}")
+    if settings.live.message_queue and not settings.live.message_queue.startswith(("redis://", "rediss://")):
+        raise ConfigError(f"{where}: live.message_queue must be a redis:// URL")
+    return settings
+
+
+def secret(name: str, env: dict | None = None) -> str | None:
+    """A secret from the environment only (never from config.toml)."""
+    env = os.environ if env is None else env
+    value = env.get(name, "")
+    return value or None
+
+
+def secret_key(settings: Settings, env: dict | None = None) -> str:
+    """WARROOM_SECRET_KEY, else a key generated once and kept (mode 0600)."""
+    given = secret("WARROOM_SECRET_KEY", env)
+    if given:
+        return given
+    path = settings.data_dir / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(_secrets.token_hex(32))
+    return path.read_text(encoding="ascii").strip()

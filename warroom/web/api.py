@@ -1,0 +1,56 @@
+"""JSON API (session-authenticated unless marked) and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from .. import db as dbmod
+from .. import events, rooms
+from .context import get_db, json_error, public, require_role
+from .openapi import document
+
+bp = Blueprint("api", __name__)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    try:
+        ok = dbmod.check(get_db())
+    except Exception as exc:  # the point is to answer, not to crash
+        return json_error(503, f"database: {exc.__class__.__name__}")
+    return jsonify({"status": "ok" if ok else "fail", "database": "ok" if ok else "fail"})
+
+
+@bp.route("/api/v1/openapi.json")
+@public
+def openapi():
+    return jsonify(document())
+
+
+@bp.route("/api/v1/rooms")
+@require_role("viewer")
+def api_rooms():
+    return jsonify({"rooms": [r.to_dict() for r in rooms.list_rooms(get_db())]})
+
+
+@bp.route("/api/v1/rooms/<int:room_id>/events")
+@require_role("viewer")
+def api_room_events(room_id: int):
+    db = get_db()
+    if rooms.get_room(db, room_id) is None:
+        return json_error(404, f"no room {room_id}", field="room")
+    try:
+        after = int(request.args.get("after", "0"))
+        limit = int(request.args.get("limit", str(events.MAX_PAGE)))
+    except ValueError:
+        return json_error(400, "after and limit must be integers", field="after")
+    if after < 0 or limit < 1:
+        return json_error(400, "after must be >= 0 and limit >= 1", field="after")
+    page = events.after(db, room_id, after, limit)
+    return jsonify({
+        "room": room_id,
+        "events": [e.to_dict() for e in page],
+        "last_id": page[-1].id if page else after,
+        "more": len(page) == min(limit, events.MAX_PAGE),
+    })

@@ -1,0 +1,144 @@
+"""Login, logout, and the gate in front of every request.
+
+Default deny: a view is reachable without a session only if marked
+``@public``; everything else needs a live server-side session. Unsafe methods
+carry a CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``)
+unless the view is marked ``@csrf_exempt`` (bearer-token and Slack-signed
+endpoints, which no browser session can reach).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from .. import accounts
+from ..clock import utcnow
+from .context import get_db, json_error, public, settings, wants_json
+
+bp = Blueprint("auth", __name__)
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def csrf_exempt(view):
+    view.warroom_csrf_exempt = True
+    return view
+
+
+def csrf_token() -> str:
+    """The token forms must echo: the session's, or an anonymous one for login."""
+    if g.get("csrf"):
+        return g.csrf
+    if "anon_csrf" not in session:
+        session["anon_csrf"] = secrets.token_urlsafe(32)
+    return session["anon_csrf"]
+
+
+@bp.app_context_processor
+def inject():
+    return {"csrf_token": csrf_token, "current_user": g.get("user")}
+
+
+@bp.before_app_request
+def gate():
+    g.user = None
+    g.csrf = None
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if view is None:
+        return None  # 404/405 follow
+    if request.endpoint == "static":
+        return None
+    token = session.get("token")
+    if token:
+        found = accounts.session_user(get_db(), token, utcnow())
+        if found:
+            g.user, g.csrf = found
+        else:
+            session.pop("token", None)
+    if request.method in UNSAFE and not getattr(view, "warroom_csrf_exempt", False):
+        sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+        expected = g.csrf or session.get("anon_csrf", "")
+        if not expected or not hmac.compare_digest(str(sent), str(expected)):
+            if wants_json():
+                return json_error(403, "missing or wrong CSRF token", field="csrf_token")
+            abort(403, description="missing or wrong CSRF token; reload the page and try again")
+    if getattr(view, "warroom_public", False):
+        return None
+    if g.user is None:
+        if wants_json():
+            return json_error(401, "login required")
+        return render_template("login.html", next=request.full_path.rstrip("?"), error=None), 401
+    return None
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("pages.rooms_list")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if request.method == "GET":
+        if g.user:
+            return redirect(_safe_next(request.args.get("next")))
+        return render_template("login.html", next=request.args.get("next", ""), error=None)
+    name = request.form.get("name", "").strip()
+    password = request.form.get("password", "")
+    db = get_db()
+    address = request.remote_addr or "?"
+    user = accounts.authenticate(
+        db, name, password, address, utcnow(), limit=settings().auth.login_attempts
+    )
+    if user is None:
+        blocked = accounts.login_blocked(db, name, address, utcnow(), settings().auth.login_attempts)
+        message = (
+            "Too many failed logins; wait 15 minutes." if blocked else "Wrong name or password."
+        )
+        status = 429 if blocked else 401
+        return render_template("login.html", next=request.form.get("next", ""), error=message), status
+    # A fresh session id on every login: a planted cookie is worth nothing.
+    old = session.get("token")
+    session.clear()
+    accounts.end_session(db, old)
+    token, _csrf = accounts.start_session(db, user, utcnow(), settings().auth.session_hours)
+    session["token"] = token
+    session.permanent = True
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    accounts.end_session(get_db(), session.get("token"))
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.after_app_request
+def security_headers(resp):
+    resp.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
+        "object-src 'none'",
+    )
+    resp.headers.setdefault("X-Frame-Options", "DENY")
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("Referrer-Policy", "same-origin")
+    if g.get("user") is not None:
+        resp.headers.setdefault("Cache-Control", "no-store")
+    return resp

@@ -1,0 +1,52 @@
+"""Board pages: the rooms list, opening a room, a room's live page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from .. import events, rooms
+from ..clock import utcnow
+from .context import current_user, get_db, require_role
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.route("/")
+@require_role("viewer")
+def rooms_list():
+    return render_template("rooms.html", rooms=rooms.list_rooms(get_db()), error=None, form={})
+
+
+@bp.route("/rooms", methods=["POST"])
+@require_role("lead")
+def room_open():
+    db = get_db()
+    form = {"title": request.form.get("title", ""), "description": request.form.get("description", "")}
+    try:
+        room = rooms.open_room(db, utcnow(), current_user(), form["title"], form["description"])
+    except rooms.RoomError as exc:
+        return render_template(
+            "rooms.html", rooms=rooms.list_rooms(db), error=f"{exc.field}: {exc}", form=form
+        ), 422
+    return redirect(url_for("pages.room_page", room_id=room.id))
+
+
+@bp.route("/rooms/<int:room_id>")
+@require_role("viewer")
+def room_page(room_id: int):
+    db = get_db()
+    room = rooms.get_room(db, room_id)
+    if room is None:
+        abort(404)
+    recent = events.after(db, room_id, 0, limit=events.MAX_PAGE)
+    return render_template("room.html", room=room, events=recent)
+
+
+@bp.route("/rooms/<int:room_id>/close", methods=["POST"])
+@require_role("lead")
+def room_close(room_id: int):
+    try:
+        rooms.close_room(get_db(), utcnow(), current_user(), room_id)
+    except rooms.RoomError as exc:
+        abort(409, description=str(exc))
+    return redirect(url_for("pages.room_page", room_id=room_id))
