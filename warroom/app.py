@@ -13,8 +13,8 @@ from werkzeug.exceptions import HTTPException
 
 from . import config as configmod
 from . import db as dbmod
-from . import live
-from .web import register_blueprints
+from . import live, scheduler
+from .web import register_blueprints, socket_commands
 from .web.context import close_db, json_error, wants_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,12 +67,12 @@ def create_app(settings: configmod.Settings | str | Path | None = None) -> Flask
         return render_template("error.html", code=exc.code, name=exc.name, description=exc.description), exc.code
 
     socketio = live.make_socketio(app, settings.live.message_queue)
-    live.register(app, socketio, commands=[], open_db=open_db)
+    live.register(app, socketio, commands=socket_commands(), open_db=open_db)
     return app
 
 
 def start_background(app: Flask) -> None:
-    """Start the event publisher (and, later, the scheduler) for a serving process."""
+    """Start the event publisher and the scheduler for a serving process."""
     settings: configmod.Settings = app.extensions["warroom"]
     socketio = app.extensions["socketio"]
     slot = app.extensions["warroom_publisher_slot"]
@@ -82,3 +82,4 @@ def start_background(app: Flask) -> None:
         )
         slot.append(publisher)
         publisher.start()
+    scheduler.start(app)

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document served at /api/v1/openapi.json.
 
-Kept as data next to the views; each adapter that adds an endpoint adds its
-path here (a test checks every /api/ route is documented).
+The core paths are here; each web module adds its own as ``OPENAPI_PATHS``
+(a test checks every /api/ route is documented).
 """
 
 from __future__ import annotations
@@ -77,6 +77,11 @@ PATHS: dict = {
 
 
 def document() -> dict:
+    from . import modules
+
+    paths = dict(PATHS)
+    for module in modules():
+        paths.update(getattr(module, "OPENAPI_PATHS", {}))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Warroom API", "version": __version__},
@@ -88,5 +93,5 @@ def document() -> dict:
             },
         },
         "security": [{"session": []}],
-        "paths": PATHS,
+        "paths": paths,
     }

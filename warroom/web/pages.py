@@ -38,8 +38,12 @@ def room_page(room_id: int):
     room = rooms.get_room(db, room_id)
     if room is None:
         abort(404)
+    from . import room_panels
+
     recent = events.after(db, room_id, 0, limit=events.MAX_PAGE)
-    return render_template("room.html", room=room, events=recent)
+    return render_template(
+        "room.html", room=room, events=recent, panels=room_panels(db, room, current_user())
+    )
 
 
 @bp.route("/rooms/<int:room_id>/close", methods=["POST"])
