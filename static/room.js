@@ -96,4 +96,30 @@
     state.className = "live-state off";
   });
   socket.on("event", render);
+
+  // Panels (roster, escalation, ...) are server-rendered fragments. A panel
+  // element with data-panel-url and data-refresh-on="roster. escalation."
+  // is fetched again (at most every 300 ms) when an event of those kinds arrives.
+  var pending = new Map();
+  function refreshPanel(el) {
+    if (pending.has(el)) { return; }
+    pending.set(el, setTimeout(function () {
+      pending.delete(el);
+      fetch(el.dataset.panelUrl, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html !== null) {
+            el.innerHTML = html;   // our own Jinja-escaped template output
+            document.dispatchEvent(new CustomEvent("warroom:panel", { detail: el }));
+          }
+        });
+    }, 300));
+  }
+  document.addEventListener("warroom:event", function (ev) {
+    var kind = ev.detail.kind;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-panel-url][data-refresh-on]"), function (el) {
+      var prefixes = el.dataset.refreshOn.split(/\s+/);
+      if (prefixes.some(function (p) { return p && kind.indexOf(p) === 0; })) { refreshPanel(el); }
+    });
+  });
 })();
