@@ -1,0 +1,115 @@
+"""Sentiment quality and speed on the hand-labelled airline tweets.
+
+Plain VADER (+-0.05 on compound) beside Warroom's scorer, same texts, same run.
+Data: $WARROOM_SHARED_DATA/airline_tweets/airline_tweets_2015.csv (tests and
+benchmarks only; read in place, never copied).
+
+    .venv/bin/python bench/sentiment.py
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
+
+from warroom.sentiment import Scorer, label_for  # noqa: E402
+
+LABELS = ("negative", "neutral", "positive")
+
+
+def data_path() -> Path:
+    base = Path(os.environ.get("WARROOM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    return base / "airline_tweets" / "airline_tweets_2015.csv"
+
+
+def load(path: Path | None = None) -> tuple[list[str], list[str]]:
+    """(texts, gold labels), every row of the file in order."""
+    texts, gold = [], []
+    with open(path or data_path(), newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            texts.append(row["text"])
+            gold.append(row["airline_sentiment"])
+    return texts, gold
+
+
+def metrics(gold: list[str], pred: list[str]) -> dict:
+    """Accuracy, macro-F1, and precision/recall/F1 per label."""
+    out: dict = {"n": len(gold), "accuracy": sum(g == p for g, p in zip(gold, pred, strict=True)) / len(gold)}
+    f1s = []
+    for lab in LABELS:
+        tp = sum(g == lab and p == lab for g, p in zip(gold, pred, strict=True))
+        npred = sum(p == lab for p in pred)
+        ngold = sum(g == lab for g in gold)
+        prec = tp / npred if npred else 0.0
+        rec = tp / ngold if ngold else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        out[lab] = {"precision": prec, "recall": rec, "f1": f1}
+        f1s.append(f1)
+    out["macro_f1"] = sum(f1s) / len(f1s)
+    return out
+
+
+def plain_vader_labels(texts: list[str]) -> list[str]:
+    vader = SentimentIntensityAnalyzer()
+    return [label_for(vader.polarity_scores(t)["compound"]) for t in texts]
+
+
+def warroom_labels(texts: list[str]) -> list[str]:
+    return [s.label for s in Scorer().score_many(texts)]
+
+
+def rate(fn, texts: list[str], repeats: int = 3) -> float:
+    """Best-of-N texts per second; the analyzer is built outside the timing."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn(texts)
+        best = min(best, time.perf_counter() - t0)
+    return len(texts) / best
+
+
+def main() -> int:
+    path = data_path()
+    if not path.exists():
+        print(f"no data at {path} (set WARROOM_SHARED_DATA)")
+        return 1
+    texts, gold = load(path)
+    vader = SentimentIntensityAnalyzer()
+    scorer = Scorer()
+
+    def run_vader(ts):
+        return [label_for(vader.polarity_scores(t)["compound"]) for t in ts]
+
+    def run_warroom(ts):
+        return [s.label for s in scorer.score_many(ts)]
+
+    rows = [("plain VADER", metrics(gold, run_vader(texts)), rate(run_vader, texts)),
+            ("Warroom", metrics(gold, run_warroom(texts)), rate(run_warroom, texts))]
+    print(f"airline tweets: n={len(texts)}  ({path.name})")
+    print(f"{'':24}" + "".join(f"{name:>14}" for name, _, _ in rows))
+    lines = [
+        ("3-class accuracy", lambda m: m["accuracy"]),
+        ("macro-F1", lambda m: m["macro_f1"]),
+        ("negative precision", lambda m: m["negative"]["precision"]),
+        ("negative recall", lambda m: m["negative"]["recall"]),
+        ("negative F1", lambda m: m["negative"]["f1"]),
+        ("neutral F1", lambda m: m["neutral"]["f1"]),
+        ("positive F1", lambda m: m["positive"]["f1"]),
+    ]
+    for label, get in lines:
+        print(f"{label:24}" + "".join(f"{get(m):>14.3f}" for _, m, _ in rows))
+    print(f"{'texts/second':24}" + "".join(f"{r:>14.0f}" for _, _, r in rows))
+    print(f"speed ratio Warroom/VADER: {rows[1][2] / rows[0][2]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
