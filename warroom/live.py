@@ -195,10 +195,11 @@ def make_socketio(app, message_queue: str | None) -> SocketIO:
 
 def socket_emitter(socketio: SocketIO) -> Callable[[events.Event], None]:
     def emit(event: events.Event) -> None:
-        payload = event.to_dict()
-        socketio.emit("event", payload, namespace=NAMESPACE, to=channel(event.room))
+        to = channel(event.room)
         if event.room is not None and event.kind.startswith("room."):
-            socketio.emit("event", payload, namespace=NAMESPACE, to="lobby")
+            # a list of rooms reaches each client once, even if it is in both
+            to = [to, "lobby"]
+        socketio.emit("event", event.to_dict(), namespace=NAMESPACE, to=to)
 
     return emit
 
