@@ -13,9 +13,9 @@ import sys
 
 from ..config import ConfigError
 from ..config import load as load_settings
-from . import core
+from . import core, spikes
 
-GROUPS = [core]
+GROUPS = [core, spikes]
 
 
 class UsageError(Exception):

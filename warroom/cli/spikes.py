@@ -1,0 +1,93 @@
+"""`spikes replay FILE`: run the spike detector over a `timestamp,value` CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import sys
+from datetime import UTC, datetime
+
+from ..spikes import SpikeDetector
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("spikes", parents=[common], help="the volume-spike detector")
+    spikes_sub = p.add_subparsers(dest="spikes_command", metavar="ACTION", required=True)
+    replay = spikes_sub.add_parser(
+        "replay", parents=[common],
+        help="read timestamp,value rows (header optional; '-' for stdin) and write "
+             "timestamp,value,anomaly_score,alarm to stdout",
+    )
+    replay.add_argument("file", metavar="FILE")
+    replay.set_defaults(func=cmd_replay)
+
+
+def _parse_ts(text: str) -> datetime:
+    raw = text.strip()
+    if raw.endswith(("Z", "z")):
+        raw = raw[:-1] + "+00:00"
+    ts = datetime.fromisoformat(raw)  # ValueError names the text
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def read_series(name: str, text: str) -> list[tuple[str, str, datetime, float]]:
+    """Validated rows (timestamp text, value text, timestamp, value); UsageError on the first bad one."""
+    from . import UsageError
+
+    rows = []
+    last: datetime | None = None
+    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != 2:
+            raise UsageError(f"{name}:{lineno}: expected 2 columns timestamp,value, got {len(row)}")
+        ts_text, value_text = row[0].strip(), row[1].strip()
+        if not rows and last is None and ts_text.lower() == "timestamp":
+            continue  # the optional header
+        try:
+            ts = _parse_ts(ts_text)
+        except ValueError:
+            raise UsageError(f"{name}:{lineno}: timestamp: not an ISO-8601 timestamp: {ts_text!r}") from None
+        try:
+            value = float(value_text)
+        except ValueError:
+            raise UsageError(f"{name}:{lineno}: value: not a number: {value_text!r}") from None
+        if not math.isfinite(value) or value < 0:
+            raise UsageError(f"{name}:{lineno}: value: must be a finite count >= 0, got {value_text!r}")
+        if last is not None and ts <= last:
+            raise UsageError(f"{name}:{lineno}: timestamp: {ts_text} is not after the previous row")
+        last = ts
+        rows.append((ts_text, value_text, ts, value))
+    return rows
+
+
+def cmd_replay(args) -> int:
+    from . import UsageError
+
+    if args.file == "-":
+        name, text = "<stdin>", sys.stdin.read()
+    else:
+        name = args.file
+        try:
+            with open(args.file, encoding="utf-8", newline="") as fh:
+                text = fh.read()
+        except OSError as exc:
+            raise UsageError(f"{name}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{name}:1: not UTF-8 text") from None
+    rows = read_series(name, text)  # all validated before any output: no half replay
+    det = SpikeDetector()
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["timestamp", "value", "anomaly_score", "alarm"])
+    try:
+        for ts_text, value_text, ts, value in rows:
+            d = det.update(ts, value)
+            out.writerow([ts_text, value_text, f"{d.score:.4f}", 1 if d.alarm else 0])
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) has gone; stop quietly like other Unix tools.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0

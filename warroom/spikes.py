@@ -1,0 +1,222 @@
+"""The online volume-spike detector: counts in, decisions out.
+
+Pure Python, no I/O. Each `update(ts, value)` uses only the values seen so
+far and the current one, so the same code answers the live room (per-minute
+mention counts) and `run.py spikes replay` (any `timestamp,value` series).
+
+The model, in one paragraph:
+- Counts are mapped through the variance-stabilising transform of a
+  negative-binomial count (Anscombe 1948): about ``2*sqrt(x)`` for low counts
+  (Poisson noise) and about ``log(x)/sqrt(k)`` for high ones (multiplicative
+  noise), so one residual scale serves 2 mentions a minute and 2,000.
+- The baseline in that space is level + time-of-day profile + day-of-week
+  profile (additive Holt-Winters with exponentially weighted updates, bins
+  interpolated linearly), learned from Huber-clipped residuals so a spike
+  barely moves it. All rates are half-lives in time, not rows, so the same
+  parameters fit 1-minute and 5-minute series and tolerate gaps.
+- The residual is standardised by an exponentially weighted mean absolute
+  deviation (robust scale). An alarm fires on a large standardised residual
+  (sharp spike) or when a one-sided CUSUM of capped residuals crosses its
+  threshold (a rise that builds over several buckets).
+- After an alarm the detector stays quiet until a refractory time has passed
+  and the residual is back near normal: one page per spike.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, datetime
+
+STATE_VERSION = 1
+DAY_BINS = 24  # time-of-day profile: one bin per hour, interpolated
+WEEK_BINS = 7  # day-of-week profile: one bin per day, interpolated
+MAD_TO_SD = math.sqrt(math.pi / 2)  # mean absolute deviation -> sd for a normal
+
+
+@dataclass(frozen=True)
+class Params:
+    # Negative-binomial dispersion k of the transform: Var = mu + k*mu^2.
+    dispersion: float = 0.1
+    level_halflife_minutes: float = 180.0
+    # Half-lives of the profiles in days (hour bins) / weeks (day bins) of data.
+    day_profile_halflife_days: float = 7.0
+    week_profile_halflife_weeks: float = 3.0
+    scale_halflife_minutes: float = 2880.0
+    # Residuals beyond huber * scale update the baseline as if they were there.
+    huber: float = 2.5
+    # Scale never below this (1.0 = pure negative-binomial noise after the transform).
+    min_scale: float = 1.0
+    threshold: float = 6.0  # standardised residual that alarms on its own
+    cusum_slack: float = 1.5  # residual above which the CUSUM accumulates
+    cusum_cap: float = 4.0  # one bucket adds at most this to the CUSUM
+    cusum_threshold: float = 10.0
+    refractory_minutes: float = 360.0
+    rearm_z: float = 1.0
+    warmup_minutes: float = 180.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    score: float  # 0..1; 0.5 is the alarm threshold
+    alarm: bool
+    expected: float  # the baseline count for this bucket
+    value: float
+    z: float = 0.0  # standardised residual
+    cusum: float = 0.0
+
+
+def _utc(ts: datetime) -> datetime:
+    if ts.tzinfo is None:
+        return ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)
+
+
+def _alpha(minutes: float, halflife: float) -> float:
+    """Weight of a new observation covering `minutes` for a given half-life."""
+    if minutes <= 0 or halflife <= 0:
+        return 1.0 if halflife <= 0 else 0.0
+    return 1.0 - 0.5 ** (minutes / halflife)
+
+
+def _bins(position: float, n: int) -> tuple[int, int, float]:
+    """Two neighbouring bin indices and the weight of the second (bin centres at i+0.5)."""
+    p = position - 0.5
+    lo = math.floor(p)
+    w = p - lo
+    return lo % n, (lo + 1) % n, w
+
+
+class SpikeDetector:
+    def __init__(self, params: Params | dict | None = None):
+        if params is None:
+            params = Params()
+        elif isinstance(params, dict):
+            known = {f.name for f in fields(Params)}
+            params = replace(Params(), **{k: v for k, v in params.items() if k in known})
+        self.params: Params = params
+        self.last_ts: datetime | None = None
+        self.first_ts: datetime | None = None
+        self.n = 0
+        self.level = 0.0
+        self.day = [0.0] * DAY_BINS
+        self.week = [0.0] * WEEK_BINS
+        self.mad = 1.0 / MAD_TO_SD
+        self.cusum = 0.0
+        self.last_alarm: datetime | None = None
+        self.armed = True
+
+    # -- transform ----------------------------------------------------------
+    def _g(self, x: float) -> float:
+        k = self.params.dispersion
+        return 2.0 / math.sqrt(k) * math.asinh(math.sqrt(k * (max(x, 0.0) + 0.375)))
+
+    def _g_inv(self, y: float) -> float:
+        k = self.params.dispersion
+        return max(math.sinh(max(y, 0.0) * math.sqrt(k) / 2.0) ** 2 / k - 0.375, 0.0)
+
+    # -- the update ---------------------------------------------------------
+    def update(self, ts: datetime, value: float) -> Decision:
+        p = self.params
+        ts = _utc(ts)
+        value = float(value)
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"value must be a finite count >= 0, got {value!r}")
+        if self.last_ts is not None and ts <= self.last_ts:
+            raise ValueError(f"timestamps must increase: {ts.isoformat()} after {self.last_ts.isoformat()}")
+        minutes = (ts - self.last_ts).total_seconds() / 60.0 if self.last_ts else 0.0
+        y = self._g(value)
+
+        tod = (ts.hour * 60 + ts.minute + ts.second / 60.0) / 60.0  # hours into the day
+        d0, d1, dw = _bins(tod, DAY_BINS)
+        dow = ts.weekday() + tod / 24.0
+        w0, w1, ww = _bins(dow, WEEK_BINS)
+
+        if self.n == 0:
+            self.level = y
+            self.first_ts = ts
+        season = (1 - dw) * self.day[d0] + dw * self.day[d1] + (1 - ww) * self.week[w0] + ww * self.week[w1]
+        pred = self.level + season
+        scale = max(self.mad * MAD_TO_SD, p.min_scale)
+        resid = y - pred
+        z = resid / scale
+
+        # Detection, on the state before this value is learned.
+        self.cusum = max(0.0, self.cusum + min(z, p.cusum_cap) - p.cusum_slack)
+        stat = max(z / p.threshold, self.cusum / p.cusum_threshold)
+        warm = (ts - self.first_ts).total_seconds() / 60.0 >= p.warmup_minutes
+        if not self.armed and self.last_alarm is not None:
+            since = (ts - self.last_alarm).total_seconds() / 60.0
+            if since >= p.refractory_minutes and z < p.rearm_z:
+                self.armed = True
+        alarm = bool(warm and self.armed and stat >= 1.0)
+        if alarm:
+            self.armed = False
+            self.last_alarm = ts
+            self.cusum = 0.0
+        score = stat / (1.0 + stat) if stat > 0 else 0.0
+
+        # Learning, robust to the spike itself.
+        clipped = max(-p.huber * scale, min(p.huber * scale, resid))
+        self.n += 1
+        a_level = max(_alpha(minutes, p.level_halflife_minutes), 1.0 / self.n)
+        self.level += a_level * clipped
+        a_day = _alpha(minutes, p.day_profile_halflife_days * 60.0)
+        a_week = _alpha(minutes, p.week_profile_halflife_weeks * 1440.0)
+        after_level = clipped * (1 - a_level)
+        self.day[d0] += a_day * (1 - dw) * after_level
+        self.day[d1] += a_day * dw * after_level
+        self.week[w0] += a_week * (1 - ww) * after_level
+        self.week[w1] += a_week * ww * after_level
+        # Keep the profiles centred so the level stays the overall mean.
+        for prof in (self.day, self.week):
+            mean = sum(prof) / len(prof)
+            if mean:
+                for i in range(len(prof)):
+                    prof[i] -= mean
+                self.level += mean
+        a_scale = max(_alpha(minutes, p.scale_halflife_minutes), 1.0 / (self.n + 1))
+        self.mad += a_scale * (min(abs(resid), p.huber * scale) - self.mad)
+        self.last_ts = ts
+        return Decision(
+            score=score, alarm=alarm, expected=self._g_inv(pred), value=value,
+            z=z, cusum=self.cusum,
+        )
+
+    # -- persistence --------------------------------------------------------
+    def to_state(self) -> dict:
+        return {
+            "version": STATE_VERSION,
+            "params": asdict(self.params),
+            "last_ts": self.last_ts.isoformat() if self.last_ts else None,
+            "first_ts": self.first_ts.isoformat() if self.first_ts else None,
+            "n": self.n,
+            "level": self.level,
+            "day": list(self.day),
+            "week": list(self.week),
+            "mad": self.mad,
+            "cusum": self.cusum,
+            "last_alarm": self.last_alarm.isoformat() if self.last_alarm else None,
+            "armed": self.armed,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> SpikeDetector:
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unknown spike detector state version {state.get('version')!r}")
+        det = cls(state.get("params"))
+
+        def ts(key):
+            return datetime.fromisoformat(state[key]) if state.get(key) else None
+
+        det.last_ts = ts("last_ts")
+        det.first_ts = ts("first_ts")
+        det.last_alarm = ts("last_alarm")
+        det.n = int(state["n"])
+        det.level = float(state["level"])
+        det.day = [float(v) for v in state["day"]]
+        det.week = [float(v) for v in state["week"]]
+        det.mad = float(state["mad"])
+        det.cusum = float(state["cusum"])
+        det.armed = bool(state["armed"])
+        return det
