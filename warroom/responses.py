@@ -15,6 +15,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from . import events, facts
 from . import lint as lintmod
@@ -138,14 +139,22 @@ def room_claims(db: Database, room_id: int) -> list[Claim]:
     return [Claim(*r) for r in rows]
 
 
+@lru_cache(maxsize=64)
+def _parsed_rules(text: str):
+    from . import playbooks
+
+    return playbooks.parse(text).rules
+
+
 def rules_for_room(db: Database, room_id: int):
-    """The room's playbook rules (its snapshot), or the defaults without one."""
-    try:
-        from . import playbooks
-    except ImportError:  # playbooks module not installed in this tree yet
+    """The room's playbook rules (its snapshot), or the defaults without one.
+
+    The lint runs on every keystroke pause, so the snapshot's parse is cached
+    by its text (a snapshot never changes)."""
+    row = db.execute("SELECT playbook_text FROM rooms WHERE id = ?", [room_id]).fetchone()
+    if row is None or not row[0]:
         return lintmod.DEFAULT_RULES
-    playbook = playbooks.room_playbook(db, room_id)
-    return playbook.rules if playbook is not None else lintmod.DEFAULT_RULES
+    return _parsed_rules(row[0])
 
 
 def _mention(db: Database, mention_id: int):

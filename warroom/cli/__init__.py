@@ -14,8 +14,9 @@ import sys
 from ..config import ConfigError
 from ..config import load as load_settings
 from . import core, spikes
+from . import lint as lint_cli
 
-GROUPS = [core, spikes]
+GROUPS = [core, spikes, lint_cli]
 
 
 class UsageError(Exception):
