@@ -14,9 +14,10 @@ import sys
 from ..config import ConfigError
 from ..config import load as load_settings
 from . import core, spikes
+from . import export as export_cli
 from . import lint as lint_cli
 
-GROUPS = [core, spikes, lint_cli]
+GROUPS = [core, spikes, lint_cli, export_cli]
 
 
 class UsageError(Exception):

@@ -1,0 +1,284 @@
+"""Render a post-mortem report (``postmortem.build_report``) as Markdown, HTML or JSON.
+
+The Markdown is the master text: GitHub-flavoured tables, charts as data URIs
+or as SVG files next to it. The HTML page is that same Markdown rendered with
+``markdown`` (tables extension), cleaned with nh3, with the charts inlined as
+SVG and a print stylesheet: one self-contained file, no scripts, no fetches.
+User text (titles, reasons, notes, lessons) is HTML-escaped before it enters
+the Markdown, so nothing a user typed becomes markup.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from html import escape
+
+import markdown as markdown_lib
+import nh3
+
+from . import charts
+
+CHARTS = ("volume", "negative", "replies")
+CHART_TITLES = {"volume": "Mentions per minute", "negative": "Negative share per minute",
+                "replies": "Time to first reply"}
+
+
+# -- number and text formatting (shared by every format) ------------------------------
+
+
+def minutes(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    total = int(round(seconds))
+    h, rest = divmod(total, 3600)
+    return f"{h} h {rest // 60:02d} min"
+
+
+def share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f}%"
+
+
+def compound(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.3f}"
+
+
+def count(value: int | None) -> str:
+    return "n/a" if value is None else f"{value:,}"
+
+
+def ts(value: str | None) -> str:
+    """'2026-03-29T09:05:00.000Z' -> '2026-03-29 09:05:00' (UTC)."""
+    return "—" if not value else value[:19].replace("T", " ")
+
+
+def cell(text) -> str:
+    """User text made safe for one Markdown table cell (no markup, no line breaks)."""
+    if text is None:
+        return "—"
+    out = escape(str(text), quote=False)
+    for ch in "\\`*_[]|#":
+        out = out.replace(ch, "\\" + ch)
+    return " ".join(out.split()) or "—"
+
+
+def _detail(data: dict, limit: int = 100) -> str:
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, (list, dict)):
+            value = f"[{len(value)}]"
+        parts.append(f"{key}={value}")
+    text = ", ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out + [""]
+
+
+# -- charts -----------------------------------------------------------------------
+
+
+def chart_svgs(report: dict) -> dict[str, str]:
+    vol = report["volume"]
+    resp = report["responses"]
+    return {
+        "volume": charts.volume(vol["minutes"], vol["spike_minutes"]),
+        "negative": charts.negative_share(vol["minutes"]),
+        "replies": charts.reply_times(resp["histogram"], resp["first_response_minutes"]),
+    }
+
+
+def data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+# -- Markdown ------------------------------------------------------------------------
+
+
+def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None) -> str:
+    """The report as Markdown. ``chart_ref(name, svg)`` gives each chart's image
+    target (default: a data URI); it may also return a whole line to use as is."""
+    ref = chart_ref or (lambda _name, svg: data_uri(svg))
+    svgs = chart_svgs(report)
+
+    def chart(name: str) -> str:
+        target = ref(name, svgs[name])
+        return target if target.startswith("@@") else f"![{CHART_TITLES[name]}]({target})"
+
+    room, s, r = report["room"], report["summary"], report["responses"]
+    esc, rost = report["escalation"], report["roster"]
+    pb = s["playbook"]
+    lines = [f"# Post-mortem: {cell(room['title'])}", ""]
+    lines += [f"Room {room['id']}{' (drill)' if room['is_drill'] else ''} · status {room['status']}"
+              f" · generated {ts(report['generated_at'])} UTC · `{report['schema']}`", ""]
+    if room["description"]:
+        lines += [cell(room["description"]), ""]
+
+    lines += ["## Summary", ""]
+    peak = s["peak"]
+    lines += _table(["Item", "Value"], [
+        ["Playbook", f"{cell(pb['id'])} v{pb['version']}" + (f" — {cell(pb['title'])}" if pb["title"] else "")
+         if pb else "none"],
+        ["Owner", cell(room["owner"])],
+        ["Opened", ts(s["opened_at"])],
+        ["Closed", ts(s["closed_at"]) if s["closed_at"] else "still open"],
+        ["Duration", duration(s["duration_seconds"])],
+        ["Total mentions", count(s["total_mentions"])],
+        ["Peak mention rate", f"{count(peak['mentions_per_minute'])} per minute at {ts(peak['minute'])}"],
+        ["Spikes detected", count(s["spikes"])],
+        ["Storm window", f"{ts(s['storm_start'])} to {ts(s['storm_end'])}"],
+    ])
+    lines += ["### Sentiment", "",
+              "Before the storm window, during it and after it (by the mentions' own time).", ""]
+    lines += _table(["Period", "Mentions", "Mean compound", "Negative", "Negative share"], [
+        [p, count(v["mentions"]), compound(v["mean_compound"]), count(v["negative"]),
+         share(v["negative_share"])] for p, v in s["sentiment"].items()
+    ])
+    lines += [chart("volume"), "", chart("negative"), ""]
+
+    lines += ["## Responses", ""]
+    target = r["first_response_minutes"]
+    lines += _table(["Metric", "Value"], [
+        ["First-response target", f"{target} min" if target is not None else "none"],
+        ["Mentions replied", count(r["replied_mentions"])],
+        ["Median time to first reply", minutes(r["median_seconds"])],
+        ["p90 time to first reply", minutes(r["p90_seconds"])],
+        ["Replied within target", f"{count(r['within_target'])} ({share(r['share_within_target'])})"],
+        ["Drafts", count(r["drafts"])],
+        ["Submitted for approval", count(r["submitted"])],
+        ["Approvals", count(r["approvals"])],
+        ["Rejections", count(len(r["rejections"]))],
+        ["Lint overrides", count(len(r["lint_overrides"]))],
+        ["Published replies", count(r["published"])],
+    ])
+    lines += [chart("replies"), ""]
+    lines += ["### Rejections", ""]
+    lines += _table(["When", "By", "Draft", "Reason"], [
+        [ts(x["at"]), cell(x["by"]), cell(x["draft_id"]), cell(x["reason"])] for x in r["rejections"]
+    ]) if r["rejections"] else ["None.", ""]
+    lines += ["### Lint overrides", ""]
+    lines += _table(["When", "By", "Draft", "Rules", "Reason"], [
+        [ts(x["at"]), cell(x["by"]), cell(x["draft_id"]), cell(", ".join(x["rules"])), cell(x["reason"])]
+        for x in r["lint_overrides"]
+    ]) if r["lint_overrides"] else ["None.", ""]
+
+    lines += ["## Escalation", "",
+              f"Pages sent: {count(esc['pages_sent'])} · failed: {count(esc['pages_failed'])}", ""]
+    lines += ["### Escalations", ""]
+    lines += _table(["Escalation", "Reason", "Opened", "Acknowledged", "By", "Time to acknowledge"], [
+        [cell(x["id"]), cell(x["reason"]), ts(x["opened_at"]), ts(x["acknowledged_at"]),
+         cell(x["acknowledged_by"]), minutes(x["seconds_to_ack"])] for x in esc["escalations"]
+    ]) if esc["escalations"] else ["None.", ""]
+    lines += ["### Pages", ""]
+    lines += _table(["Page", "Target", "Status", "Sent", "Acknowledged", "Time to acknowledge", "Error"], [
+        [cell(p["id"]), cell(p["target"]), p["status"], ts(p["at"]), ts(p["acknowledged_at"]),
+         minutes(p["seconds_to_ack"]), cell(p["error"])] for p in esc["pages"]
+    ]) if esc["pages"] else ["None.", ""]
+
+    lines += ["## Roster", ""]
+    lines += _table(["Role", "Filled slots", "Slots", "Coverage", "Signed up", "Seats"], [
+        [cell(x["role"]), count(x["filled"]), count(x["slots"]), share(x["coverage"]),
+         count(x["signed_up"]), count(x["seats"])] for x in rost["roles"]
+    ]) if rost["roles"] else ["No shifts.", ""]
+    lines += ["### Hand-over notes", ""]
+    lines += _table(["When", "By", "Role", "Note"], [
+        [ts(n["at"]), cell(n["by"]), cell(n["role"]), cell(n["note"])] for n in rost["handover_notes"]
+    ]) if rost["handover_notes"] else ["None.", ""]
+
+    lines += ["## Lessons", ""]
+    les = report["lessons"]
+    if les:
+        lines += [f"Version {les['version']} of {les['versions']}, by {cell(les['author'])},"
+                  f" {ts(les['saved_at'])} UTC.", "",
+                  # the lead's own Markdown, with any raw HTML shown as text
+                  escape(les["text"], quote=False), ""]
+    else:
+        lines += ["No lessons written yet.", ""]
+
+    lines += ["## Timeline", ""]
+    lines += _table(["#", "Time (UTC)", "Event", "Actor", "Details"], [
+        [str(e["id"]), ts(e["ts"]), e["kind"], cell(e["actor"]), cell(_detail(e["data"]))]
+        for e in report["timeline"]
+    ]) if report["timeline"] else ["No events.", ""]
+    return "\n".join(lines)
+
+
+def markdown_with_files(report: dict, stem: str) -> tuple[str, dict[str, str]]:
+    """Markdown whose charts are SVG files next to it: (text, {file name: svg})."""
+    files: dict[str, str] = {}
+
+    def ref(name: str, svg: str) -> str:
+        files[f"{stem}-{name}.svg"] = svg
+        return f"{stem}-{name}.svg"
+
+    return to_markdown(report, ref), files
+
+
+# -- HTML ----------------------------------------------------------------------------
+
+CSS = """
+:root { color: #1d2330; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+body { margin: 0; background: #f4f5f7; }
+main { max-width: 960px; margin: 1.5rem auto; padding: 1.5rem 2rem; background: #fff;
+  border: 1px solid #e2e5ea; border-radius: 8px; }
+h1 { font-size: 1.6rem; margin-top: 0; } h2 { border-bottom: 2px solid #c2410c; padding-bottom: .2rem;
+  margin-top: 2rem; } h3 { margin-top: 1.4rem; }
+table { border-collapse: collapse; width: 100%; margin: .6rem 0 1rem; font-size: .9rem; }
+th, td { text-align: left; padding: .3rem .45rem; border-bottom: 1px solid #e2e5ea; vertical-align: top; }
+th { background: #f1f5f9; }
+td:first-child { white-space: nowrap; }
+code { background: #f1f5f9; padding: 0 .25rem; border-radius: 3px; }
+figure.chart { margin: 1rem 0; } figure.chart svg { max-width: 100%; height: auto; display: block; }
+@page { size: A4; margin: 14mm; }
+@media print {
+  body { background: #fff; } main { border: 0; margin: 0; padding: 0; max-width: none; }
+  thead { display: table-header-group; } tr, figure.chart { break-inside: avoid; }
+  h2 { break-after: avoid; }
+}
+"""
+
+
+def to_html(report: dict) -> str:
+    svgs: dict[str, str] = {}
+
+    def ref(name: str, svg: str) -> str:
+        svgs[name] = svg
+        return f"@@chart-{name}@@"
+
+    text = to_markdown(report, ref)
+    body = markdown_lib.markdown(text, extensions=["tables"], output_format="html")
+    body = nh3.clean(body)  # belt and braces: the Markdown already escaped user text
+    for name, svg in svgs.items():
+        figure = f'<figure class="chart" id="chart-{name}">{svg}</figure>'
+        body = body.replace(f"<p>@@chart-{name}@@</p>", figure)
+    title = escape(f"Post-mortem: {report['room']['title']}")
+    return (
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n"
+        f"<style>{CSS}</style>\n</head>\n<body>\n<main class=\"report\">\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
+
+# -- JSON ----------------------------------------------------------------------------
+
+
+def to_json(report: dict) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+
+
+def render(report: dict, fmt: str) -> str:
+    if fmt == "md":
+        return to_markdown(report)
+    if fmt == "html":
+        return to_html(report)
+    if fmt == "json":
+        return to_json(report)
+    raise ValueError(f"unknown format {fmt!r} (md, html or json)")
