@@ -70,6 +70,13 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class PlaybooksSettings:
+    # Folder of playbook files (*.md), relative to the config file. Changed
+    # files are stored as new versions on start and on `playbooks import`.
+    path: str = "playbooks"
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     db: DbSettings = field(default_factory=DbSettings)
@@ -77,6 +84,7 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    playbooks: PlaybooksSettings = field(default_factory=PlaybooksSettings)
     # Folder of the config file; relative paths in it are resolved from here.
     base_dir: str = "."
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import events
+from . import events, roster
 from .accounts import User
 from .clock import iso
 from .db import Database, transaction
+from .playbooks import Playbook
 
 STATUSES = ("monitoring", "open", "closed")
+# A room opened from a playbook gets shift slots for this many hours ahead.
+SLOT_SPAN_HOURS = 24
 
 
 class RoomError(ValueError):
@@ -76,23 +79,43 @@ def validate_title(title: str, description: str) -> tuple[str, str]:
 
 def open_room(
     db: Database, now: datetime, actor: User, title: str, description: str = "",
-    status: str = "open", is_drill: bool = False,
+    status: str = "open", is_drill: bool = False, playbook: Playbook | None = None,
 ) -> Room:
-    """Open a room (no playbook) and append ``room.opened``."""
+    """Open a room and append ``room.opened``.
+
+    With a playbook, the room pins a snapshot of it (text, sha256, id, version:
+    later versions never change an open room) and gets its roles' shift slots
+    for the next 24 hours, all in the one transaction.
+    """
     title, description = validate_title(title, description)
     if status not in ("monitoring", "open"):
         raise RoomError("status", "a room opens as 'open' or 'monitoring'")
+    snapshot = (
+        [playbook.id, playbook.version, playbook.sha256, playbook.text]
+        if playbook is not None else [None, None, None, None]
+    )
     with transaction(db):
         cur = db.execute(
-            "INSERT INTO rooms (title, description, status, is_drill, owner_id, opened_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [title, description, status, int(is_drill), actor.id, iso(now)],
+            "INSERT INTO rooms (title, description, status, is_drill, owner_id, opened_at,"
+            " playbook_id, playbook_version, playbook_sha256, playbook_text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [title, description, status, int(is_drill), actor.id, iso(now), *snapshot],
         )
         room_id = cur.lastrowid
-        events.append(
-            db, room_id, "room.opened", actor.name,
-            {"title": title, "status": status, "is_drill": is_drill}, now,
-        )
+        data = {"title": title, "status": status, "is_drill": is_drill}
+        if playbook is not None:
+            data.update(
+                playbook_id=playbook.id, playbook_version=playbook.version,
+                playbook_sha256=playbook.sha256,
+                roles={r.name: r.count for r in playbook.roles},
+                shift_hours=playbook.shifts.hours,
+            )
+        events.append(db, room_id, "room.opened", actor.name, data, now)
+        if playbook is not None:
+            roster.create_slots(
+                db, now, room_id, [(r.name, r.count) for r in playbook.roles],
+                playbook.shifts.hours, start=now, span_hours=SLOT_SPAN_HOURS, actor=actor.name,
+            )
     return get_room(db, room_id)
 
 

@@ -83,6 +83,11 @@ def cmd_serve(args) -> int:
             accounts.add_user(db, utcnow(), "admin", "admin", password, actor="first-run")
             print("No users yet: created 'admin' with this one-time password (shown once):")
             print(f"    {password}")
+        from .playbooks import import_folder
+
+        for line in import_folder(settings, db, actor="server"):
+            # A bad file must not stop the server: it keeps the stored versions.
+            print(f"playbook not loaded: {line}", file=sys.stderr, flush=True)
     finally:
         db.close()
 
