@@ -77,6 +77,23 @@ class PlaybooksSettings:
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    # Largest request body POST /api/v1/rooms/<id>/mentions accepts (413 above).
+    max_body_bytes: int = 4 * 1024 * 1024
+    # Most mentions in one request (413 above).
+    max_rows: int = 5000
+    # Longest mention text in characters (413 above).
+    max_text_chars: int = 10000
+    # Requests a minute per token unless the token has its own rate (429 above).
+    requests_per_minute: int = 600
+    # RSS/Atom feeds are polled this often.
+    feed_interval_seconds: int = 300
+    feed_timeout_seconds: int = 20
+    # The scheduler closes a quiet minute of a live stream this long after it ends.
+    close_lag_seconds: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     db: DbSettings = field(default_factory=DbSettings)
@@ -84,6 +101,7 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     playbooks: PlaybooksSettings = field(default_factory=PlaybooksSettings)
     # Folder of the config file; relative paths in it are resolved from here.
     base_dir: str = "."

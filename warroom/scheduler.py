@@ -34,7 +34,12 @@ class Job:
 
 
 def jobs() -> list[Job]:
-    return []
+    from . import feeds
+
+    return [
+        Job("feeds", feeds.run_feed_poll, lambda s: min(s.ingest.feed_interval_seconds, 60)),
+        Job("volume", feeds.run_volume_tick, lambda s: 15),
+    ]
 
 
 def start(app) -> BackgroundScheduler | None:

@@ -14,9 +14,9 @@ from flask import Flask
 
 
 def modules():
-    from . import api, auth, pages
+    from . import api, auth, ingest, pages
 
-    return [auth, pages, api]
+    return [auth, pages, api, ingest]
 
 
 def register_blueprints(app: Flask) -> None:

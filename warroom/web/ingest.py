@@ -1,0 +1,260 @@
+"""Mention ingestion (bearer token) and the board's mention and volume reads.
+
+``POST /api/v1/rooms/<id>/mentions`` is ``@public`` + ``@csrf_exempt`` because
+no browser session reaches it: it checks its own bearer token (401 unknown,
+403 bound to another room), the token's rate (429 + Retry-After), the body
+size (413), parses a JSON object, a JSON array or NDJSON (400), validates
+every row (422/413 naming the row and field), and stores the batch in one
+transaction (202). Nothing of a refused request is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from flask import Blueprint, jsonify, request
+
+from .. import mentions, rooms, tokens, volume
+from ..clock import utcnow
+from ..sentiment import Scorer
+from .auth import csrf_exempt
+from .context import get_db, json_error, public, require_role, settings
+
+bp = Blueprint("ingest", __name__)
+
+NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonl",
+                "application/x-jsonlines", "application/jsonlines"}
+
+_scorer_lock = threading.Lock()
+_scorer: Scorer | None = None
+
+
+def scorer() -> Scorer:
+    """One analyzer per process (building one reads the lexicon)."""
+    global _scorer
+    with _scorer_lock:
+        if _scorer is None:
+            _scorer = Scorer()
+        return _scorer
+
+
+class BadBody(ValueError):
+    def __init__(self, message: str, row: int | None = None, status: int = 400):
+        super().__init__(message)
+        self.row = row
+        self.status = status
+
+
+def parse_body(text: str, mimetype: str) -> tuple[list, list[int]]:
+    """(records, row numbers): a JSON object, a JSON array, or NDJSON."""
+    if not text.strip():
+        raise BadBody("the body is empty: send a JSON object, a JSON array or NDJSON")
+    if mimetype not in NDJSON_TYPES:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if exc.msg != "Extra data":
+                raise BadBody(f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                              row=None) from None
+        else:
+            if isinstance(data, dict):
+                return [data], [1]
+            if isinstance(data, list):
+                return data, list(range(1, len(data) + 1))
+            raise BadBody("the body must be a JSON object, a JSON array of objects or NDJSON",
+                          status=422)
+    records, rows = [], []
+    for no, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise BadBody(f"line {no} is not JSON: {exc.msg}", row=no) from None
+        rows.append(no)
+    return records, rows
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+def _unauthorized(message: str):
+    resp = json_error(401, message, field="Authorization")
+    resp.headers["WWW-Authenticate"] = 'Bearer realm="warroom-ingest"'
+    return resp
+
+
+@bp.route("/api/v1/rooms/<int:room_id>/mentions", methods=["POST"])
+@public
+@csrf_exempt
+def post_mentions(room_id: int):
+    cfg = settings().ingest
+    db = get_db()
+    token = tokens.authenticate(db, _bearer())
+    if token is None:
+        return _unauthorized("a valid ingestion token is required (Authorization: Bearer ...)")
+    if token.room_id != room_id:
+        return json_error(403, f"this token posts into room {token.room_id}, not room {room_id}",
+                          field="Authorization")
+    now = utcnow()
+    wait = tokens.hit(db, now, token, cfg.requests_per_minute)
+    if wait:
+        resp = json_error(429, f"this token is over its rate; retry in {wait} s", field="Authorization")
+        resp.headers["Retry-After"] = str(wait)
+        return resp
+    if request.content_length is not None and request.content_length > cfg.max_body_bytes:
+        return json_error(413, f"the body is larger than {cfg.max_body_bytes} bytes", field="body")
+    raw = request.stream.read(cfg.max_body_bytes + 1)
+    if len(raw) > cfg.max_body_bytes:
+        return json_error(413, f"the body is larger than {cfg.max_body_bytes} bytes", field="body")
+    try:
+        text = raw.decode("utf-8")
+        records, rows = parse_body(text, request.mimetype)
+    except UnicodeDecodeError:
+        return json_error(400, "the body is not UTF-8", field="body")
+    except BadBody as exc:
+        extra = {"row": exc.row} if exc.row else {}
+        return json_error(exc.status, str(exc), field="body", **extra)
+    if len(records) > cfg.max_rows:
+        return json_error(413, f"at most {cfg.max_rows} mentions per request, got {len(records)}",
+                          field="body")
+    limits = mentions.Limits(text=cfg.max_text_chars)
+    try:
+        batch = mentions.validate(records, now, limits, default_source=token.source, rows=rows)
+        result = mentions.ingest(db, now, room_id, batch, scorer(), actor=f"token:{token.source}")
+    except mentions.MentionInvalid as exc:
+        return json_error(exc.status, str(exc), field=exc.field, row=exc.row)
+    except mentions.RoomNotListening as exc:
+        return json_error(409, str(exc), field="room")
+    return jsonify({"accepted": result.accepted, "duplicates": result.duplicates,
+                    "spikes": len(result.alarms)}), 202
+
+
+def _int_arg(name: str, default: int, low: int, high: int):
+    raw = request.args.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        return None, json_error(400, f"{name} must be an integer", field=name)
+    if not low <= value <= high:
+        return None, json_error(400, f"{name} must be between {low} and {high}", field=name)
+    return value, None
+
+
+@bp.route("/api/v1/rooms/<int:room_id>/mentions", methods=["GET"])
+@require_role("viewer")
+def list_mentions(room_id: int):
+    db = get_db()
+    if rooms.get_room(db, room_id) is None:
+        return json_error(404, f"no room {room_id}", field="room")
+    after, err = _int_arg("after", 0, 0, 2**62)
+    if err:
+        return err
+    limit, err = _int_arg("limit", 100, 1, 1000)
+    if err:
+        return err
+    page = mentions.listing(db, room_id, after, limit)
+    return jsonify({
+        "room": room_id,
+        "mentions": [m.to_dict() for m in page],
+        "last_id": page[-1].id if page else after,
+        "more": len(page) == limit,
+    })
+
+
+@bp.route("/api/v1/rooms/<int:room_id>/volume")
+@require_role("viewer")
+def room_volume(room_id: int):
+    db = get_db()
+    if rooms.get_room(db, room_id) is None:
+        return json_error(404, f"no room {room_id}", field="room")
+    minutes, err = _int_arg("minutes", 60, 1, 1440)
+    if err:
+        return err
+    series = volume.series(db, room_id, minutes)
+    total = sum(m["count"] for m in series)
+    negative = sum(m["negative"] for m in series)
+    return jsonify({
+        "room": room_id,
+        "minutes": series,
+        "total": total,
+        "negative": negative,
+        "negative_share": round(negative / total, 4) if total else 0.0,
+        "spikes": volume.spikes_of(db, room_id),
+    })
+
+
+def _err(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+_ROOM = {"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_MENTION_IN = {
+    "type": "object",
+    "required": ["external_id", "author", "text", "url", "created_at"],
+    "properties": {
+        "external_id": {"type": ["string", "integer"], "maxLength": 200},
+        "source": {"type": "string", "description": "defaults to the token's source; must match it"},
+        "author": {"type": "string", "maxLength": 200},
+        "text": {"type": "string", "description": "at most [ingest] max_text_chars characters"},
+        "url": {"type": "string", "description": "http(s) URL, or empty"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "lang": {"type": "string", "maxLength": 16},
+        "followers": {"type": "integer", "minimum": 0},
+    },
+}
+
+OPENAPI_PATHS = {
+    "/api/v1/rooms/{room_id}/mentions": {
+        "post": {
+            "summary": "Ingest mentions (idempotent on source + external_id)",
+            "security": [{"bearer": []}],
+            "parameters": [_ROOM],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"oneOf": [
+                    _MENTION_IN, {"type": "array", "items": _MENTION_IN}]}},
+                "application/x-ndjson": {"schema": {"type": "string",
+                                                    "description": "one mention object per line"}},
+            }},
+            "responses": {
+                "202": {"description": "stored", "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "properties": {"accepted": {"type": "integer"}, "duplicates": {"type": "integer"},
+                                   "spikes": {"type": "integer"}},
+                }}}},
+                "400": _err("not JSON / NDJSON (field body, row)"),
+                "401": _err("missing or unknown token"),
+                "403": _err("the token belongs to another room"),
+                "409": _err("the room is closed"),
+                "413": _err("body, row count or a field over its limit"),
+                "422": _err("a bad row: field and row named; nothing stored"),
+                "429": _err("the token is over its rate; see Retry-After"),
+            },
+        },
+        "get": {
+            "summary": "A room's mentions after an id, oldest first",
+            "parameters": [
+                _ROOM,
+                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+            ],
+            "responses": {"200": {"description": "mentions"}, "400": _err("bad query parameter"),
+                          "401": _err("login required"), "404": _err("no such room")},
+        },
+    },
+    "/api/v1/rooms/{room_id}/volume": {
+        "get": {
+            "summary": "Per-minute counts, negative share and spike markers of a room's stream",
+            "parameters": [_ROOM, {"name": "minutes", "in": "query",
+                                   "schema": {"type": "integer", "minimum": 1, "maximum": 1440}}],
+            "responses": {"200": {"description": "the last N minutes up to the stream's newest"},
+                          "400": _err("bad query parameter"), "401": _err("login required"),
+                          "404": _err("no such room")},
+        },
+    },
+}
