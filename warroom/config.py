@@ -94,6 +94,15 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class BoardSettings:
+    # POST each published reply as JSON to this URL (empty: no webhook).
+    webhook_url: str = ""
+    webhook_timeout_seconds: int = 5
+    # A viewer drops out of "who else is viewing" this long after its last ping.
+    presence_seconds: int = 45
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     db: DbSettings = field(default_factory=DbSettings)
@@ -101,6 +110,7 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    board: BoardSettings = field(default_factory=BoardSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     playbooks: PlaybooksSettings = field(default_factory=PlaybooksSettings)
     # Folder of the config file; relative paths in it are resolved from here.

@@ -1,0 +1,278 @@
+"""The live board's adapter: Socket.IO commands of the response workflow, the
+board's initial state as JSON, presence, and the optional publish webhook.
+
+Every command re-checks the session and its role (``live.Command``); the
+domain re-checks what only it can know (the author never approves their
+own draft, only a lead overrides the lint).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from flask import Blueprint, current_app, jsonify
+
+from .. import events, facts, responses, rooms
+from ..accounts import has_role
+from ..clock import utcnow
+from ..db import transaction
+from ..live import Command, CommandError, channel
+from .context import current_user, get_db, json_error, require_role, settings
+
+log = logging.getLogger(__name__)
+bp = Blueprint("board", __name__)
+
+
+def _int(payload: dict, name: str, required: bool = True) -> int | None:
+    value = payload.get(name)
+    if value is None or value == "":
+        if required:
+            raise CommandError(f"{name} is required")
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise CommandError(f"{name} must be an integer") from None
+
+
+def _room(db, payload: dict) -> int:
+    room_id = _int(payload, "room")
+    if rooms.get_room(db, room_id) is None:
+        raise CommandError(f"no room {room_id}")
+    return room_id
+
+
+def _str(payload: dict, name: str) -> str:
+    value = payload.get(name, "")
+    if not isinstance(value, str):
+        raise CommandError(f"{name} must be a string")
+    return value
+
+
+# -- commands -----------------------------------------------------------------
+
+
+def cmd_claim(db, user, payload, now):
+    c = responses.claim(db, now, user, _int(payload, "mention_id"))
+    return {"claim": c.to_dict()}
+
+
+def cmd_release(db, user, payload, now):
+    responses.release(db, now, user, _int(payload, "mention_id"))
+    return {}
+
+
+def cmd_save(db, user, payload, now):
+    fact_ids = payload.get("fact_ids") or []
+    if not isinstance(fact_ids, list):
+        raise CommandError("fact_ids must be a list")
+    draft = responses.save_draft(
+        db, now, user, _room(db, payload), _str(payload, "text"),
+        mention_id=_int(payload, "mention_id", required=False),
+        draft_id=_int(payload, "draft_id", required=False), fact_ids=fact_ids,
+    )
+    return {"draft": draft.to_dict()}
+
+
+def cmd_submit(db, user, payload, now):
+    reason = payload.get("override_reason") or None
+    if reason is not None and not isinstance(reason, str):
+        raise CommandError("override_reason must be a string")
+    draft = responses.submit(db, now, user, _int(payload, "draft_id"), override_reason=reason)
+    return {"draft": draft.to_dict()}
+
+
+def cmd_approve(db, user, payload, now):
+    return {"draft": responses.approve(db, now, user, _int(payload, "draft_id")).to_dict()}
+
+
+def cmd_reject(db, user, payload, now):
+    draft = responses.reject(db, now, user, _int(payload, "draft_id"), _str(payload, "reason"))
+    return {"draft": draft.to_dict()}
+
+
+def cmd_publish(db, user, payload, now):
+    response = responses.publish(db, now, user, _int(payload, "draft_id"))
+    # After commit: the webhook is a network call, never inside the transaction.
+    url = settings().board.webhook_url
+    if url:
+        open_db = current_app.extensions["warroom_open_db"]
+        threading.Thread(
+            target=send_webhook, name="warroom-webhook", daemon=True,
+            args=(open_db, url, settings().board.webhook_timeout_seconds, response),
+        ).start()
+    return {"response": response.to_dict()}
+
+
+def cmd_lint(db, user, payload, now):
+    text = _str(payload, "text")
+    if len(text) > responses.MAX_TEXT * 2:
+        raise CommandError("text is too long to check")
+    findings = responses.check(db, _room(db, payload), text, _int(payload, "mention_id", required=False))
+    return {"findings": [f.to_dict() for f in findings]}
+
+
+def cmd_override(db, user, payload, now):
+    draft = responses.override_lint(db, now, user, _int(payload, "draft_id"), _str(payload, "reason"))
+    return {"draft": draft.to_dict()}
+
+
+def cmd_facts(db, user, payload, now):
+    kind = payload.get("kind") or "fact"
+    fact, cited = facts.update_fact(
+        db, now, user, _room(db, payload), _str(payload, "text"),
+        fact_id=_int(payload, "fact_id", required=False), kind=str(kind),
+        retire=bool(payload.get("retire")),
+    )
+    return {"fact": fact.to_dict(), "cited": [c.to_dict() for c in cited]}
+
+
+# -- presence: who else is viewing (ephemeral, so not in the events table) ----
+
+_presence_lock = threading.Lock()
+_presence: dict[int, dict[str, float]] = {}
+
+
+def presence_ping(room_id: int, name: str, ttl: float, at: float | None = None) -> tuple[list[str], bool]:
+    """Mark ``name`` as viewing; returns (viewers, changed) after expiring stale ones."""
+    at = time.monotonic() if at is None else at
+    with _presence_lock:
+        seen = _presence.setdefault(room_id, {})
+        before = set(seen)
+        seen[name] = at
+        for other, last in list(seen.items()):
+            if at - last > ttl:
+                del seen[other]
+        return sorted(seen, key=str.lower), set(seen) != before
+
+
+def presence_leave(room_id: int, name: str) -> list[str]:
+    with _presence_lock:
+        seen = _presence.setdefault(room_id, {})
+        seen.pop(name, None)
+        return sorted(seen, key=str.lower)
+
+
+def _broadcast_presence(room_id: int, viewers: list[str]) -> None:
+    current_app.extensions["socketio"].emit(
+        "presence", {"room": room_id, "viewers": viewers}, namespace="/board", to=channel(room_id)
+    )
+
+
+def cmd_presence(db, user, payload, now):
+    room_id = _room(db, payload)
+    viewers, changed = presence_ping(room_id, user.name, settings().board.presence_seconds)
+    if changed:
+        _broadcast_presence(room_id, viewers)
+    return {"viewers": viewers}
+
+
+def cmd_presence_leave(db, user, payload, now):
+    room_id = _room(db, payload)
+    _broadcast_presence(room_id, presence_leave(room_id, user.name))
+    return {}
+
+
+COMMANDS = [
+    Command("mention.claim", "responder", cmd_claim),
+    Command("mention.release", "responder", cmd_release),
+    Command("draft.save", "responder", cmd_save),
+    Command("draft.submit", "responder", cmd_submit),
+    Command("draft.approve", "approver", cmd_approve),
+    Command("draft.reject", "approver", cmd_reject),
+    Command("draft.publish", "responder", cmd_publish),
+    Command("lint.check", "responder", cmd_lint),
+    Command("lint.override", "lead", cmd_override),
+    Command("facts.update", "lead", cmd_facts),
+    Command("presence.ping", "viewer", cmd_presence),
+    Command("presence.leave", "viewer", cmd_presence_leave),
+]
+
+
+# -- the outbound webhook -----------------------------------------------------
+
+
+def send_webhook(open_db, url: str, timeout: int, response: responses.Response) -> bool:
+    """POST the published reply as JSON; the outcome goes on the timeline."""
+    body = json.dumps({"kind": "response.published", **response.to_dict()}).encode()
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    outcome: dict = {"response_id": response.id}
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as answer:
+            outcome.update(ok=200 <= answer.status < 300, status=answer.status)
+    except urllib.error.HTTPError as exc:
+        outcome.update(ok=False, status=exc.code)
+    except (urllib.error.URLError, OSError) as exc:
+        outcome.update(ok=False, error=str(getattr(exc, "reason", exc))[:200])
+    db = open_db()
+    try:
+        with transaction(db):
+            events.append(db, response.room_id, "response.webhook", None, outcome, utcnow())
+    finally:
+        db.close()
+    return outcome["ok"]
+
+
+# -- the board's initial state ------------------------------------------------
+
+
+@bp.route("/api/v1/rooms/<int:room_id>/board")
+@require_role("viewer")
+def board_state(room_id: int):
+    db = get_db()
+    room = rooms.get_room(db, room_id)
+    if room is None:
+        return json_error(404, f"no room {room_id}", field="room")
+    user = current_user()
+    last = events.last_id(db)  # read first: anything later arrives as an event
+    rules = responses.rules_for_room(db, room_id)
+    return jsonify({
+        "room": room.to_dict(),
+        "last_event": last,
+        "me": {"name": user.name, "role": user.role,
+               "can_draft": has_role(user, "responder"), "can_approve": has_role(user, "approver"),
+               "is_lead": has_role(user, "lead")},
+        "rules": {"first_response_minutes": rules.first_response_minutes,
+                  "approval": rules.approval,
+                  "approval_timeout_minutes": rules.approval_timeout_minutes},
+        "claims": [c.to_dict() for c in responses.room_claims(db, room_id)],
+        "drafts": [d.to_dict() for d in responses.room_drafts(db, room_id)],
+        "answered": {str(k): {"published_at": v[0], "clock_seconds": v[1]}
+                     for k, v in responses.answered(db, room_id).items()},
+        "responses": [r.to_dict() for r in responses.room_responses(db, room_id, limit=50)],
+        "facts": [f.to_dict() for f in facts.room_facts(db, room_id)],
+    })
+
+
+_ERR = {"description": "error", "content": {"application/json": {"schema": {
+    "$ref": "#/components/schemas/Error"}}}}
+
+OPENAPI_PATHS = {
+    "/api/v1/rooms/{room_id}/board": {
+        "get": {
+            "summary": "The live board's state: claims, open drafts, answered mentions, "
+                       "recent replies, the fact sheet and the room's response rules",
+            "parameters": [{"name": "room_id", "in": "path", "required": True,
+                            "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "board state", "content": {"application/json": {
+                "schema": {"type": "object", "required": ["room", "last_event", "me", "rules", "claims",
+                                                          "drafts", "answered", "responses", "facts"]}}}},
+                          "401": _ERR, "404": _ERR},
+        }
+    }
+}
+
+
+def run_tick(app) -> None:
+    """Scheduler job: response clocks and overdue approvals."""
+    db = app.extensions["warroom_open_db"]()
+    try:
+        responses.tick(db, utcnow())
+    finally:
+        db.close()
