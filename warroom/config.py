@@ -54,6 +54,24 @@ class LiveSettings:
 class SlackSettings:
     base_url: str = "https://slack.com/api/"
     default_channel: str = ""
+    # One Web API call's timeout, and how often a 429 is retried after its
+    # Retry-After inside that call (slack-sdk's retry handler).
+    timeout_seconds: int = 10
+    rate_limit_retries: int = 2
+
+
+@dataclass(frozen=True)
+class EscalationSettings:
+    # Tries per page before it is flagged failed and the next step goes out.
+    max_tries: int = 3
+    # Back-off before try n+1: backoff_seconds * 2**(n-1).
+    backoff_seconds: int = 5
+    # At most this many page messages per person per 15 minutes; the rest
+    # are bundled into one message.
+    throttle_per_15min: int = 3
+    # A page left "sending" by a claimer on another host is recovered after
+    # this long (same-host claimers are checked by pid at once).
+    stale_seconds: int = 120
 
 
 @dataclass(frozen=True)
@@ -109,6 +127,7 @@ class Settings:
     live: LiveSettings = field(default_factory=LiveSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    escalation: EscalationSettings = field(default_factory=EscalationSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     board: BoardSettings = field(default_factory=BoardSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)

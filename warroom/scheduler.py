@@ -2,7 +2,9 @@
 
 Exactly one scheduler per process (a module-level guard), none at all when
 ``[scheduler] enabled = false`` (extra web workers). ``serve`` runs without
-Werkzeug's reloader, so no watching parent process schedules a second copy.
+Werkzeug's reloader; a dev runner that uses it passes ``use_reloader=True``
+and then only the serving child (``WERKZEUG_RUN_MAIN=true``) schedules, never
+the watching parent.
 Jobs are thin: they open a database, call a domain tick with ``now`` and
 close it; the domain does the work in its own short transactions.
 
@@ -12,6 +14,7 @@ To add a job, add a ``Job`` to ``jobs()``.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,24 +34,84 @@ class Job:
     name: str
     run: Callable  # run(app) -> None; opens its own database
     seconds: Callable[[Settings], float]
+    # Event kind prefixes: a commit in this process with such an event runs
+    # the job at once instead of waiting for the interval.
+    wake_on: tuple[str, ...] = ()
 
 
 def jobs() -> list[Job]:
-    from . import feeds
+    from . import feeds, notifier, pager
     from .web import board
+    from .web import roster as roster_web
 
     return [
+        Job("escalation", pager.run_tick, lambda s: s.scheduler.interval_seconds,
+            wake_on=("escalation.opened", "escalation.advanced", "escalation.acknowledged")),
+        Job("notifier", notifier.run_tick, lambda s: s.scheduler.interval_seconds,
+            wake_on=notifier.WAKE_ON),
         Job("feeds", feeds.run_feed_poll, lambda s: min(s.ingest.feed_interval_seconds, 60)),
         Job("volume", feeds.run_volume_tick, lambda s: 15),
         Job("responses", board.run_tick, lambda s: s.scheduler.interval_seconds),
+        Job("roster", roster_web.run_tick, lambda s: s.scheduler.interval_seconds),
     ]
 
 
-def start(app) -> BackgroundScheduler | None:
+_wakers: dict[str, threading.Event] = {}
+_job_locks: dict[str, threading.Lock] = {}
+
+
+def wake(name: str) -> None:
+    """Run job ``name`` now (if this process runs a scheduler)."""
+    event = _wakers.get(name)
+    if event is not None:
+        event.set()
+
+
+def _on_commit(committed) -> None:
+    for job_name, prefixes in _wake_prefixes.items():
+        if any(e.kind.startswith(prefixes) for e in committed):
+            wake(job_name)
+
+
+_wake_prefixes: dict[str, tuple[str, ...]] = {}
+
+
+def _install_wakers(app, wanted: list[Job]) -> None:
+    """A thread per wakeable job; commits made through the app's connections wake it."""
+    for job in wanted:
+        if not job.wake_on:
+            continue
+        event = _wakers[job.name] = threading.Event()
+        _wake_prefixes[job.name] = job.wake_on
+        run = _guarded(job, app)
+
+        def loop(event=event, run=run):
+            while True:
+                event.wait()
+                event.clear()
+                run()
+
+        threading.Thread(target=loop, name=f"warroom-wake-{job.name}", daemon=True).start()
+    open_db = app.extensions["warroom_open_db"]
+    if getattr(open_db, "warroom_wakes", False):
+        return
+
+    def open_db_waking():
+        db = open_db()
+        db.after_commit.append(_on_commit)
+        return db
+
+    open_db_waking.warroom_wakes = True
+    app.extensions["warroom_open_db"] = open_db_waking
+
+
+def start(app, use_reloader: bool = False) -> BackgroundScheduler | None:
     global _running
     settings: Settings = app.extensions["warroom"]
     if not settings.scheduler.enabled:
         return None
+    if use_reloader and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return None  # the reloader's watching parent: its serving child schedules
     with _lock:
         if _running is not None:
             return _running
@@ -56,7 +119,9 @@ def start(app) -> BackgroundScheduler | None:
             daemon=True,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         )
-        for job in jobs():
+        wanted = jobs()
+        _install_wakers(app, wanted)
+        for job in wanted:
             scheduler.add_job(
                 _guarded(job, app), "interval", seconds=job.seconds(settings), id=job.name,
                 name=job.name,
@@ -68,9 +133,13 @@ def start(app) -> BackgroundScheduler | None:
 
 
 def _guarded(job: Job, app) -> Callable[[], None]:
+    # The interval run and a wake-up run of one job never overlap.
+    lock = _job_locks.setdefault(job.name, threading.Lock())
+
     def run() -> None:
         try:
-            job.run(app)
+            with lock:
+                job.run(app)
         except Exception:  # a failing tick must not kill the scheduler
             log.exception("scheduler job %s failed", job.name)
 
