@@ -5,7 +5,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "warroom"
 ADAPTER_LIBS = {"flask", "flask_socketio", "socketio", "engineio", "slack_sdk", "apscheduler", "werkzeug"}
-ADAPTERS = {"web", "cli", "live", "slack", "scheduler", "feeds", "app", "wsgi", "notifier"}
+ADAPTERS = {"web", "cli", "live", "slack", "scheduler", "feeds", "app", "wsgi", "notifier", "pager"}
 
 
 def imports_of(path: Path) -> set[str]:
