@@ -7,6 +7,7 @@ are drawn as one polyline, so a week of minutes stays a few hundred KB.
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 WIDTH, HEIGHT = 720, 240
@@ -30,19 +31,12 @@ def _open(kind: str, title: str, desc: str) -> list[str]:
     ]
 
 
+_COUNT_STEPS = sorted({m * 10**k for k in range(10) for m in (1, 2, 4, 8)} - {1, 2, 10})
+
+
 def _nice_max(value: float) -> float:
-    """A round axis maximum at or above value (1, 2, 5 x 10^k)."""
-    if value <= 0:
-        return 1.0
-    step = 1.0
-    while step * 10 <= value:
-        step *= 10
-    while step > value and step > 1e-9:
-        step /= 10
-    for mult in (1, 2, 5, 10):
-        if step * mult >= value:
-            return step * mult
-    return step * 10
+    """A round count-axis maximum at or above value whose quarters are whole numbers."""
+    return float(next((c for c in _COUNT_STEPS if c % 4 == 0 and c >= value), value))
 
 
 def _y_axis(out: list[str], ymax: float, fmt) -> None:
@@ -71,11 +65,17 @@ def _empty(out: list[str], message: str) -> str:
     return "\n".join(out)
 
 
-def _xs(n: int) -> list[float]:
+def _xs(minutes: list[str]) -> list[float]:
+    """x positions by time (a gap in the series stays a gap on the axis)."""
     plot_w = WIDTH - LEFT - RIGHT
-    if n == 1:
-        return [LEFT + plot_w / 2]
-    return [LEFT + plot_w * i / (n - 1) for i in range(n)]
+    try:
+        ts = [datetime.fromisoformat(m.replace("Z", "+00:00")).timestamp() for m in minutes]
+    except ValueError:  # not timestamps: evenly spaced
+        ts = list(range(len(minutes)))
+    span = ts[-1] - ts[0]
+    if span <= 0:
+        return [LEFT + plot_w / 2] * len(ts)
+    return [LEFT + plot_w * (t - ts[0]) / span for t in ts]
 
 
 def _short(minute: str) -> str:
@@ -91,7 +91,7 @@ def volume(minutes: list[dict], spike_minutes: list[str]) -> str:
     counts = [m["count"] for m in minutes]
     ymax = _nice_max(max(counts))
     plot_h = HEIGHT - TOP - BOTTOM
-    xs = _xs(len(minutes))
+    xs = _xs([m["minute"] for m in minutes])
     ys = [TOP + plot_h - plot_h * c / ymax for c in counts]
     _y_axis(out, ymax, lambda v: f"{v:g}")
     base = TOP + plot_h
@@ -122,7 +122,7 @@ def negative_share(minutes: list[dict]) -> str:
     if not rows:
         return _empty(out, "no mentions")
     plot_h = HEIGHT - TOP - BOTTOM
-    xs = _xs(len(rows))
+    xs = _xs([m["minute"] for m in rows])
     ys = [TOP + plot_h - plot_h * (m["negative"] / m["count"]) for m in rows]
     _y_axis(out, 1.0, lambda v: f"{v * 100:.0f}%")
     points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))

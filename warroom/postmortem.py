@@ -314,6 +314,35 @@ def _roster(db, room_id, tables, cutoff: str) -> list[dict]:
     return list(roles.values())
 
 
+def _escalation_rows(db, room_id) -> tuple[dict, list[dict]]:
+    """Escalations and every page row (sent, failed, bundled, cancelled...)."""
+    escalations = {}
+    for eid, reason, state, opened, acked_at, acked_by, alarms in db.execute(
+        "SELECT id, reason, state, opened_at, acked_at, acked_by, alarms FROM escalations"
+        " WHERE room_id = ? ORDER BY id", [room_id],
+    ):
+        escalations[eid] = {
+            "id": eid, "reason": reason, "state": state, "opened_at": opened,
+            "acknowledged_at": acked_at, "acknowledged_by": acked_by,
+            "seconds_to_ack": _seconds(opened, acked_at) if acked_at else None,
+            "updates": max(0, (alarms or 1) - 1),
+        }
+    pages = []
+    # a bundled page went out inside another page's message: it was sent then
+    for pid, eid, target, recipient, state, due, sent, attempts, error in db.execute(
+        "SELECT p.id, p.escalation_id, p.target, p.recipient, p.state, p.due_at,"
+        " COALESCE(p.sent_at, c.sent_at), p.attempts, p.last_error FROM pages p"
+        " LEFT JOIN pages c ON c.id = p.bundled_into WHERE p.room_id = ? ORDER BY p.id", [room_id],
+    ):
+        pages.append({
+            "id": pid, "escalation_id": eid, "target": target, "recipient": recipient,
+            "status": state, "due_at": due, "sent_at": sent, "attempts": attempts,
+            "error": error if state == "failed" else None,
+            "acknowledged_at": None, "seconds_to_ack": None,
+        })
+    return escalations, pages
+
+
 # -- the fold ------------------------------------------------------------------------
 
 
@@ -343,6 +372,7 @@ def build_report(
     escalations: dict = {}
     pages: list[dict] = []
     current_escalation = None
+    retries = 0
     for e in timeline:
         d, kind = e.data, e.kind
         if kind == "spike.detected":
@@ -374,34 +404,45 @@ def build_report(
         elif kind == "roster.handover_note":
             notes.append({"at": e.ts, "by": _first(d, "user", "author") or e.actor,
                           "slot_id": d.get("slot_id"), "role": d.get("role"),
-                          "note": _first(d, "note", "text") or ""})
+                          "note": _first(d, "note", "text") or "",
+                          "open_items": [str(x) for x in d.get("open_items") or []],
+                          "promises": [str(x) for x in d.get("promises") or []]})
         elif kind in ("escalation.opened", "escalation.updated", "escalation.acknowledged"):
             eid = _first(d, "escalation_id", "escalation", "id") or current_escalation
             esc = escalations.setdefault(eid, {
-                "id": eid, "reason": d.get("reason"), "opened_at": e.ts, "acknowledged_at": None,
-                "acknowledged_by": None, "seconds_to_ack": None, "updates": 0})
+                "id": eid, "reason": d.get("reason"), "state": "open", "opened_at": e.ts,
+                "acknowledged_at": None, "acknowledged_by": None, "seconds_to_ack": None,
+                "updates": 0})
             if kind == "escalation.opened":
                 current_escalation = eid
             elif kind == "escalation.updated":
                 esc["updates"] += 1
             elif esc["acknowledged_at"] is None:
+                esc["state"] = "acknowledged"
                 esc["acknowledged_at"] = e.ts
                 esc["acknowledged_by"] = _first(d, "user", "by") or e.actor
                 esc["seconds_to_ack"] = _seconds(esc["opened_at"], e.ts)
+        elif kind == "page.retrying":
+            retries += 1
         elif kind in ("page.sent", "page.failed"):
+            sent = kind == "page.sent"
             pages.append({
                 "id": _first(d, "page_id", "page", "id"),
                 "escalation_id": _first(d, "escalation_id", "escalation") or current_escalation,
-                "target": _first(d, "target", "user", "to", "channel"),
-                "status": "sent" if kind == "page.sent" else "failed",
-                "at": e.ts, "error": d.get("error") if kind == "page.failed" else None,
+                "target": _first(d, "target", "to", "channel"),
+                "recipient": _first(d, "recipient", "user"),
+                "status": "sent" if sent else "failed", "due_at": e.ts,
+                "sent_at": e.ts if sent else None, "attempts": d.get("attempts"),
+                "error": None if sent else d.get("error"),
                 "acknowledged_at": None, "seconds_to_ack": None,
             })
+    if {"escalations", "pages"} <= tables:  # the rows hold every page, also cancelled ones
+        escalations, pages = _escalation_rows(db, room_id)
     for page in pages:
         esc = escalations.get(page["escalation_id"])
-        if page["status"] == "sent" and esc and esc["acknowledged_at"]:
+        if page["sent_at"] and esc and esc["acknowledged_at"]:
             page["acknowledged_at"] = esc["acknowledged_at"]
-            page["seconds_to_ack"] = max(0.0, _seconds(page["at"], esc["acknowledged_at"]))
+            page["seconds_to_ack"] = max(0.0, _seconds(page["sent_at"], esc["acknowledged_at"]))
 
     say("reading mentions")
     minutes = _minutes(db, room_id, tables)
@@ -467,8 +508,9 @@ def build_report(
         "escalation": {
             "escalations": list(escalations.values()),
             "pages": pages,
-            "pages_sent": sum(p["status"] == "sent" for p in pages),
+            "pages_sent": sum(p["sent_at"] is not None for p in pages),
             "pages_failed": sum(p["status"] == "failed" for p in pages),
+            "retries": retries,
         },
         "roster": {
             "roles": _roster(db, room_id, tables, end_of_life),

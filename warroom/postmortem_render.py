@@ -171,16 +171,20 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
     ]) if r["lint_overrides"] else ["None.", ""]
 
     lines += ["## Escalation", "",
-              f"Pages sent: {count(esc['pages_sent'])} · failed: {count(esc['pages_failed'])}", ""]
+              f"Pages sent: {count(esc['pages_sent'])} · failed: {count(esc['pages_failed'])}"
+              f" · retried sends: {count(esc['retries'])}", ""]
     lines += ["### Escalations", ""]
-    lines += _table(["Escalation", "Reason", "Opened", "Acknowledged", "By", "Time to acknowledge"], [
-        [cell(x["id"]), cell(x["reason"]), ts(x["opened_at"]), ts(x["acknowledged_at"]),
+    lines += _table(["Escalation", "Reason", "State", "Opened", "Acknowledged", "By",
+                     "Time to acknowledge"], [
+        [cell(x["id"]), cell(x["reason"]), x["state"], ts(x["opened_at"]), ts(x["acknowledged_at"]),
          cell(x["acknowledged_by"]), minutes(x["seconds_to_ack"])] for x in esc["escalations"]
     ]) if esc["escalations"] else ["None.", ""]
     lines += ["### Pages", ""]
-    lines += _table(["Page", "Target", "Status", "Sent", "Acknowledged", "Time to acknowledge", "Error"], [
-        [cell(p["id"]), cell(p["target"]), p["status"], ts(p["at"]), ts(p["acknowledged_at"]),
-         minutes(p["seconds_to_ack"]), cell(p["error"])] for p in esc["pages"]
+    lines += _table(["Page", "Target", "Recipient", "Status", "Sent", "Attempts", "Acknowledged",
+                     "Time to acknowledge", "Error"], [
+        [cell(p["id"]), cell(p["target"]), cell(p["recipient"]), p["status"], ts(p["sent_at"]),
+         count(p["attempts"]), ts(p["acknowledged_at"]), minutes(p["seconds_to_ack"]), cell(p["error"])]
+        for p in esc["pages"]
     ]) if esc["pages"] else ["None.", ""]
 
     lines += ["## Roster", ""]
@@ -189,8 +193,9 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
          count(x["signed_up"]), count(x["seats"])] for x in rost["roles"]
     ]) if rost["roles"] else ["No shifts.", ""]
     lines += ["### Hand-over notes", ""]
-    lines += _table(["When", "By", "Role", "Note"], [
-        [ts(n["at"]), cell(n["by"]), cell(n["role"]), cell(n["note"])] for n in rost["handover_notes"]
+    lines += _table(["When", "By", "Role", "Note", "Open items", "Promises"], [
+        [ts(n["at"]), cell(n["by"]), cell(n["role"]), cell(n["note"]), cell("; ".join(n["open_items"])),
+         cell("; ".join(n["promises"]))] for n in rost["handover_notes"]
     ]) if rost["handover_notes"] else ["None.", ""]
 
     lines += ["## Lessons", ""]
