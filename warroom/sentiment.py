@@ -24,6 +24,8 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
 
+# A question with no complaint cue asks for information; the courtesy around
+# it ("thanks", "would love to know") counts for half. Chosen, not fitted.
 QUESTION_DAMPING = 0.5
 
 # VADER's normalisation constant: compound = s / sqrt(s^2 + ALPHA).
@@ -192,11 +194,8 @@ def _weight(low: str) -> float:
 
 
 def combine(vader_compound: float, penalty: float, question: bool = False) -> float:
-    """Shift VADER's compound by penalty on its own (un-normalised) scale.
-
-    A question with no complaint in it asks for information; the courtesy
-    words around it ("thanks", "would love to know") count for half.
-    """
+    """Shift VADER's compound by penalty on its own (un-normalised) scale;
+    damp the positive part of a complaint-free question."""
     c = max(-0.9999, min(0.9999, vader_compound))
     raw = c * math.sqrt(_ALPHA / (1.0 - c * c))
     if question and penalty == 0.0 and raw > 0.0:
