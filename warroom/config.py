@@ -121,6 +121,13 @@ class BoardSettings:
 
 
 @dataclass(frozen=True)
+class PlaybooksSettings:
+    # Folder of playbook files (*.md), relative to the config file. Changed
+    # files are stored as new versions on start and on `playbooks import`.
+    path: str = "playbooks"
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     db: DbSettings = field(default_factory=DbSettings)
@@ -129,6 +136,7 @@ class Settings:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    playbooks: PlaybooksSettings = field(default_factory=PlaybooksSettings)
     board: BoardSettings = field(default_factory=BoardSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     playbooks: PlaybooksSettings = field(default_factory=PlaybooksSettings)

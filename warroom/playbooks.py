@@ -163,14 +163,14 @@ class _Checker:
         return out
 
 
-def _check_target(c: _Checker, target: str, path: tuple, role_names: set[str]) -> None:
+def _check_target(c: _Checker, target: str, path: tuple, role_names: dict[str, str]) -> None:
     if target in ("room-owner", "on-call"):
         return
     kind, _, rest = target.partition(":")
     if kind == "role" and rest:
         if rest.lower() not in role_names:
             c.error(path, f"escalation.notify: role:{rest} is not a role of this playbook"
-                          f"{_hint(rest, sorted(role_names))}")
+                          f"{_hint(rest, list(role_names.values()))}")
         return
     if kind == "user" and rest.strip():
         return
@@ -202,7 +202,7 @@ def _validate(data: dict, body: str, c: _Checker) -> dict:
         c.error(("slack_channel",), f"slack_channel must look like '#crisis', got {top['slack_channel']!r}")
 
     roles = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # lower-case name -> name as written
     for i, raw in enumerate(top.get("roles", [])):
         path = ("roles", i)
         role = c.table(raw, path, "roles.", ROLE_KEYS, ("name", "count"))
@@ -211,7 +211,7 @@ def _validate(data: dict, body: str, c: _Checker) -> dict:
                 c.error(path + ("name",), "roles.name must not be empty")
             elif role["name"].lower() in seen:
                 c.error(path + ("name",), f"role {role['name']!r} is listed twice")
-            seen.add(role["name"].lower())
+            seen[role["name"].lower()] = role["name"].strip()
         if "count" in role and not 1 <= role["count"] <= 100:
             c.error(path + ("count",), f"roles.count must be between 1 and 100, got {role['count']}")
         if "channel" in role and not CHANNEL_RE.match(role["channel"]):

@@ -15,8 +15,9 @@ from flask import Flask
 
 def modules():
     from . import api, auth, board, ingest, pages
+    from . import playbooks as playbooks_web
 
-    return [auth, pages, api, ingest, board]
+    return [auth, pages, playbooks_web, api, ingest, board]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -11,22 +11,39 @@ from .context import current_user, get_db, require_role
 bp = Blueprint("pages", __name__)
 
 
+def _playbook_choices(db) -> list:
+    from .. import playbook_store
+
+    return [v for v, _count in playbook_store.list_latest(db)]
+
+
 @bp.route("/")
 @require_role("viewer")
 def rooms_list():
-    return render_template("rooms.html", rooms=rooms.list_rooms(get_db()), error=None, form={})
+    db = get_db()
+    return render_template("rooms.html", rooms=rooms.list_rooms(db), error=None, form={},
+                           playbooks=_playbook_choices(db))
 
 
 @bp.route("/rooms", methods=["POST"])
 @require_role("lead")
 def room_open():
+    from .. import playbook_store
+
     db = get_db()
-    form = {"title": request.form.get("title", ""), "description": request.form.get("description", "")}
+    form = {"title": request.form.get("title", ""), "description": request.form.get("description", ""),
+            "playbook": request.form.get("playbook", "").strip(), "drill": bool(request.form.get("drill"))}
     try:
-        room = rooms.open_room(db, utcnow(), current_user(), form["title"], form["description"])
+        # The latest stored version; the room pins it (later edits never change the room).
+        playbook = playbook_store.latest_playbook(db, form["playbook"]) if form["playbook"] else None
+        if form["playbook"] and playbook is None:
+            raise rooms.RoomError("playbook", f"no playbook {form['playbook']!r}")
+        room = rooms.open_room(db, utcnow(), current_user(), form["title"], form["description"],
+                               is_drill=form["drill"], playbook=playbook)
     except rooms.RoomError as exc:
         return render_template(
-            "rooms.html", rooms=rooms.list_rooms(db), error=f"{exc.field}: {exc}", form=form
+            "rooms.html", rooms=rooms.list_rooms(db), error=f"{exc.field}: {exc}", form=form,
+            playbooks=_playbook_choices(db),
         ), 422
     return redirect(url_for("pages.room_page", room_id=room.id))
 
