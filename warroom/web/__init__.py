@@ -14,10 +14,10 @@ from flask import Flask
 
 
 def modules():
-    from . import api, auth, board, ingest, pages
+    from . import api, auth, board, ingest, pages, postmortem
     from . import playbooks as playbooks_web
 
-    return [auth, pages, playbooks_web, api, ingest, board]
+    return [auth, pages, playbooks_web, api, ingest, postmortem, board]
 
 
 def register_blueprints(app: Flask) -> None:
