@@ -121,13 +121,6 @@ class BoardSettings:
 
 
 @dataclass(frozen=True)
-class PlaybooksSettings:
-    # Folder of playbook files (*.md), relative to the config file. Changed
-    # files are stored as new versions on start and on `playbooks import`.
-    path: str = "playbooks"
-
-
-@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     db: DbSettings = field(default_factory=DbSettings)
@@ -139,7 +132,6 @@ class Settings:
     playbooks: PlaybooksSettings = field(default_factory=PlaybooksSettings)
     board: BoardSettings = field(default_factory=BoardSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
-    playbooks: PlaybooksSettings = field(default_factory=PlaybooksSettings)
     # Folder of the config file; relative paths in it are resolved from here.
     base_dir: str = "."
 

@@ -16,11 +16,10 @@ from ..config import load as load_settings
 from . import core, spikes
 from . import export as export_cli
 from . import lint as lint_cli
-from . import playbooks as playbooks_cli
 from . import listening
 from . import playbooks as playbooks_cli
 
-GROUPS = [core, spikes, lint_cli, export_cli, playbooks_cli, playbooks_cli, listening]
+GROUPS = [core, spikes, lint_cli, export_cli, playbooks_cli, listening]
 
 
 class UsageError(Exception):

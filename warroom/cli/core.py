@@ -88,11 +88,6 @@ def cmd_serve(args) -> int:
         for line in import_folder(settings, db, actor="server"):
             # A bad file must not stop the server: it keeps the stored versions.
             print(f"playbook not loaded: {line}", file=sys.stderr, flush=True)
-        from .playbooks import import_folder
-
-        for line in import_folder(settings, db, actor="server"):
-            # A bad file must not stop the server: it keeps the stored versions.
-            print(f"playbook not loaded: {line}", file=sys.stderr, flush=True)
     finally:
         db.close()
 
