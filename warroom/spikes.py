@@ -37,7 +37,7 @@ MAD_TO_SD = math.sqrt(math.pi / 2)  # mean absolute deviation -> sd for a normal
 @dataclass(frozen=True)
 class Params:
     # Negative-binomial dispersion k of the transform: Var = mu + k*mu^2.
-    dispersion: float = 0.1
+    dispersion: float = 0.03
     level_halflife_minutes: float = 180.0
     # Half-lives of the profiles in days (hour bins) / weeks (day bins) of data.
     day_profile_halflife_days: float = 7.0
@@ -47,13 +47,67 @@ class Params:
     huber: float = 2.5
     # Scale never below this (1.0 = pure negative-binomial noise after the transform).
     min_scale: float = 1.0
-    threshold: float = 6.0  # standardised residual that alarms on its own
+    # Alarm thresholds adapt to each series' own tail (extreme-value theory,
+    # peaks over threshold): runs of a statistic above its tail start are
+    # clusters, their peak excesses have an exponential tail, and the threshold
+    # is the level the series' own noise reaches about once per
+    # false_alarm_minutes (per statistic). These are the floors.
+    threshold: float = 6.0  # on the standardised residual of one bucket
+    cusum_threshold: float = 20.0  # on the CUSUM of a rise over several buckets
+    false_alarm_minutes: float = 28 * 1440.0  # "once a month" per room
+    tail_halflife_minutes: float = 14 * 1440.0
+    tail_prior_minutes: float = 1440.0  # weight of the priors, in minutes of data
+    tail_prior_per_day: float = 2.0  # prior cluster rate, both statistics
+    tail_start: float = 3.5
+    tail_prior_excess: float = 1.5
+    cusum_tail_start: float = 6.0
+    cusum_tail_prior_excess: float = 4.0
     cusum_slack: float = 1.5  # residual above which the CUSUM accumulates
     cusum_cap: float = 4.0  # one bucket adds at most this to the CUSUM
-    cusum_threshold: float = 10.0
+    # One page per spike: quiet for this long after an alarm, and until the
+    # residual is back below rearm_z.
     refractory_minutes: float = 360.0
     rearm_z: float = 1.0
     warmup_minutes: float = 180.0
+
+
+class Tail:
+    """Exponentially weighted peaks-over-threshold estimate of a statistic's upper tail."""
+
+    def __init__(self, start: float, prior_per_day: float, prior_excess: float, prior_minutes: float):
+        self.start = start
+        self.minutes = prior_minutes
+        self.clusters = prior_per_day * prior_minutes / 1440.0
+        self.excess = self.clusters * prior_excess
+        self.run_peak: float | None = None
+
+    def threshold(self, floor: float, horizon_minutes: float) -> float:
+        expected = self.clusters / self.minutes * horizon_minutes  # clusters in the horizon
+        if expected <= 1.0 or self.clusters <= 0:
+            return floor
+        return max(floor, self.start + self.excess / self.clusters * math.log(expected))
+
+    def learn(self, minutes: float, x: float, halflife: float) -> None:
+        keep = 0.5 ** (minutes / halflife)
+        self.minutes = self.minutes * keep + minutes
+        self.clusters *= keep
+        self.excess *= keep
+        if x > self.start:
+            self.run_peak = x if self.run_peak is None else max(self.run_peak, x)
+        elif self.run_peak is not None:
+            # One cluster per run above start (declustering: a spike is one event).
+            # Winsorised at 3 mean excesses (5% of an exponential tail) so one
+            # huge storm does not blind the detector to the next one.
+            mean = self.excess / self.clusters if self.clusters > 0 else self.run_peak - self.start
+            self.clusters += 1.0
+            self.excess += min(self.run_peak - self.start, 3.0 * mean)
+            self.run_peak = None
+
+    def to_list(self) -> list:
+        return [self.minutes, self.clusters, self.excess, self.run_peak]
+
+    def load(self, values: list) -> None:
+        self.minutes, self.clusters, self.excess, self.run_peak = values
 
 
 @dataclass(frozen=True)
@@ -64,6 +118,8 @@ class Decision:
     value: float
     z: float = 0.0  # standardised residual
     cusum: float = 0.0
+    threshold: float = 0.0  # the residual that alarms at this point of the series
+    cusum_threshold: float = 0.0
 
 
 def _utc(ts: datetime) -> datetime:
@@ -105,6 +161,11 @@ class SpikeDetector:
         self.cusum = 0.0
         self.last_alarm: datetime | None = None
         self.armed = True
+        p = self.params
+        self.z_tail = Tail(p.tail_start, p.tail_prior_per_day, p.tail_prior_excess, p.tail_prior_minutes)
+        self.cusum_tail = Tail(
+            p.cusum_tail_start, p.tail_prior_per_day, p.cusum_tail_prior_excess, p.tail_prior_minutes,
+        )
 
     # -- transform ----------------------------------------------------------
     def _g(self, x: float) -> float:
@@ -143,7 +204,9 @@ class SpikeDetector:
 
         # Detection, on the state before this value is learned.
         self.cusum = max(0.0, self.cusum + min(z, p.cusum_cap) - p.cusum_slack)
-        stat = max(z / p.threshold, self.cusum / p.cusum_threshold)
+        z_thr, cusum_thr = self.thresholds()
+        stat = max(z / z_thr, self.cusum / cusum_thr)
+        cusum_seen = self.cusum
         warm = (ts - self.first_ts).total_seconds() / 60.0 >= p.warmup_minutes
         if not self.armed and self.last_alarm is not None:
             since = (ts - self.last_alarm).total_seconds() / 60.0
@@ -177,10 +240,20 @@ class SpikeDetector:
                 self.level += mean
         a_scale = max(_alpha(minutes, p.scale_halflife_minutes), 1.0 / (self.n + 1))
         self.mad += a_scale * (min(abs(resid), p.huber * scale) - self.mad)
+        self.z_tail.learn(minutes, z, p.tail_halflife_minutes)
+        self.cusum_tail.learn(minutes, cusum_seen, p.tail_halflife_minutes)
         self.last_ts = ts
         return Decision(
             score=score, alarm=alarm, expected=self._g_inv(pred), value=value,
-            z=z, cusum=self.cusum,
+            z=z, cusum=cusum_seen, threshold=z_thr, cusum_threshold=cusum_thr,
+        )
+
+    def thresholds(self) -> tuple[float, float]:
+        """(residual, CUSUM) that would alarm now, each crossed by noise about once per false_alarm_minutes."""
+        p = self.params
+        return (
+            self.z_tail.threshold(p.threshold, p.false_alarm_minutes),
+            self.cusum_tail.threshold(p.cusum_threshold, p.false_alarm_minutes),
         )
 
     # -- persistence --------------------------------------------------------
@@ -198,6 +271,8 @@ class SpikeDetector:
             "cusum": self.cusum,
             "last_alarm": self.last_alarm.isoformat() if self.last_alarm else None,
             "armed": self.armed,
+            "z_tail": self.z_tail.to_list(),
+            "cusum_tail": self.cusum_tail.to_list(),
         }
 
     @classmethod
@@ -219,4 +294,6 @@ class SpikeDetector:
         det.mad = float(state["mad"])
         det.cusum = float(state["cusum"])
         det.armed = bool(state["armed"])
+        det.z_tail.load(state["z_tail"])
+        det.cusum_tail.load(state["cusum_tail"])
         return det

@@ -1,0 +1,187 @@
+"""The spike detector: synthetic rhythm, drift, low counts, one alarm per spike,
+state round trip, and a real NAB Twitter series from shared data."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import shared_data_dir
+from warroom.spikes import Decision, Params, SpikeDetector
+
+START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
+
+
+def poisson(rng: random.Random, lam: float) -> int:
+    if lam > 50:
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def neg_binomial(rng: random.Random, mean: float, dispersion: float = 0.05) -> int:
+    """Gamma-Poisson mixture: variance mean + dispersion * mean^2, like real mention counts."""
+    return poisson(rng, mean * rng.gammavariate(1 / dispersion, dispersion))
+
+
+def daily_weekly(t: datetime, base: float) -> float:
+    """Busy afternoons, quiet nights, half volume at weekends."""
+    hour = t.hour + t.minute / 60
+    day = 1 + 0.8 * math.sin((hour - 9) / 24 * 2 * math.pi)
+    return base * day * (0.5 if t.weekday() >= 5 else 1.0)
+
+
+def replay(values, step_minutes=5, det=None, start=START):
+    det = det or SpikeDetector()
+    out = [det.update(start + timedelta(minutes=step_minutes * i), v) for i, v in enumerate(values)]
+    return det, out
+
+
+def alarms(decisions) -> list[int]:
+    return [i for i, d in enumerate(decisions) if d.alarm]
+
+
+def series(n, mean_at, seed=1, step_minutes=5, dispersion=0.05):
+    rng = random.Random(seed)
+    return [neg_binomial(rng, mean_at(START + timedelta(minutes=step_minutes * i)), dispersion) for i in range(n)]
+
+
+DAY5 = 288  # 5-minute buckets a day
+
+
+def test_daily_and_weekly_rhythm_alone_raises_no_alarm():
+    # Three weeks: nights are a tenth of afternoons and weekends half of weekdays.
+    values = series(21 * DAY5, lambda t: daily_weekly(t, 40))
+    _, out = replay(values)
+    assert alarms(out) == []
+    # The learned baseline follows the rhythm: afternoon expectation well above the night one.
+    week3 = out[14 * DAY5:]
+    afternoon = [d.expected for i, d in enumerate(week3) if (i % DAY5) // 12 == 15]
+    night = [d.expected for i, d in enumerate(week3) if (i % DAY5) // 12 == 3]
+    assert sum(afternoon) / len(afternoon) > 4 * sum(night) / len(night)
+
+
+def test_spike_on_a_quiet_night_is_caught_though_smaller_than_a_normal_afternoon():
+    values = series(15 * DAY5, lambda t: daily_weekly(t, 40))
+    at = 14 * DAY5 + 3 * 12  # 03:00 on day 15, where about 8 mentions are normal
+    for i in range(at, at + 24):
+        values[i] = 8 * daily_weekly(START + timedelta(minutes=5 * i), 40)
+    friday = values[11 * DAY5:12 * DAY5]
+    assert max(values[at:at + 24]) < max(friday)  # below an ordinary weekday afternoon
+    _, out = replay(values)
+    assert alarms(out) and alarms(out)[0] in range(at, at + 12)  # within the hour
+    assert len(alarms(out)) == 1
+
+
+def test_slow_drift_is_followed_not_paged():
+    # Volume triples over two weeks (a brand growing), then a real spike.
+    n = 14 * DAY5
+    values = series(n + DAY5, lambda t: 30 * 3 ** ((t - START) / timedelta(days=14)))
+    _, out = replay(values[:n])
+    assert alarms(out) == []
+    assert 60 < out[-1].expected < 130  # followed to about 90
+    spike = values[:n] + [v * 5 for v in values[n:n + 12]]
+    _, out = replay(spike)
+    assert alarms(out) == [n]
+
+
+def test_low_counts_a_couple_of_mentions_is_not_a_spike_but_a_burst_is():
+    # Per-minute counts around 0.2: zeros with the odd 1, 2 or 3.
+    n = 3 * 1440
+    values = series(n, lambda t: 0.2, step_minutes=1, seed=7, dispersion=0.5)
+    assert max(values) >= 3
+    _, out = replay(values, step_minutes=1)
+    assert alarms(out) == []
+    # 15 a minute for ten minutes: the CUSUM pages within the burst, once.
+    _, out = replay(values + [15] * 10, step_minutes=1)
+    assert len(alarms(out)) == 1 and alarms(out)[0] in range(n, n + 10)
+    # 40 in one minute is caught at once.
+    _, out = replay(values + [40], step_minutes=1)
+    assert alarms(out) == [n]
+
+
+def test_one_alarm_per_spike_however_long_it_lasts_and_again_for_the_next():
+    values = series(10 * DAY5, lambda t: 50, seed=3)
+    first, second = 8 * DAY5, 9 * DAY5 + 100
+    for i in range(first, first + 36):  # three hours at ten times the volume
+        values[i] = 500 + (i - first) * 5
+    for i in range(second, second + 12):
+        values[i] = 600
+    _, out = replay(values)
+    assert alarms(out) == [first, second]
+    assert all(d.score >= 0.5 for d in out[first:first + 12])  # still anomalous, just not re-paged
+
+
+def test_warmup_never_alarms_and_decisions_carry_their_numbers():
+    det = SpikeDetector()
+    d0 = det.update(START, 10)
+    d1 = det.update(START + timedelta(minutes=5), 1000)
+    assert not d0.alarm and not d1.alarm  # no history: no page
+    assert isinstance(d1, Decision) and d1.value == 1000.0
+    assert 5 < d1.expected < 15 and d1.score > 0.5
+
+
+def test_timestamps_must_increase_and_values_be_counts():
+    det = SpikeDetector()
+    det.update(START, 1)
+    with pytest.raises(ValueError, match="increase"):
+        det.update(START, 2)
+    with pytest.raises(ValueError, match="count"):
+        det.update(START + timedelta(minutes=1), -1)
+    with pytest.raises(ValueError, match="count"):
+        det.update(START + timedelta(minutes=1), float("nan"))
+
+
+def test_state_survives_json_round_trip_with_identical_later_decisions():
+    values = series(6 * DAY5, lambda t: daily_weekly(t, 20), seed=11)
+    for i in range(5 * DAY5 + 10, 5 * DAY5 + 30):
+        values[i] = 200
+    cut = 5 * DAY5
+    det, _ = replay(values[:cut])
+    state = json.loads(json.dumps(det.to_state()))
+    restored = SpikeDetector.from_state(state)
+    later = START + timedelta(minutes=5 * cut)
+    _, a = replay(values[cut:], det=det, start=later)
+    _, b = replay(values[cut:], det=restored, start=later)
+    assert a == b
+    assert alarms(a)  # the continuation does alarm, so identical decisions mean something
+    assert restored.to_state() == det.to_state()
+
+
+def test_params_can_be_given_and_are_kept_in_the_state():
+    det = SpikeDetector({"threshold": 9.0, "unknown": 1})
+    assert det.params == Params(threshold=9.0)
+    det.update(START, 1)
+    assert SpikeDetector.from_state(det.to_state()).params.threshold == 9.0
+
+
+# -- a real series -----------------------------------------------------------
+
+NAB = shared_data_dir() / "nab_tweets"
+
+
+@pytest.mark.skipif(not NAB.is_dir(), reason=f"shared data absent: {NAB}")
+def test_real_twitter_series_alarms_in_labelled_window_and_not_in_a_quiet_stretch():
+    rows = list(csv.reader((NAB / "Twitter_volume_IBM.csv").open()))[1:]
+    stamps = [datetime.fromisoformat(r[0]) for r in rows]
+    windows = json.loads((NAB / "windows.json").read_text())["realTweets/Twitter_volume_IBM.csv"]
+    det = SpikeDetector()
+    fired = [t for t, r in zip(stamps, rows, strict=True) if det.update(t, float(r[1])).alarm]
+
+    start, end = (datetime.fromisoformat(x) for x in windows[0])
+    assert any(start <= t <= end for t in fired)
+    # A quiet stretch picked by eye: 2015-03-26..03-31, five days of ordinary traffic
+    # (median 3, at most 19 mentions per 5 minutes) after the first labelled storm.
+    lo, hi = datetime(2015, 3, 26), datetime(2015, 3, 31)
+    quiet = [i for i, t in enumerate(stamps) if lo <= t < hi]
+    assert len(quiet) > 1400 and max(float(rows[i][1]) for i in quiet) < 20
+    assert not [t for t in fired if lo <= t < hi]
