@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from . import accounts, events
+from . import accounts, events, playbooks
 from .accounts import User
 from .clock import iso, parse_iso
 from .db import Database, transaction
@@ -254,7 +254,13 @@ def _add(db: Database, now: datetime, slot: Slot, user: User, actor: User, kind:
 
 
 def sign_up(db: Database, now: datetime, user: User, slot_id: int) -> Slot:
-    """A volunteer (responder and up) takes a place on a shift."""
+    """A volunteer (responder and up) takes a place on a shift, unless the
+    room's playbook says the lead assigns people (``[shifts] volunteers = false``)."""
+    slot = get_slot(db, slot_id)
+    if slot is not None:
+        playbook = playbooks.room_playbook(db, slot.room_id)
+        if playbook is not None and not playbook.shifts.volunteers:
+            raise RosterError("slot_id", "in this war room the lead assigns shifts", 403)
     with transaction(db):
         slot = _slot_for_change(db, slot_id, now)
         _add(db, now, slot, user, user, "roster.signed_up")

@@ -16,8 +16,9 @@ from flask import Flask
 def modules():
     from . import api, auth, board, ingest, pages, postmortem
     from . import playbooks as playbooks_web
+    from . import roster as roster_web
 
-    return [auth, pages, playbooks_web, api, ingest, postmortem, board]
+    return [auth, pages, playbooks_web, api, ingest, postmortem, board, roster_web]
 
 
 def register_blueprints(app: Flask) -> None:

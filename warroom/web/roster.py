@@ -1,0 +1,490 @@
+"""Roster on the web: the JSON API, the room panel (and its fragment), the
+personal calendar feed and the "my settings" page (time zone, feed link).
+
+Every roster action answers at two URLs: ``/api/v1/rooms/<id>/roster/...``
+(JSON in, JSON out) and ``/rooms/<id>/roster/...`` (the panel's plain HTML
+forms, which redirect back to the room). Both need a session and the CSRF
+token; the domain re-checks who may do what.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import available_timezones
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from .. import accounts, coverage, handover, oncall, rooms, roster, shiftfeed
+from ..clock import utcnow
+from .context import current_user, get_db, json_error, public, require_role, settings
+
+bp = Blueprint("roster", __name__)
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _payload() -> dict:
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise roster.RosterError("body", "the body must be a JSON object", 400)
+        return body
+    return request.form.to_dict()
+
+
+def _int(body: dict, key: str, required: bool = True) -> int | None:
+    value = body.get(key)
+    if value in (None, "") and not required:
+        return None
+    if isinstance(value, bool):
+        raise roster.RosterError(key, f"{key} must be a whole number", 400)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise roster.RosterError(key, f"{key} must be a whole number", 400) from None
+
+
+def _user_named(db, body: dict, key: str) -> accounts.User:
+    name = body.get(key)
+    if not isinstance(name, str) or not name.strip():
+        raise roster.RosterError(key, f"{key} must name a user", 400)
+    user = accounts.find_user(db, name.strip())
+    if user is None:
+        raise roster.RosterError(key, f"no user {name.strip()!r}", 422)
+    return user
+
+
+def _room_slot(db, room_id: int, slot_id: int) -> roster.Slot:
+    slot = roster.get_slot(db, slot_id)
+    if slot is None or slot.room_id != room_id:
+        raise roster.RosterError("slot_id", f"no shift {slot_id} in room {room_id}", 404)
+    return slot
+
+
+def _room_or_404(db, room_id: int):
+    room = rooms.get_room(db, room_id)
+    if room is None:
+        raise roster.RosterError("room", f"no room {room_id}", 404)
+    return room
+
+
+def _act(room_id: int, action):
+    """Run ``action(db, body) -> dict``; answer JSON (API) or redirect (form)."""
+    db = get_db()
+    try:
+        _room_or_404(db, room_id)
+        result = action(db, _payload())
+    except roster.RosterError as exc:
+        if _is_api():
+            return json_error(exc.status, str(exc), field=exc.field)
+        abort(exc.status, description=f"{exc.field}: {exc}")
+    if _is_api():
+        return jsonify({"ok": True, **result})
+    return redirect(url_for("pages.room_page", room_id=room_id) + "#roster", code=303)
+
+
+def _both(rule: str, endpoint: str, role: str):
+    """Register a POST view under the API path and the form path."""
+    def decorate(view):
+        guarded = require_role(role)(view)
+        bp.add_url_rule(f"/api/v1/rooms/<int:room_id>/roster/{rule}", endpoint, guarded,
+                        methods=["POST"])
+        bp.add_url_rule(f"/rooms/<int:room_id>/roster/{rule}", f"{endpoint}_form", guarded,
+                        methods=["POST"])
+        return guarded
+    return decorate
+
+
+@_both("signup", "signup", "responder")
+def signup(room_id: int, **kw):
+    def run(db, body):
+        slot = _room_slot(db, room_id, _int(body, "slot_id"))
+        roster.sign_up(db, utcnow(), current_user(), slot.id)
+        return {"slot": _staffed_one(db, slot.id)}
+    return _act(room_id, run)
+
+
+@_both("withdraw", "withdraw", "responder")
+def withdraw(room_id: int, **kw):
+    def run(db, body):
+        slot = _room_slot(db, room_id, _int(body, "slot_id"))
+        who = _user_named(db, body, "user") if body.get("user") else None
+        roster.withdraw(db, utcnow(), current_user(), slot.id, who)
+        return {"slot": _staffed_one(db, slot.id)}
+    return _act(room_id, run)
+
+
+@_both("assign", "assign", "lead")
+def assign(room_id: int, **kw):
+    def run(db, body):
+        slot = _room_slot(db, room_id, _int(body, "slot_id"))
+        roster.assign(db, utcnow(), current_user(), slot.id, _user_named(db, body, "user"))
+        return {"slot": _staffed_one(db, slot.id)}
+    return _act(room_id, run)
+
+
+@_both("swaps", "swap_propose", "responder")
+def swap_propose(room_id: int, **kw):
+    def run(db, body):
+        slot = _room_slot(db, room_id, _int(body, "slot_id"))
+        other = _int(body, "with_slot_id", required=False)
+        if other is not None:
+            _room_slot(db, room_id, other)
+        swap = roster.propose_swap(db, utcnow(), current_user(), slot.id,
+                                   _user_named(db, body, "with_user"), other)
+        return {"swap": swap.to_dict()}
+    return _act(room_id, run)
+
+
+def _swap_in_room(db, room_id: int, swap_id: int) -> roster.Swap:
+    swap = roster.get_swap(db, swap_id)
+    if swap is None or swap.room_id != room_id:
+        raise roster.RosterError("swap_id", f"no swap {swap_id} in room {room_id}", 404)
+    return swap
+
+
+@_both("swaps/<int:swap_id>/accept", "swap_accept", "responder")
+def swap_accept(room_id: int, swap_id: int):
+    def run(db, body):
+        _swap_in_room(db, room_id, swap_id)
+        return {"swap": roster.accept_swap(db, utcnow(), current_user(), swap_id).to_dict()}
+    return _act(room_id, run)
+
+
+@_both("swaps/<int:swap_id>/decline", "swap_decline", "responder")
+def swap_decline(room_id: int, swap_id: int):
+    def run(db, body):
+        _swap_in_room(db, room_id, swap_id)
+        return {"swap": roster.decline_swap(db, utcnow(), current_user(), swap_id).to_dict()}
+    return _act(room_id, run)
+
+
+@_both("swap", "swap_lead", "lead")
+def swap_lead(room_id: int, **kw):
+    def run(db, body):
+        slot = _room_slot(db, room_id, _int(body, "slot_id"))
+        other = _int(body, "with_slot_id", required=False)
+        if other is not None:
+            _room_slot(db, room_id, other)
+        roster.lead_swap(db, utcnow(), current_user(), slot.id, _user_named(db, body, "user"),
+                         _user_named(db, body, "with_user"), other)
+        return {"slot": _staffed_one(db, slot.id)}
+    return _act(room_id, run)
+
+
+@_both("handover", "handover_write", "responder")
+def handover_write(room_id: int, **kw):
+    def run(db, body):
+        slot = _room_slot(db, room_id, _int(body, "slot_id"))
+        note = body.get("note", "")
+        if not isinstance(note, str):
+            raise roster.RosterError("note", "note must be text", 400)
+        made = handover.write_note(db, utcnow(), current_user(), slot.id, note,
+                                   body.get("open_items"), body.get("promises"))
+        return {"note": made.to_dict()}
+    return _act(room_id, run)
+
+
+@_both("extend", "extend", "lead")
+def extend(room_id: int, **kw):
+    def run(db, body):
+        made = coverage.extend(db, utcnow(), current_user(), room_id, _int(body, "shifts"))
+        return {"created": [s.__dict__ for s in made]}
+    return _act(room_id, run)
+
+
+def _staffed_one(db, slot_id: int) -> dict:
+    slot = roster.get_slot(db, slot_id)
+    people = tuple(u.name for u in roster.people_on(db, slot_id))
+    return roster.Staffed(slot, people).to_dict()
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@bp.route("/api/v1/rooms/<int:room_id>/roster")
+@require_role("viewer")
+def roster_json(room_id: int):
+    db = get_db()
+    if rooms.get_room(db, room_id) is None:
+        return json_error(404, f"no room {room_id}", field="room")
+    try:
+        hours = int(request.args.get("hours", "48"))
+    except ValueError:
+        return json_error(400, "hours must be a whole number", field="hours")
+    if not 1 <= hours <= 24 * 14:
+        return json_error(400, "hours must be between 1 and 336", field="hours")
+    now = utcnow()
+    user = current_user()
+    return jsonify({
+        "room": room_id,
+        "tz": user.tz,
+        "shifts": [s.to_dict() for s in roster.staffed(db, room_id, now, now + timedelta(hours=hours))],
+        "coverage": [c.to_dict() for c in coverage.coverage(db, room_id, now)],
+        "swaps": [s.to_dict() for s in roster.open_swaps(db, room_id)],
+        "handover_for_you": [n.to_dict() for n in handover.notes_for_user(db, room_id, user, now)],
+        "handover_recent": [n.to_dict() for n in handover.recent_notes(db, room_id)],
+    })
+
+
+@bp.route("/api/v1/oncall")
+@require_role("viewer")
+def oncall_json():
+    try:
+        days = int(request.args.get("days", "7"))
+    except ValueError:
+        return json_error(400, "days must be a whole number", field="days")
+    if not 1 <= days <= 90:
+        return json_error(400, "days must be between 1 and 90", field="days")
+    rotation = _rotation()
+    now = utcnow()
+    if rotation is None:
+        return jsonify({"configured": False, "turns": [], "now": None})
+    return jsonify({
+        "configured": True, "timezone": rotation.tz,
+        "now": oncall.turn_at(rotation, now).to_dict(),
+        "turns": [t.to_dict() for t in oncall.turns(rotation, now, now + timedelta(days=days))],
+    })
+
+
+def _rotation():
+    cache = current_app.extensions.setdefault("warroom_oncall", {})
+    if "rotation" not in cache:
+        cache["rotation"] = oncall.load_rotation(settings())
+    return cache["rotation"]
+
+
+# -- the room panel --------------------------------------------------------------------------
+
+
+def _panel_context(db, room, user) -> dict:
+    now = utcnow()
+    tz = user.tz if user else "UTC"
+    shifts = roster.staffed(db, room.id, now, now + coverage.HORIZON)
+
+    def show(ts):
+        return coverage.local_text(ts, tz)
+
+    return {
+        "room": room, "user": user, "tz": tz, "show": show,
+        "coverage": coverage.coverage(db, room.id, now),
+        "shifts": shifts,
+        "mine": {s.slot.id for s in shifts if user and user.name in s.people},
+        "swaps": roster.open_swaps(db, room.id),
+        "for_you": handover.notes_for_user(db, room.id, user, now) if user else [],
+        "recent": handover.recent_notes(db, room.id, limit=5),
+        "can_sign_up": accounts.has_role(user, "responder") and room.status != "closed",
+        "is_lead": accounts.has_role(user, "lead") and room.status != "closed",
+    }
+
+
+def room_panel(db, room, user):
+    return "panels/roster.html", _panel_context(db, room, user)
+
+
+@bp.route("/rooms/<int:room_id>/roster/panel")
+@require_role("viewer")
+def panel_fragment(room_id: int):
+    db = get_db()
+    room = rooms.get_room(db, room_id)
+    if room is None:
+        abort(404)
+    return render_template("panels/roster_body.html", panel=_panel_context(db, room, current_user()))
+
+
+# -- me: settings and the calendar feed ------------------------------------------------------
+
+
+@bp.route("/me/settings", methods=["GET", "POST"])
+@require_role("viewer")
+def my_settings():
+    db = get_db()
+    user = current_user()
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            accounts.set_timezone(db, user, request.form.get("tz", "").strip())
+            return redirect(url_for("roster.my_settings"), code=303)
+        except accounts.AccountError as exc:
+            error, status = f"{exc.field}: {exc}", 422
+    return render_template(
+        "me_settings.html", user=accounts.get_user(db, user.id), zones=sorted(available_timezones()),
+        error=error, feed_url=None, has_feed=shiftfeed.has_token(db, user),
+    ), status
+
+
+@bp.route("/me/feed-token", methods=["POST"])
+@require_role("viewer")
+def my_feed_token():
+    db = get_db()
+    user = current_user()
+    token = shiftfeed.new_token(db, utcnow(), user)
+    url = settings().url + url_for("roster.shifts_ics", token=token)
+    return render_template(
+        "me_settings.html", user=user, zones=sorted(available_timezones()), error=None,
+        feed_url=url, has_feed=True,
+    )
+
+
+@bp.route("/api/v1/me/settings", methods=["GET", "POST"])
+@require_role("viewer")
+def my_settings_json():
+    db = get_db()
+    user = current_user()
+    if request.method == "POST":
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("tz"), str):
+            return json_error(400, "send {\"tz\": \"Area/City\"}", field="tz")
+        try:
+            accounts.set_timezone(db, user, body["tz"].strip())
+        except accounts.AccountError as exc:
+            return json_error(422, str(exc), field=exc.field)
+        user = accounts.get_user(db, user.id)
+    return jsonify({"name": user.name, "tz": user.tz, "has_feed": shiftfeed.has_token(db, user)})
+
+
+@bp.route("/api/v1/me/feed-token", methods=["POST"])
+@require_role("viewer")
+def my_feed_token_json():
+    token = shiftfeed.new_token(get_db(), utcnow(), current_user())
+    return jsonify({"token": token,
+                    "url": settings().url + url_for("roster.shifts_ics", token=token)})
+
+
+@bp.route("/me/shifts.ics")
+@public
+def shifts_ics():
+    """Calendar apps cannot log in: the secret token is the credential; a
+    missing or wrong one is indistinguishable from no feed at all (404)."""
+    db = get_db()
+    user = shiftfeed.user_for_token(db, request.args.get("token"))
+    if user is None:
+        abort(404)
+    host = request.host.split(":")[0] or "warroom"
+    body = shiftfeed.calendar(db, user, utcnow(), _rotation(), host=host)
+    resp = Response(body, mimetype="text/calendar")
+    resp.headers["Cache-Control"] = "private, max-age=300"
+    resp.headers["Content-Disposition"] = 'inline; filename="shifts.ics"'
+    return resp
+
+
+# -- the scheduler job -----------------------------------------------------------------------
+
+
+def run_tick(app) -> None:
+    """Shift reminders, hand-over requests and on-call hand-offs (each once)."""
+    db = app.extensions["warroom_open_db"]()
+    try:
+        now = utcnow()
+        handover.tick(db, now)
+        with app.app_context():
+            rotation = _rotation()
+        oncall.tick(db, rotation, now)
+    finally:
+        db.close()
+
+
+# -- OpenAPI ---------------------------------------------------------------------------------
+
+
+def _op(summary: str, body: dict | None = None, ok: str = "done") -> dict:
+    from .openapi import _error
+
+    op = {
+        "summary": summary,
+        "parameters": [{"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {
+            "200": {"description": ok}, "400": _error("malformed field"), "401": _error("login required"),
+            "403": _error("role or CSRF missing"), "404": _error("no such room, shift or swap"),
+            "409": _error("conflict (full, already on it, shift over)"), "422": _error("invalid value"),
+        },
+    }
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "properties": body,
+            "required": [k for k, v in body.items() if v.pop("x-required", False)],
+        }}}}
+    return {"post": op}
+
+
+def _prop(kind: str, required: bool = False, **more) -> dict:
+    out = {"type": kind, **more}
+    if required:
+        out["x-required"] = True
+    return out
+
+
+_SWAP_PARAM = {"name": "swap_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _openapi() -> dict:
+    from .openapi import _error
+
+    base = "/api/v1/rooms/{room_id}/roster"
+    paths = {
+        f"{base}/signup": _op("Sign up for a shift (responder and up)", {"slot_id": _prop("integer", True)}),
+        f"{base}/withdraw": _op("Leave a shift; a lead may take someone else off",
+                                {"slot_id": _prop("integer", True), "user": _prop("string")}),
+        f"{base}/assign": _op("Put someone on a shift (lead)",
+                              {"slot_id": _prop("integer", True), "user": _prop("string", True)}),
+        f"{base}/swaps": _op("Propose a swap (or a cover without with_slot_id)", {
+            "slot_id": _prop("integer", True), "with_user": _prop("string", True),
+            "with_slot_id": _prop("integer")}),
+        f"{base}/swaps/{{swap_id}}/accept": _op("Accept a swap offered to you (atomic exchange)"),
+        f"{base}/swaps/{{swap_id}}/decline": _op("Decline (target) or cancel (proposer, lead) a swap"),
+        f"{base}/swap": _op("Swap two people's shifts without asking (lead)", {
+            "slot_id": _prop("integer", True), "user": _prop("string", True),
+            "with_user": _prop("string", True), "with_slot_id": _prop("integer")}),
+        f"{base}/handover": _op("Leave a hand-over note for the next shift", {
+            "slot_id": _prop("integer", True), "note": _prop("string"),
+            "open_items": _prop("array", items={"type": "string"}),
+            "promises": _prop("array", items={"type": "string"})}),
+        f"{base}/extend": _op("Add more shifts after the last one (lead)",
+                              {"shifts": _prop("integer", True, minimum=1, maximum=42)}),
+    }
+    for key in (f"{base}/swaps/{{swap_id}}/accept", f"{base}/swaps/{{swap_id}}/decline"):
+        paths[key]["post"]["parameters"].append(dict(_SWAP_PARAM))
+    paths[base] = {"get": {
+        "summary": "Shifts with people, coverage per role, open swaps, hand-over notes",
+        "parameters": [
+            {"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+            {"name": "hours", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 336}},
+        ],
+        "responses": {"200": {"description": "the roster"}, "400": _error("bad hours"),
+                      "401": _error("login required"), "404": _error("no such room")},
+    }}
+    paths["/api/v1/oncall"] = {"get": {
+        "summary": "The standing on-call rotation: who is on call now and the next turns",
+        "parameters": [{"name": "days", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 90}}],
+        "responses": {"200": {"description": "turns"}, "400": _error("bad days"), "401": _error("login required")},
+    }}
+    paths["/api/v1/me/settings"] = {
+        "get": {"summary": "Your name, time zone and whether you have a calendar feed",
+                "responses": {"200": {"description": "settings"}, "401": _error("login required")}},
+        "post": {"summary": "Set your time zone",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["tz"], "properties": {"tz": {"type": "string"}}}}}},
+                 "responses": {"200": {"description": "saved"}, "400": _error("no tz"),
+                               "401": _error("login required"), "422": _error("unknown time zone")}},
+    }
+    paths["/api/v1/me/feed-token"] = {"post": {
+        "summary": "A new secret calendar feed URL (the old one stops working)",
+        "responses": {"200": {"description": "token and url"}, "401": _error("login required")},
+    }}
+    return paths
+
+
+OPENAPI_PATHS = _openapi()
