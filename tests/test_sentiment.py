@@ -81,6 +81,20 @@ def test_counts_need_a_number():
     assert sentiment.complaint_weight("the minutes of the meeting") == 0.0
 
 
+@pytest.mark.parametrize("text", ["No delays today!", "The flight was not delayed", "Flight was on time, no delays, thanks!"])
+def test_negated_complaints_are_good_news(scorer, text):
+    assert scorer.score(text).label == "positive"
+
+
+def test_plain_vader_calls_no_delays_bad_news(vader):
+    # the reason for the relief rule: VADER scores "no" and "delays" as negative
+    assert vader.polarity_scores("Flight was on time, no delays, thanks!")["compound"] < 0
+
+
+def test_negating_one_complaint_leaves_the_next(scorer):
+    assert scorer.score("my flight wasn't delayed, it was Cancelled Flightled").label == "negative"
+
+
 def test_penalty_is_capped_so_praise_can_still_win():
     rant = "delayed cancelled stranded on hold 5 hours no one rude worst refund lost bag why is"
     assert sentiment.complaint_weight(rant) == sentiment._MAX_PENALTY

@@ -161,6 +161,17 @@ _COMPILED = tuple(_Cue(w, p) for w, p in _CUES)
 # Most texts are plain ASCII; skip the cues that need other characters.
 _ASCII_CUES = tuple(c for c in _COMPILED if c.regex.pattern.isascii())
 
+# A complaint word right after a negator is the absence of the complaint.
+_RELIEF = re.compile(
+    r"\b(?:no|zero|without|never|not|wasn'?t|weren'?t|isn'?t|didn'?t|hasn'?t|haven'?t)"
+    r"(?: (?:any|a|been|get|got|had|have|ever|even|single|further|more))* "
+    r"(?:delay\w*|late|cancel\w*|problems?|issues?|hassle|trouble|complaints?|wait\w*|lines?|queues?|"
+    r"lost|stuck|stranded|rude)\b"
+)
+_RELIEF_ANY_CASE = re.compile(_RELIEF.pattern, re.IGNORECASE)
+# Valence of the good news, about VADER's "fine" (0.8) to "good" (1.9).
+RELIEF_WEIGHT = 1.5
+
 # One cue from each of many categories is strong evidence, but the sum is
 # capped so that a long rant does not swamp real praise in the same text.
 _MAX_PENALTY = 6.0
@@ -181,8 +192,24 @@ def label_for(compound: float) -> str:
 
 
 def complaint_weight(text: str) -> float:
-    """Summed weight of the complaint cues in text (0 when none), capped."""
-    return _weight(_STRIP.sub(" ", text).lower())
+    """Summed weight of the complaint cues in text (0 when none), capped,
+    less RELIEF_WEIGHT for each "no delays"-like phrase."""
+    _, low, relief = _prepare(text)
+    return _weight(low) - RELIEF_WEIGHT * relief
+
+
+def _prepare(text: str) -> tuple[str, str, int]:
+    """(text for VADER, lower-cased text for the cues, relief phrases)."""
+    text = _STRIP.sub(" ", text)
+    low = text.lower()
+    relief = 0
+    if _RELIEF.search(low):
+        # "no delays", "never had a problem": good news, not a complaint.
+        # Blank the phrase for both, else VADER scores "no" and "delays" as
+        # negative and the cues fire on "delays".
+        low, relief = _RELIEF.subn(" ", low)
+        text = _RELIEF_ANY_CASE.sub(" ", text)
+    return _GLUED.sub(r"\1 ", text), low, relief
 
 
 def _weight(low: str) -> float:
@@ -212,9 +239,10 @@ class Scorer:
         self._vader.lexicon.update(_LEXICON_OVERRIDES)
 
     def score(self, text: str) -> Sentiment:
-        text = _STRIP.sub(" ", text or "")
-        base = self._vader.polarity_scores(_GLUED.sub(r"\1 ", text))["compound"]
-        compound = combine(base, _weight(text.lower()), "?" in text)
+        vader_text, low, relief = _prepare(text or "")
+        base = self._vader.polarity_scores(vader_text)["compound"]
+        penalty = _weight(low) - RELIEF_WEIGHT * relief
+        compound = combine(base, penalty, "?" in low)
         return Sentiment(compound, label_for(compound))
 
     def score_many(self, texts) -> list[Sentiment]:
