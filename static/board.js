@@ -1,0 +1,599 @@
+// The live board: volume chart, mention queue, composer with the honesty
+// lint, drafts, approvals, fact sheet and presence. room.js owns the socket
+// (join, catch-up by event id, de-duplication) and re-dispatches every event
+// as a "warroom:event" DOM event; this file turns those into the board's
+// state. All user text goes through textContent, never innerHTML.
+(function () {
+  "use strict";
+  var board = document.getElementById("board");
+  var roomEl = document.getElementById("room");
+  if (!board || !roomEl) { return; }
+  var socket = window.warroomSocket;
+  var roomId = Number(roomEl.dataset.roomId);
+  var $ = function (id) { return document.getElementById(id); };
+
+  var S = {
+    me: null, rules: { first_response_minutes: 60 }, claims: {}, drafts: {}, answered: {},
+    facts: [], mentions: new Map(), lastMention: 0, filter: "all", selected: null,
+    composing: null, draftId: null, factIds: [], findings: [], volume: null
+  };
+
+  // -- helpers ---------------------------------------------------------------
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function button(label, cls, onClick) {
+    var b = el("button", cls, label);
+    b.type = "button";
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  function command(name, payload) {
+    return new Promise(function (resolve) {
+      if (!socket || !socket.connected) { resolve({ error: "not connected" }); return; }
+      socket.timeout(10000).emit(name, payload, function (err, ack) {
+        resolve(err ? { error: "no answer from the server" } : (ack || { error: "no answer" }));
+      });
+    });
+  }
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.json();
+    });
+  }
+  var timers = {};
+  function debounce(key, ms, fn) {
+    clearTimeout(timers[key]);
+    timers[key] = setTimeout(fn, ms);
+  }
+  function minutesSince(iso) { return (Date.now() - new Date(iso).getTime()) / 60000; }
+  function fmtMinutes(m) {
+    if (m < 1) { return Math.max(0, Math.round(m * 60)) + "s"; }
+    if (m < 90) { return Math.floor(m) + "m"; }
+    return Math.floor(m / 60) + "h" + String(Math.floor(m % 60)).padStart(2, "0");
+  }
+  function status(msg, bad) {
+    var s = $("composer-status");
+    s.textContent = msg || "";
+    s.className = bad ? "error" : "muted";
+  }
+
+  // -- state from the server -------------------------------------------------
+  function loadBoard() {
+    return getJSON(board.dataset.boardUrl).then(function (b) {
+      S.me = b.me;
+      S.rules = b.rules;
+      S.claims = {};
+      b.claims.forEach(function (c) { S.claims[c.mention_id] = c.user_name; });
+      S.drafts = {};
+      b.drafts.forEach(function (d) { S.drafts[d.id] = d; });
+      S.answered = b.answered;
+      S.facts = b.facts;
+      $("fact-form").hidden = !S.me.is_lead;
+      renderQueue(); renderDrafts(); renderFacts();
+    });
+  }
+  function loadMentions() {
+    return getJSON(board.dataset.mentionsUrl + "?limit=1000&after=" + S.lastMention).then(function (page) {
+      page.mentions.forEach(function (m) {
+        S.mentions.set(m.id, m);
+        if (m.id > S.lastMention) { S.lastMention = m.id; }
+      });
+      renderQueue();
+      if (page.more) { return loadMentions(); }
+    });
+  }
+  function loadVolume() {
+    return getJSON(board.dataset.volumeUrl + "?minutes=60").then(function (v) {
+      S.volume = v;
+      drawVolume();
+    }).catch(function () { /* the chart is optional; the queue still works */ });
+  }
+  function reloadAll() {
+    return Promise.all([loadBoard(), loadMentions(), loadVolume()]).catch(function (e) {
+      status("could not load the board: " + e.message, true);
+    });
+  }
+
+  // -- the volume chart (canvas) ---------------------------------------------
+  function drawVolume() {
+    var canvas = $("volume-chart");
+    var mins = (S.volume && S.volume.minutes) || [];
+    var w = canvas.clientWidth || 600;
+    var h = 140;
+    var dpr = window.devicePixelRatio || 1;
+    canvas.width = w * dpr;
+    canvas.height = h * dpr;
+    var ctx = canvas.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    if (!mins.length) {
+      ctx.fillStyle = "#667085";
+      ctx.fillText("no mentions yet", 8, h / 2);
+      $("volume-summary").textContent = "";
+      return;
+    }
+    var max = Math.max.apply(null, mins.map(function (m) { return m.count; }).concat([1]));
+    var bw = w / mins.length;
+    var top = 14;
+    mins.forEach(function (m, i) {
+      var x = i * bw;
+      var th = (h - top) * m.count / max;
+      ctx.fillStyle = "#94a3b8";
+      ctx.fillRect(x + 1, h - th, Math.max(1, bw - 2), th);
+      var nh = (h - top) * m.negative / max;
+      ctx.fillStyle = "#dc2626";
+      ctx.fillRect(x + 1, h - nh, Math.max(1, bw - 2), nh);
+      if (m.alarm) {
+        ctx.fillStyle = "#f59e0b";
+        ctx.beginPath();
+        ctx.moveTo(x + bw / 2, h - th - 2);
+        ctx.lineTo(x + bw / 2 - 5, h - th - 11);
+        ctx.lineTo(x + bw / 2 + 5, h - th - 11);
+        ctx.closePath();
+        ctx.fill();
+      }
+    });
+    var last = mins[mins.length - 1];
+    $("volume-summary").textContent = "last minute " + last.count + " (" +
+      Math.round(100 * (last.negative_share || 0)) + "% negative) · peak " + max + "/min";
+  }
+  window.addEventListener("resize", function () { debounce("draw", 150, drawVolume); });
+
+  // -- the mention queue ---------------------------------------------------
+  function clockOf(m) {
+    var done = S.answered[m.id];
+    var limit = S.rules.first_response_minutes || 60;
+    if (done) {
+      var took = (done.clock_seconds === null || done.clock_seconds === undefined) ? null : done.clock_seconds / 60;
+      return { minutes: took, cls: "stopped", label: "answered" + (took === null ? "" : " in " + fmtMinutes(took)) };
+    }
+    var age = minutesSince(m.received_at);
+    var cls = age >= limit ? "bad" : (age >= limit * 0.5 ? "warn" : "ok");
+    return { minutes: age, cls: cls, label: fmtMinutes(age) + " / " + limit + "m" };
+  }
+  function urgency(m) {
+    if (S.answered[m.id]) { return -1e9 + m.id; }
+    var limit = S.rules.first_response_minutes || 60;
+    var u = minutesSince(m.received_at) / limit;
+    if (m.sentiment_label === "negative") { u += 0.5; }
+    u += Math.log10((m.followers || 0) + 1) * 0.1;
+    return u;
+  }
+  function visible(m) {
+    var f = S.filter;
+    var owner = S.claims[m.id];
+    if (f === "unclaimed") { return !owner && !S.answered[m.id]; }
+    if (f === "mine") { return S.me && owner === S.me.name; }
+    if (f === "negative") { return m.sentiment_label === "negative"; }
+    if (f === "breaching") { return !S.answered[m.id] && clockOf(m).cls === "bad"; }
+    return true;
+  }
+  function ordered() {
+    var list = [];
+    S.mentions.forEach(function (m) { if (visible(m)) { list.push(m); } });
+    list.sort(function (a, b) { return urgency(b) - urgency(a); });
+    return list;
+  }
+  var MAX_SHOWN = 200;
+  function renderQueue() {
+    var list = ordered();
+    var ol = $("mention-list");
+    var frag = document.createDocumentFragment();
+    list.slice(0, MAX_SHOWN).forEach(function (m) { frag.appendChild(mentionItem(m)); });
+    ol.replaceChildren(frag);
+    $("queue-empty").hidden = list.length > 0;
+    $("queue-count").textContent = list.length + (list.length > MAX_SHOWN ? " (most urgent " + MAX_SHOWN + " shown)" : "");
+  }
+  function mentionItem(m) {
+    var li = el("li", "mention " + (m.sentiment_label || ""));
+    li.dataset.mentionId = m.id;
+    var owner = S.claims[m.id];
+    if (owner) { li.classList.add("claimed"); li.dataset.claimedBy = owner; }
+    if (S.answered[m.id]) { li.classList.add("published"); }
+    if (S.selected === m.id) { li.classList.add("selected"); }
+    var head = el("div", "mention-head");
+    head.append(el("strong", "author", m.author), " ",
+      el("span", "badge sentiment " + m.sentiment_label, m.sentiment_label + " " + Number(m.sentiment).toFixed(2)), " ");
+    var clock = clockOf(m);
+    var c = el("span", "clock " + clock.cls, clock.label);
+    c.dataset.received = m.received_at;
+    head.append(c, " ");
+    if (S.answered[m.id]) {
+      head.append(el("span", "badge state-published", "published"));
+    } else if (owner) {
+      head.append(el("span", "badge claim", "claimed by " + owner));
+    }
+    li.append(head, el("p", "mention-text", m.text));
+    var actions = el("div", "mention-actions");
+    if (S.me && S.me.can_draft && !S.answered[m.id]) {
+      if (!owner) {
+        actions.append(button("Claim", "small claim-btn", function () { claim(m.id); }));
+      } else if (owner === S.me.name || S.me.is_lead) {
+        actions.append(button("Release", "small secondary release-btn", function () { release(m.id); }));
+      }
+      if (!owner || owner === S.me.name) {
+        actions.append(button("Reply", "small reply-btn", function () { compose(m.id); }));
+      }
+    }
+    if (m.url) {
+      var a = el("a", "small", "open");
+      a.href = m.url; a.target = "_blank"; a.rel = "noopener noreferrer";
+      actions.append(a);
+    }
+    li.append(actions);
+    li.addEventListener("click", function (ev) {
+      if (ev.target.tagName !== "BUTTON" && ev.target.tagName !== "A") { select(m.id); }
+    });
+    return li;
+  }
+  function tickClocks() {
+    Array.prototype.forEach.call(document.querySelectorAll("#mention-list li.mention"), function (li) {
+      var m = S.mentions.get(Number(li.dataset.mentionId));
+      var span = li.querySelector(".clock");
+      if (!m || !span) { return; }
+      var clock = clockOf(m);
+      span.textContent = clock.label;
+      span.className = "clock " + clock.cls;
+    });
+  }
+  setInterval(tickClocks, 5000);
+
+  Array.prototype.forEach.call(document.querySelectorAll("#queue .filter"), function (b) {
+    b.addEventListener("click", function () {
+      S.filter = b.dataset.filter;
+      Array.prototype.forEach.call(document.querySelectorAll("#queue .filter"), function (o) {
+        o.classList.toggle("on", o === b);
+      });
+      renderQueue();
+    });
+  });
+
+  function select(id) {
+    S.selected = id;
+    Array.prototype.forEach.call(document.querySelectorAll("#mention-list li.mention"), function (li) {
+      var on = Number(li.dataset.mentionId) === id;
+      li.classList.toggle("selected", on);
+      if (on) { li.scrollIntoView({ block: "nearest" }); }
+    });
+  }
+  function claim(id) {
+    return command("mention.claim", { mention_id: id }).then(function (ack) {
+      if (ack.error) { status(ack.error, true); return false; }
+      S.claims[id] = S.me.name;
+      renderQueue();
+      return true;
+    });
+  }
+  function release(id) {
+    return command("mention.release", { mention_id: id }).then(function (ack) {
+      if (ack.error) { status(ack.error, true); return; }
+      delete S.claims[id];
+      if (S.composing === id) { closeComposer(); }
+      renderQueue();
+    });
+  }
+
+  // -- the composer ----------------------------------------------------------
+  function compose(mentionId, draft) {
+    var m = S.mentions.get(mentionId);
+    S.composing = mentionId;
+    S.draftId = draft ? draft.id : null;
+    S.factIds = draft ? draft.fact_ids.slice() : [];
+    if (!draft) {
+      Object.keys(S.drafts).forEach(function (k) {
+        var d = S.drafts[k];
+        if (d.mention_id === mentionId && d.author === S.me.name && d.status !== "published") {
+          draft = d; S.draftId = d.id; S.factIds = d.fact_ids.slice();
+        }
+      });
+    }
+    $("composer").hidden = false;
+    var q = $("composer-mention");
+    q.replaceChildren();
+    if (m) {
+      q.append(el("strong", null, m.author), " ", el("span", null, m.text));
+      q.dataset.mentionId = m.id;
+    } else {
+      q.append(el("span", "muted", "a reply without a mention"));
+      delete q.dataset.mentionId;
+    }
+    $("composer-text").value = draft ? draft.text : "";
+    status(draft ? "editing draft #" + draft.id + " (" + draft.status + ")" : "");
+    $("composer-text").focus();
+    lintNow();
+  }
+  function closeComposer() {
+    $("composer").hidden = true;
+    S.composing = null; S.draftId = null; S.factIds = [];
+  }
+  var lintSeq = 0;
+  function lintNow() {
+    var text = $("composer-text").value;
+    var seq = ++lintSeq;
+    if (!text.trim()) { showFindings([]); return Promise.resolve([]); }
+    return command("lint.check", { room: roomId, text: text, mention_id: S.composing }).then(function (ack) {
+      if (seq !== lintSeq) { return S.findings; }
+      if (ack.error) { status(ack.error, true); return []; }
+      showFindings(ack.findings, text);
+      return ack.findings;
+    });
+  }
+  function showFindings(findings, text) {
+    S.findings = findings;
+    var ul = $("lint-findings");
+    ul.replaceChildren();
+    var blocking = false;
+    findings.forEach(function (f) {
+      var li = el("li", "finding " + (f.blocking ? "blocking" : "advice"));
+      li.dataset.rule = f.rule;
+      li.append(el("span", "rule", f.rule), " ");
+      if (text && f.end > f.start && f.end - f.start < text.length) {
+        li.append(el("q", "span", text.slice(f.start, f.end)), " ");
+      }
+      li.append(el("span", "reason", f.reason));
+      if (f.blocking) { blocking = true; li.append(" ", el("strong", null, "blocks")); }
+      ul.appendChild(li);
+    });
+    $("override").hidden = !(blocking && S.me && S.me.is_lead);
+    $("composer-submit").disabled = blocking && !(S.me && S.me.is_lead);
+  }
+  $("composer-text").addEventListener("input", function () { debounce("lint", 250, lintNow); });
+
+  function saveDraft() {
+    var payload = { room: roomId, text: $("composer-text").value, fact_ids: S.factIds };
+    if (S.draftId) { payload.draft_id = S.draftId; } else if (S.composing) { payload.mention_id = S.composing; }
+    var unchanged = S.draftId && S.drafts[S.draftId] && S.drafts[S.draftId].text === payload.text.trim() &&
+      S.drafts[S.draftId].status === "draft";
+    if (unchanged) { return Promise.resolve(S.drafts[S.draftId]); }
+    return command("draft.save", payload).then(function (ack) {
+      if (ack.error) { status(ack.error, true); return null; }
+      S.draftId = ack.draft.id;
+      S.drafts[ack.draft.id] = ack.draft;
+      if (S.composing) { S.claims[S.composing] = S.me.name; }
+      status("saved draft #" + ack.draft.id);
+      renderDrafts();
+      return ack.draft;
+    });
+  }
+  function submitDraft() {
+    return saveDraft().then(function (draft) {
+      if (!draft) { return; }
+      var payload = { draft_id: draft.id };
+      var reason = $("override-reason").value.trim();
+      if (reason && !$("override").hidden) { payload.override_reason = reason; }
+      return command("draft.submit", payload).then(function (ack) {
+        if (ack.error) { status(ack.error, true); lintNow(); return; }
+        S.drafts[ack.draft.id] = ack.draft;
+        status("submitted draft #" + ack.draft.id + " for approval");
+        $("override-reason").value = "";
+        closeComposer();
+        renderDrafts();
+      });
+    });
+  }
+  $("composer-save").addEventListener("click", saveDraft);
+  $("composer-submit").addEventListener("click", submitDraft);
+
+  // -- drafts and approvals --------------------------------------------------
+  function draftItem(d, mine) {
+    var li = el("li", "draft state-" + d.status);
+    li.dataset.draftId = d.id;
+    var m = d.mention_id ? S.mentions.get(d.mention_id) : null;
+    var head = el("div", "draft-head");
+    head.append(el("span", "badge state-" + d.status, d.status), " ", el("strong", null, "#" + d.id),
+      " by ", el("span", "author", d.author));
+    if (d.status === "submitted" && d.submitted_at) {
+      head.append(" · waiting " + fmtMinutes(minutesSince(d.submitted_at)));
+    }
+    if (d.override_by) { head.append(" · lint overridden by " + d.override_by); }
+    li.append(head);
+    if (m) { li.append(el("p", "muted replying", "to " + m.author + ": " + m.text)); }
+    li.append(el("p", "draft-text", d.text));
+    if (d.status === "rejected" && d.reject_reason) {
+      li.append(el("p", "error", "rejected by " + d.decided_by + ": " + d.reject_reason));
+    }
+    var actions = el("div", "draft-actions");
+    if (mine) {
+      if (d.status === "approved") {
+        actions.append(button("Publish", "publish-btn", function () { publish(d.id); }));
+      }
+      if (d.status === "draft" || d.status === "rejected" || d.status === "approved") {
+        actions.append(button("Edit", "small secondary edit-btn", function () { compose(d.mention_id, d); }));
+      }
+    } else if (d.status === "submitted" && S.me && S.me.can_approve) {
+      actions.append(button("Approve", "approve-btn", function () { decide("draft.approve", d.id); }));
+      var reason = el("input", "reject-reason");
+      reason.placeholder = "reason to reject";
+      reason.maxLength = 500;
+      actions.append(reason, button("Reject", "secondary reject-btn", function () {
+        decide("draft.reject", d.id, reason.value);
+      }));
+    }
+    li.append(actions);
+    return li;
+  }
+  function renderDrafts() {
+    if (!S.me) { return; }
+    var mine = $("mydraft-list");
+    var queue = $("approval-list");
+    var mf = document.createDocumentFragment();
+    var qf = document.createDocumentFragment();
+    var nm = 0, nq = 0;
+    Object.keys(S.drafts).map(Number).sort(function (a, b) { return a - b; }).forEach(function (id) {
+      var d = S.drafts[id];
+      if (d.status === "published") { return; }
+      if (d.author === S.me.name) { mf.appendChild(draftItem(d, true)); nm++; }
+      if (d.status === "submitted") { qf.appendChild(draftItem(d, false)); nq++; }
+    });
+    mine.replaceChildren(mf);
+    queue.replaceChildren(qf);
+    $("mydrafts-empty").hidden = nm > 0;
+    $("approvals-empty").hidden = nq > 0;
+  }
+  function decide(name, id, reason) {
+    var payload = { draft_id: id };
+    if (reason !== undefined) { payload.reason = reason; }
+    return command(name, payload).then(function (ack) {
+      if (ack.error) { alertIn("approvals", ack.error); return; }
+      S.drafts[id] = ack.draft;
+      renderDrafts();
+    });
+  }
+  function publish(id) {
+    return command("draft.publish", { draft_id: id }).then(function (ack) {
+      if (ack.error) { alertIn("mydrafts", ack.error); return; }
+      var r = ack.response;
+      if (S.drafts[id]) { S.drafts[id].status = "published"; }
+      if (r.mention_id) { S.answered[r.mention_id] = { published_at: r.published_at, clock_seconds: r.clock_seconds }; }
+      renderDrafts(); renderQueue();
+    });
+  }
+  function alertIn(sectionId, msg) {
+    var sec = $(sectionId);
+    var p = sec.querySelector("p.error.flash") || el("p", "error flash");
+    p.textContent = msg;
+    sec.appendChild(p);
+    setTimeout(function () { p.remove(); }, 8000);
+  }
+
+  // -- the fact sheet --------------------------------------------------------
+  function renderFacts() {
+    var holding = $("fact-holding");
+    var list = $("fact-list");
+    holding.replaceChildren();
+    var frag = document.createDocumentFragment();
+    var n = 0;
+    S.facts.forEach(function (f) {
+      var box = el(f.kind === "holding" ? "div" : "li", "fact kind-" + f.kind);
+      box.dataset.factId = f.id;
+      if (f.kind === "holding") { box.append(el("strong", null, "Holding statement "), el("small", "muted", "v" + f.version)); }
+      box.append(el("p", "fact-text", f.text));
+      var actions = el("div", "fact-actions");
+      if (S.me && S.me.can_draft) {
+        actions.append(button("Insert", "small insert-btn", function () { insertFact(f); }));
+      }
+      if (S.me && S.me.is_lead) {
+        actions.append(button("Edit", "small secondary", function () {
+          $("fact-text").value = f.text; $("fact-kind").value = f.kind; $("fact-id").value = f.id;
+          $("fact-text").focus();
+        }));
+        actions.append(button("Retire", "small secondary", function () {
+          command("facts.update", { room: roomId, fact_id: f.id, text: "", retire: true }).then(factAnswer);
+        }));
+      }
+      box.append(actions);
+      if (f.kind === "holding") { holding.appendChild(box); } else { frag.appendChild(box); n++; }
+    });
+    list.replaceChildren(frag);
+    $("facts-empty").hidden = S.facts.length > 0;
+  }
+  function insertFact(f) {
+    if ($("composer").hidden) { compose(S.selected || null); }
+    var ta = $("composer-text");
+    var at = ta.selectionStart || ta.value.length;
+    var sep = ta.value && !/\s$/.test(ta.value.slice(0, at)) ? " " : "";
+    ta.value = ta.value.slice(0, at) + sep + f.text + ta.value.slice(at);
+    if (S.factIds.indexOf(f.id) < 0) { S.factIds.push(f.id); }
+    ta.focus();
+    lintNow();
+  }
+  function factAnswer(ack) {
+    if (ack.error) { alertIn("facts", ack.error); return; }
+    $("fact-text").value = ""; $("fact-id").value = "";
+    showCited(ack.fact, ack.cited);
+    loadBoard();
+  }
+  function showCited(fact, cited) {
+    var n = $("fact-notice");
+    if (!cited || !cited.length) { n.hidden = true; return; }
+    n.hidden = false;
+    n.textContent = cited.length + " published repl" + (cited.length === 1 ? "y" : "ies") +
+      " cited the old text of this fact (replies #" + cited.map(function (c) { return c.response_id; }).join(", #") +
+      "): correct them.";
+  }
+  $("fact-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var payload = { room: roomId, text: $("fact-text").value, kind: $("fact-kind").value };
+    if ($("fact-id").value) { payload.fact_id = Number($("fact-id").value); }
+    command("facts.update", payload).then(factAnswer);
+  });
+  $("fact-cancel").addEventListener("click", function () { $("fact-text").value = ""; $("fact-id").value = ""; });
+
+  // -- presence --------------------------------------------------------------
+  function showPresence(viewers) {
+    $("presence-list").textContent = viewers && viewers.length ? viewers.join(", ") : "just you";
+  }
+  function ping() {
+    command("presence.ping", { room: roomId }).then(function (ack) { if (ack.viewers) { showPresence(ack.viewers); } });
+  }
+  setInterval(ping, 15000);
+  window.addEventListener("pagehide", function () {
+    if (socket && socket.connected) { socket.emit("presence.leave", { room: roomId }); }
+  });
+
+  // -- live events -----------------------------------------------------------
+  document.addEventListener("warroom:event", function (ev) {
+    var e = ev.detail;
+    var d = e.data || {};
+    var k = e.kind;
+    if (k === "mentions.received") {
+      debounce("mentions", 30, loadMentions);
+      debounce("volume", 1000, loadVolume);
+    } else if (k === "spike.detected" || k.indexOf("volume.") === 0) {
+      debounce("volume", 200, loadVolume);
+    } else if (k === "mention.claimed") {
+      S.claims[d.mention_id] = e.actor; renderQueue();
+    } else if (k === "mention.released") {
+      delete S.claims[d.mention_id]; renderQueue();
+    } else if (k === "response.published") {
+      if (d.mention_id) {
+        S.answered[d.mention_id] = S.answered[d.mention_id] ||
+          { published_at: e.ts, clock_seconds: d.clock_seconds };
+      }
+      if (S.drafts[d.draft_id]) { S.drafts[d.draft_id].status = "published"; }
+      renderQueue(); renderDrafts();
+    } else if (k.indexOf("draft.") === 0 || k === "lint.overridden") {
+      debounce("board", 50, loadBoard);
+    } else if (k === "facts.updated") {
+      debounce("board", 50, loadBoard);
+    } else if (k === "response.clock_breached") {
+      tickClocks();
+    } else if (k === "room.closed") {
+      var badge = $("room-status");
+      badge.textContent = "closed"; badge.className = "badge closed";
+    }
+  });
+  if (socket) {
+    socket.on("presence", function (p) { if (p.room === roomId) { showPresence(p.viewers); } });
+    // After a server restart the socket reconnects; room.js re-joins and
+    // replays missed events, and the board re-reads its state to be sure.
+    socket.on("connect", function () { reloadAll(); ping(); });
+  }
+
+  // -- keyboard shortcuts: the hot path --------------------------------------
+  function nextMention() {
+    var list = ordered().filter(function (m) { return !S.answered[m.id] && (!S.claims[m.id] || S.claims[m.id] === S.me.name); });
+    if (!list.length) { return; }
+    var i = list.findIndex(function (m) { return m.id === S.selected; });
+    select(list[(i + 1) % list.length].id);
+  }
+  document.addEventListener("keydown", function (ev) {
+    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(ev.target.tagName);
+    if (ev.target.id === "composer-text" && ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
+      ev.preventDefault(); submitDraft(); return;
+    }
+    if (ev.key === "Escape" && typing) { ev.target.blur(); return; }
+    if (typing || ev.ctrlKey || ev.metaKey || ev.altKey || !S.me) { return; }
+    if (ev.key === "n" || ev.key === "j") { ev.preventDefault(); nextMention(); }
+    else if (ev.key === "c" && S.selected) { ev.preventDefault(); claim(S.selected); }
+    else if (ev.key === "r" && S.selected) { ev.preventDefault(); compose(S.selected); }
+  });
+
+  window.warroomBoard = { state: S, command: command, reload: reloadAll };
+  if (!socket || !socket.connected) { reloadAll(); }
+})();

@@ -1,0 +1,181 @@
+"""The board end to end: a real server process, real WebSockets, two Chromium
+contexts (a volunteer and a lead) on one room, mentions through the ingestion
+API, and a server restart the boards survive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from warroom import accounts, facts
+from warroom import db as dbmod
+from warroom.clock import utcnow
+
+from .conftest import PASSWORD, ROOT, Server
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = ROOT / "test-artifacts"
+
+DEFENSIVE = "We are not responsible for the ash cloud. I'll rebook you and DM you the details by 5pm."
+GOOD = ("So sorry, Anna: the ash cloud grounded your flight. I'll rebook you now and DM you "
+        "the new booking by 5pm.")
+
+
+def login(context, server, name):
+    page = context.new_page()
+    page.goto(server.url + "/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit], form input[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    return page
+
+
+def open_board(page, server, room_id):
+    page.goto(f"{server.url}/rooms/{room_id}")
+    page.wait_for_selector("#live-state.on", timeout=10000)
+    page.wait_for_function("() => window.warroomBoard && window.warroomBoard.state.me !== null", timeout=10000)
+
+
+def mention_sel(mid):
+    return f'#mention-list li.mention[data-mention-id="{mid}"]'
+
+
+def command(page, name, payload):
+    return page.evaluate("([n, p]) => window.warroomBoard.command(n, p)", [name, payload])
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
+    server.add_user("vol", "responder")
+    server.add_user("lead", "lead")
+    http = server.login("lead")
+    resp = http.post(server.url + "/rooms", data={"title": "Ash cloud", "description": "stranded"},
+                     allow_redirects=False)
+    assert resp.status_code == 302, resp.text
+    room_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    made = server.cli("token", "add", "twitter", "--room", str(room_id))
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+
+    vol_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    lead_ctx = browser.new_context(viewport={"width": 390, "height": 844})  # phone width
+    vol = login(vol_ctx, server, "vol")
+    lead = login(lead_ctx, server, "lead")
+    open_board(vol, server, room_id)
+    open_board(lead, server, room_id)
+
+    # Presence: each board lists the other viewer.
+    vol.wait_for_function("() => document.getElementById('presence-list').textContent.includes('lead')",
+                          timeout=5000)
+
+    # Mentions arrive through the ingestion API and show on both boards within a second.
+    batch = [
+        {"external_id": "t1", "author": "@anna", "text": "My flight is cancelled and nobody answers. Awful!",
+         "created_at": "2026-11-22T10:00:00Z", "url": ""},
+        {"external_id": "t2", "author": "@bob", "text": "Any news on flights from Schiphol?",
+         "created_at": "2026-11-22T10:00:05Z", "url": ""},
+    ]
+    posted = requests.post(f"{server.url}/api/v1/rooms/{room_id}/mentions", json=batch,
+                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert posted.status_code == 202, posted.text
+    vol.wait_for_selector("#mention-list li.mention >> nth=1", timeout=1000)
+    lead.wait_for_selector("#mention-list li.mention >> nth=1", timeout=1000)
+    anna = int(vol.locator("#mention-list li.mention", has_text="@anna").get_attribute("data-mention-id"))
+    assert vol.locator(mention_sel(anna) + " .badge.sentiment").inner_text().startswith("negative")
+
+    # The volunteer claims it; the lead's board shows it claimed.
+    vol.click(mention_sel(anna) + " .claim-btn")
+    lead.wait_for_selector(mention_sel(anna) + '.claimed[data-claimed-by="vol"]', timeout=5000)
+    assert lead.locator(mention_sel(anna) + " .claim-btn").count() == 0
+    # A second claim (the lead's) is refused by the server.
+    assert command(lead, "mention.claim", {"mention_id": anna})["error"] == "already claimed by vol"
+
+    # A defensive draft shows the lint finding as it is typed; submit is blocked.
+    vol.click(mention_sel(anna) + " .reply-btn")
+    vol.fill("#composer-text", DEFENSIVE)
+    vol.wait_for_selector('#lint-findings li.finding.blocking[data-rule="defensive"]', timeout=5000)
+    assert "we are not responsible" in vol.inner_text("#lint-findings").lower()
+    assert vol.is_disabled("#composer-submit")
+    # Fixed, the findings go away; submit with the keyboard (Ctrl+Enter).
+    vol.fill("#composer-text", GOOD)
+    vol.wait_for_function("() => document.querySelectorAll('#lint-findings li').length === 0", timeout=5000)
+    assert vol.is_enabled("#composer-submit")
+    vol.press("#composer-text", "Control+Enter")
+    vol.wait_for_selector("#mydraft-list li.draft.state-submitted", timeout=5000)
+    draft_id = int(vol.get_attribute("#mydraft-list li.draft.state-submitted", "data-draft-id"))
+
+    # The volunteer cannot approve their own draft: the server says no.
+    own = command(vol, "draft.approve", {"draft_id": draft_id})
+    assert "ok" not in own and "approver" in own["error"]
+
+    # The lead approves it from the approval queue.
+    lead.wait_for_selector(f'#approval-list li.draft[data-draft-id="{draft_id}"] .approve-btn', timeout=5000)
+    lead.click(f'#approval-list li.draft[data-draft-id="{draft_id}"] .approve-btn')
+
+    # The volunteer publishes; both boards show it published with the clock stopped.
+    vol.wait_for_selector(f'#mydraft-list li.draft[data-draft-id="{draft_id}"] .publish-btn', timeout=5000)
+    vol.click(f'#mydraft-list li.draft[data-draft-id="{draft_id}"] .publish-btn')
+    for page in (vol, lead):
+        page.wait_for_selector(mention_sel(anna) + ".published .clock.stopped", timeout=5000)
+        assert "answered in" in page.inner_text(mention_sel(anna) + " .clock")
+        assert page.locator(mention_sel(anna) + " .badge.state-published").count() == 1
+
+    # A lead's own draft is refused by the author rule, not only by role.
+    lead_draft = command(lead, "draft.save", {"room": room_id, "text": GOOD})["draft"]["id"]
+    assert command(lead, "draft.submit", {"draft_id": lead_draft})["ok"] is True
+    refused = command(lead, "draft.approve", {"draft_id": lead_draft})
+    assert refused["error"] == "the author cannot approve or reject their own draft"
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    vol.screenshot(path=str(ARTIFACTS / "board-volunteer.png"), full_page=True)
+    lead.screenshot(path=str(ARTIFACTS / "board-lead-phone.png"), full_page=True)
+
+    db = dbmod.connect(server.db_path)
+    try:
+        row = db.execute("SELECT text, author, approved_by, published_by FROM responses").fetchall()
+        assert row == [(GOOD, "vol", "lead", "vol")]
+    finally:
+        db.close()
+
+    # The server restarts; the boards reconnect and catch up by event id.
+    server.stop()
+    db = dbmod.connect(server.db_path)
+    try:
+        lead_user = accounts.find_user(db, "lead")
+        facts.update_fact(db, utcnow(), lead_user, room_id, "Schiphol reopens at 18:00 UTC.")
+    finally:
+        db.close()
+    again = Server(tmp_path, db_path=server.db_path)
+    again.port, again.url = server.port, server.url
+    again.env["WARROOM_SERVER_PORT"] = str(server.port)
+    again.start()
+    try:
+        for page in (vol, lead):
+            page.wait_for_selector("#fact-list li.fact:has-text('Schiphol reopens')", timeout=15000)
+            page.wait_for_selector("#live-state.on", timeout=15000)
+            page.wait_for_selector('#feed li.kind-facts-updated', timeout=5000)
+        ids = vol.eval_on_selector_all("#feed li[data-event-id]", "els => els.map(e => e.dataset.eventId)")
+        assert len(ids) == len(set(ids))  # caught up without duplicates
+    finally:
+        vol_ctx.close()
+        lead_ctx.close()
+        again.stop()
+
