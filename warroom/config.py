@@ -121,6 +121,21 @@ class BoardSettings:
 
 
 @dataclass(frozen=True)
+class OncallSettings:
+    # A TOML file (relative to this config) with people, handoff,
+    # rotation_days, timezone, start and [[overrides]]; when set, the keys
+    # below are ignored.
+    file: str = ""
+    # Duty leads in turn, comma-separated user names; empty: no rotation.
+    people: str = ""
+    handoff: str = "09:00"
+    rotation_days: int = 7
+    timezone: str = "UTC"
+    # The date the first person's turn begins.
+    start: str = "2026-01-05"
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     db: DbSettings = field(default_factory=DbSettings)
@@ -129,6 +144,7 @@ class Settings:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    oncall: OncallSettings = field(default_factory=OncallSettings)
     playbooks: PlaybooksSettings = field(default_factory=PlaybooksSettings)
     board: BoardSettings = field(default_factory=BoardSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)

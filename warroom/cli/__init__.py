@@ -17,9 +17,10 @@ from . import core, spikes
 from . import export as export_cli
 from . import lint as lint_cli
 from . import listening
+from . import oncall as oncall_cli
 from . import playbooks as playbooks_cli
 
-GROUPS = [core, spikes, lint_cli, export_cli, playbooks_cli, listening]
+GROUPS = [core, spikes, lint_cli, export_cli, playbooks_cli, listening, oncall_cli]
 
 
 class UsageError(Exception):
