@@ -91,6 +91,16 @@ def test_plain_vader_calls_no_delays_bad_news(vader):
     assert vader.polarity_scores("Flight was on time, no delays, thanks!")["compound"] < 0
 
 
+@pytest.mark.parametrize("text", ["Got my refund in 2 days, thank you", "my bags made it!"])
+def test_resolved_complaints_are_good_news(scorer, text):
+    assert scorer.score(text).label == "positive"
+
+
+def test_unresolved_ones_are_not(scorer):
+    assert scorer.score("Still waiting for my refund").label == "negative"
+    assert scorer.score("My bag arrived damaged").label == "negative"
+
+
 def test_negating_one_complaint_leaves_the_next(scorer):
     assert scorer.score("my flight wasn't delayed, it was Cancelled Flightled").label == "negative"
 

@@ -161,12 +161,15 @@ _COMPILED = tuple(_Cue(w, p) for w, p in _CUES)
 # Most texts are plain ASCII; skip the cues that need other characters.
 _ASCII_CUES = tuple(c for c in _COMPILED if c.regex.pattern.isascii())
 
-# A complaint word right after a negator is the absence of the complaint.
+# A complaint word right after a negator is the absence of the complaint;
+# a refund received or a bag found is the complaint resolved.
 _RELIEF = re.compile(
-    r"\b(?:no|zero|without|never|not|wasn'?t|weren'?t|isn'?t|didn'?t|hasn'?t|haven'?t)"
+    r"\b(?:(?:no|zero|without|never|not|wasn'?t|weren'?t|isn'?t|didn'?t|hasn'?t|haven'?t)"
     r"(?: (?:any|a|been|get|got|had|have|ever|even|single|further|more))* "
     r"(?:delay\w*|late|cancel\w*|problems?|issues?|hassle|trouble|complaints?|wait\w*|lines?|queues?|"
-    r"lost|stuck|stranded|rude)\b"
+    r"lost|stuck|stranded|rude)"
+    r"|(?:got|received|issued|processed) (?:my |our |the |a |full )?refund"
+    rf"|(?:found|delivered|returned) (?:my |our |the )?{_BAG}|{_BAG} (?:arrived|was found|were found|made it))\b"
 )
 _RELIEF_ANY_CASE = re.compile(_RELIEF.pattern, re.IGNORECASE)
 # Valence of the good news, about VADER's "fine" (0.8) to "good" (1.9).
