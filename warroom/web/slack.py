@@ -1,0 +1,144 @@
+"""Slack's requests: interactivity (the Acknowledge button) and the
+``/warroom status|ack|page|open`` slash command.
+
+No session and no CSRF token can reach these (``@public`` +
+``@csrf_exempt``): each request is authenticated by Slack's signature over
+the raw body with ``SLACK_SIGNING_SECRET`` (slack-sdk's SignatureVerifier),
+and refused with 401, before anything is parsed or changed, when the
+signature is wrong or the timestamp is more than 5 minutes away. The Slack
+user is then mapped to a Warroom user by ``slack_id``; unknown users get a
+polite refusal, and every action re-checks the Warroom role it needs.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, jsonify, request
+
+from .. import accounts, escalation, rooms, scheduler
+from ..clock import utcnow
+from ..slack import ACK_ACTION, verifier, verify_request
+from .auth import csrf_exempt
+from .context import get_db, json_error, public
+
+bp = Blueprint("slack", __name__)
+
+NOT_LINKED = ("Sorry, your Slack account is not linked to a Warroom user, so I cannot act for you. "
+              "Ask a Warroom admin to run `run.py user add NAME --role ROLE --slack-id {id}`.")
+HELP = ("Usage: `/warroom status` · `/warroom ack [ESCALATION]` · `/warroom page ROOM [why]` (lead) · "
+        "`/warroom open TITLE` (lead)")
+
+
+def _verified() -> bool:
+    key = "warroom_slack_verifier"
+    if key not in current_app.extensions:
+        current_app.extensions[key] = verifier()
+    # The raw body must be read before request.form parses it.
+    body = request.get_data(cache=True, as_text=True)
+    return verify_request(current_app.extensions[key], body, request.headers)
+
+
+def _reply(text: str, public_reply: bool = False):
+    return jsonify({"response_type": "in_channel" if public_reply else "ephemeral", "text": text})
+
+
+def _board_url(room_id: int) -> str:
+    return f"{current_app.extensions['warroom'].url}/rooms/{room_id}"
+
+
+def _ack(db, user: accounts.User, escalation_id: int | None) -> str:
+    if not accounts.has_role(user, "responder"):
+        return "Sorry, acknowledging needs the responder role in Warroom."
+    if escalation_id is None:
+        open_now = escalation.all_open(db)
+        if len(open_now) != 1:
+            ids = ", ".join(f"#{e.id}" for e in open_now) or "none"
+            return f"Which escalation? Open: {ids}. Use `/warroom ack ID`."
+        escalation_id = open_now[0].id
+    try:
+        esc = escalation.acknowledge(db, utcnow(), escalation_id, user)
+    except escalation.EscalationError as exc:
+        return f"Could not acknowledge: {exc}."
+    scheduler.wake("escalation")
+    room = rooms.get_room(db, esc.room_id)
+    return f"You took escalation #{esc.id} ({room.title if room else ''}). Board: {_board_url(esc.room_id)}"
+
+
+@bp.route("/slack/interactions", methods=["POST"])
+@public
+@csrf_exempt
+def interactions():
+    if not _verified():
+        return json_error(401, "bad or stale Slack signature")
+    try:
+        payload = json.loads(request.form.get("payload", ""))
+    except ValueError:
+        return json_error(400, "payload must be JSON", field="payload")
+    if not isinstance(payload, dict):
+        return json_error(400, "payload must be a JSON object", field="payload")
+    db = get_db()
+    user = accounts.find_by_slack_id(db, str((payload.get("user") or {}).get("id", "")))
+    actions = payload.get("actions") or []
+    ack = next((a for a in actions if isinstance(a, dict) and a.get("action_id") == ACK_ACTION), None)
+    if ack is None:
+        return "", 200  # e.g. the Open-board link button: nothing to do
+    if user is None or user.disabled:
+        return _reply(NOT_LINKED.format(id=(payload.get("user") or {}).get("id", "?")))
+    try:
+        escalation_id = int(ack.get("value"))
+    except (TypeError, ValueError):
+        return json_error(400, "the action value must be an escalation id", field="actions")
+    return _reply(_ack(db, user, escalation_id))
+
+
+@bp.route("/slack/commands", methods=["POST"])
+@public
+@csrf_exempt
+def commands():
+    if not _verified():
+        return json_error(401, "bad or stale Slack signature")
+    db = get_db()
+    slack_id = request.form.get("user_id", "")
+    user = accounts.find_by_slack_id(db, slack_id)
+    if user is None or user.disabled:
+        return _reply(NOT_LINKED.format(id=slack_id or "?"))
+    words = request.form.get("text", "").split()
+    verb, args = (words[0].lower(), words[1:]) if words else ("help", [])
+    if verb == "status":
+        return _reply(_status(db))
+    if verb == "ack":
+        if args and not args[0].lstrip("#").isdigit():
+            return _reply(HELP)
+        return _reply(_ack(db, user, int(args[0].lstrip("#")) if args else None))
+    if verb == "page":
+        if not args or not args[0].isdigit():
+            return _reply("Usage: `/warroom page ROOM [why]`")
+        room = rooms.get_room(db, int(args[0]))
+        if room is None:
+            return _reply(f"No room {args[0]}.")
+        try:
+            esc = escalation.manual_page(db, utcnow(), room.id, user, " ".join(args[1:]))
+        except escalation.EscalationError as exc:
+            return _reply(f"Sorry, {exc}.")
+        scheduler.wake("escalation")
+        return _reply(f"Paging for {room.title}: escalation #{esc.id}.", public_reply=True)
+    if verb == "open":
+        if not accounts.has_role(user, "lead"):
+            return _reply("Sorry, opening a war room needs the lead role.")
+        try:
+            room = rooms.open_room(db, utcnow(), user, " ".join(args))
+        except rooms.RoomError as exc:
+            return _reply(f"Could not open the room: {exc}.")
+        return _reply(f"War room #{room.id} opened: {room.title}. Board: {_board_url(room.id)}", public_reply=True)
+    return _reply(HELP)
+
+
+def _status(db) -> str:
+    live = [r for r in rooms.list_rooms(db) if r.status != "closed"]
+    open_esc = escalation.all_open(db)
+    lines = [f"{len(live)} war room(s) open, {len(open_esc)} escalation(s) waiting for an acknowledgement."]
+    for e in open_esc[:10]:
+        room = rooms.get_room(db, e.room_id)
+        lines.append(f"• #{e.id} {room.title if room else ''} ({e.reason}, since {e.opened_at})")
+    return "\n".join(lines)
