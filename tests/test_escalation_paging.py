@@ -65,6 +65,33 @@ def test_spike_pages_the_on_shift_role_by_dm_with_buttons(db, now, slack, sender
     assert sent[0].data["recipient"] == "user:ann" and sent[0].data["target"] == "role:Lead"
 
 
+def test_a_real_spike_pages_the_on_shift_lead(db, now, slack, sender):
+    from warroom import mentions, sentiment, spikes
+
+    room, _, _ = _playbook_room(db, now)
+    make_user(db, "ben", "responder", now, slack_id="U0BEN")  # not on shift: not paged
+    params, scorer, n = spikes.Params(warmup_minutes=10), sentiment.Scorer(), 0
+
+    def minute(m, k):
+        nonlocal n
+        batch = []
+        for i in range(k):
+            n += 1
+            batch.append(mentions.NewMention("x", str(n), "a", "stranded again, flight cancelled", "",
+                                             escalation.iso(now + timedelta(minutes=m, seconds=i % 60)),
+                                             None, None))
+        mentions.ingest(db, now + timedelta(minutes=m), room.id, batch, scorer, detector_params=params)
+
+    for m in range(40):
+        minute(m, 2)
+    minute(40, 300)
+    minute(41, 2)  # closes minute 40: the alarm
+    assert escalation.open_for_room(db, room.id).reason == "spike"
+    result = _tick(db, now + timedelta(minutes=41), sender)
+    assert len(result.sent) == 1
+    assert [p["channel"] for p in slack.posted()] == ["DU0ANN"]  # the Lead on shift, nobody else
+
+
 def test_no_ack_climbs_to_step_two_at_the_right_time(db, now, slack, sender):
     room, _, _ = _playbook_room(db, now)
     escalation.open_escalation(db, now, room.id, "spike", {}, None)
