@@ -158,8 +158,10 @@ def test_state_survives_json_round_trip_with_identical_later_decisions():
 
 
 def test_params_can_be_given_and_are_kept_in_the_state():
-    det = SpikeDetector({"threshold": 9.0, "unknown": 1})
+    det = SpikeDetector({"threshold": 9})
     assert det.params == Params(threshold=9.0)
+    with pytest.raises(ValueError, match="unknown spike detector parameters: thresold"):
+        SpikeDetector({"thresold": 9})
     det.update(START, 1)
     assert SpikeDetector.from_state(det.to_state()).params.threshold == 9.0
 

@@ -148,8 +148,10 @@ class SpikeDetector:
         if params is None:
             params = Params()
         elif isinstance(params, dict):
-            known = {f.name for f in fields(Params)}
-            params = replace(Params(), **{k: v for k, v in params.items() if k in known})
+            unknown = set(params) - {f.name for f in fields(Params)}
+            if unknown:
+                raise ValueError(f"unknown spike detector parameters: {', '.join(sorted(unknown))}")
+            params = replace(Params(), **{k: float(v) for k, v in params.items()})
         self.params: Params = params
         self.last_ts: datetime | None = None
         self.first_ts: datetime | None = None
@@ -203,15 +205,18 @@ class SpikeDetector:
         z = resid / scale
 
         # Detection, on the state before this value is learned.
-        self.cusum = max(0.0, self.cusum + min(z, p.cusum_cap) - p.cusum_slack)
-        z_thr, cusum_thr = self.thresholds()
-        stat = max(z / z_thr, self.cusum / cusum_thr)
-        cusum_seen = self.cusum
-        warm = (ts - self.first_ts).total_seconds() / 60.0 >= p.warmup_minutes
         if not self.armed and self.last_alarm is not None:
             since = (ts - self.last_alarm).total_seconds() / 60.0
             if since >= p.refractory_minutes and z < p.rearm_z:
                 self.armed = True
+        # The CUSUM only accumulates while armed: evidence from a storm already
+        # paged must not re-page the moment the refractory time ends.
+        if self.armed:
+            self.cusum = max(0.0, self.cusum + min(z, p.cusum_cap) - p.cusum_slack)
+        z_thr, cusum_thr = self.thresholds()
+        stat = max(z / z_thr, self.cusum / cusum_thr)
+        cusum_seen = self.cusum
+        warm = (ts - self.first_ts).total_seconds() / 60.0 >= p.warmup_minutes
         alarm = bool(warm and self.armed and stat >= 1.0)
         if alarm:
             self.armed = False
