@@ -405,6 +405,8 @@
       if (d.status === "draft" || d.status === "rejected" || d.status === "approved") {
         actions.append(button("Edit", "small secondary edit-btn", function () { compose(d.mention_id, d); }));
       }
+    } else if (d.status === "submitted" && S.me && d.author === S.me.name) {
+      actions.append(el("span", "muted", "yours: another approver decides"));
     } else if (d.status === "submitted" && S.me && S.me.can_approve) {
       actions.append(button("Approve", "approve-btn", function () { decide("draft.approve", d.id); }));
       var reason = el("input", "reject-reason");

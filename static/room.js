@@ -72,7 +72,11 @@
       });
   }
 
-  var socket = io("/board", { transports: ["websocket", "polling"] });
+  // Short reconnection back-off: after a server restart boards are back
+  // within a few seconds (the default grows to 5 s between tries).
+  var socket = io("/board", {
+    transports: ["websocket", "polling"], reconnectionDelay: 500, reconnectionDelayMax: 2000
+  });
   window.warroomSocket = socket;
   socket.on("connect", function () {
     socket.emit("join", { room: roomId }, function (ack) {

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from warroom import accounts, facts
+from warroom import accounts, facts, tokens
 from warroom import db as dbmod
 from warroom.clock import utcnow
 
-from .conftest import PASSWORD, ROOT, Server
+from .conftest import PASSWORD, ROOT, Server, make_user
 
 pytestmark = pytest.mark.e2e
 
@@ -64,16 +64,24 @@ def browser():
 
 
 def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
-    server.add_user("vol", "responder")
-    server.add_user("lead", "lead")
+    # Users and the ingestion token straight into the server's database file
+    # (each `run.py` sub-process costs over a second of imports).
+    db = dbmod.connect(server.db_path)
+    try:
+        make_user(db, "vol", "responder")
+        make_user(db, "lead", "lead")
+    finally:
+        db.close()
     http = server.login("lead")
     resp = http.post(server.url + "/rooms", data={"title": "Ash cloud", "description": "stranded"},
                      allow_redirects=False)
     assert resp.status_code == 302, resp.text
     room_id = int(resp.headers["Location"].rsplit("/", 1)[1])
-    made = server.cli("token", "add", "twitter", "--room", str(room_id))
-    assert made.returncode == 0, made.stderr
-    token = made.stdout.strip().splitlines()[-1]
+    db = dbmod.connect(server.db_path)
+    try:
+        _row, token = tokens.create(db, utcnow(), "twitter", room_id)
+    finally:
+        db.close()
 
     vol_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     lead_ctx = browser.new_context(viewport={"width": 390, "height": 844})  # phone width
@@ -143,6 +151,8 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
     assert command(lead, "draft.submit", {"draft_id": lead_draft})["ok"] is True
     refused = command(lead, "draft.approve", {"draft_id": lead_draft})
     assert refused["error"] == "the author cannot approve or reject their own draft"
+    lead.wait_for_selector(f'#approval-list li.draft[data-draft-id="{lead_draft}"]', timeout=5000)
+    assert lead.locator(f'#approval-list li.draft[data-draft-id="{lead_draft}"] .approve-btn').count() == 0
 
     ARTIFACTS.mkdir(exist_ok=True)
     vol.screenshot(path=str(ARTIFACTS / "board-volunteer.png"), full_page=True)
