@@ -17,14 +17,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from . import events, rooms, spikes
+from . import escalation, events, rooms, spikes
 from .clock import iso, parse_iso
 from .db import Database, transaction
-
-try:
-    from . import escalation
-except ImportError:  # TEMPORARY: the escalation issue has not landed yet; the
-    escalation = None  # board still shows the alarm through spike.detected.
 
 MINUTE = timedelta(minutes=1)
 # A stream that jumps further ahead than this (a room reused for an old
@@ -100,6 +95,9 @@ def _close(db: Database, now: datetime, room_id: int, head: datetime, params) ->
         if first is None:
             return []
         open_minute = parse_iso(first)
+        if head <= open_minute:  # first minute of the stream: remember where it starts
+            _save(db, now, room_id, open_minute, detector)
+            return []
     if head <= open_minute:
         return []
     if (head - open_minute) / MINUTE > MAX_FILL_MINUTES:
@@ -143,7 +141,7 @@ def _close(db: Database, now: datetime, room_id: int, head: datetime, params) ->
         if not may_page:
             detail["escalation"] = "not opened: drill without --page-real"
         events.append(db, room_id, "spike.detected", None, detail, now)
-        if may_page and escalation is not None:
+        if may_page:
             escalation.open_escalation(db, now, room_id, reason="spike", detail=detail, actor=None)
     return alarms
 

@@ -21,8 +21,8 @@ SEED = 20100317
 START = datetime(2025, 3, 17, 6, 0, tzinfo=UTC)
 BASELINE_MIN = 240  # the detector needs a few hours of normal before it judges
 RISE_MIN = 12
-PLATEAU_MIN = 45
-DECAY_MIN = 75
+PLATEAU_MIN = 30
+DECAY_MIN = 60
 
 QUIET = [
     "Where can I buy the new {product} in {place}?",
@@ -71,12 +71,12 @@ def rate(minute: int) -> float:
         return 2.0 + 1.0 * math.sin(hour / 4 * math.pi)  # a gentle morning rhythm
     t = minute - BASELINE_MIN
     if t < RISE_MIN:
-        return 3 + 82 * (t + 1) / RISE_MIN
+        return 3 + 62 * (t + 1) / RISE_MIN
     t -= RISE_MIN
     if t < PLATEAU_MIN:
-        return 85 - 20 * t / PLATEAU_MIN
+        return 65 - 15 * t / PLATEAU_MIN
     t -= PLATEAU_MIN
-    return max(4.0, 65 * math.exp(-t / 22))
+    return max(4.0, 50 * math.exp(-t / 18))
 
 
 def poisson(rng: random.Random, lam: float) -> int:

@@ -71,7 +71,7 @@ def parse_body(text: str, mimetype: str) -> tuple[list, list[int]]:
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError as exc:
-            raise BadBody(f"line {no} is not JSON: {exc.msg}", row=no) from None
+            raise BadBody(f"row {no} (line {no}) is not JSON: {exc.msg}", row=no) from None
         rows.append(no)
     return records, rows
 
