@@ -41,7 +41,8 @@ def test_propose_and_accept_exchanges_both_shifts(db, now, setup):
     assert [u.name for u in roster.who_is_on(db, room.id, "Tweep", now)] == ["bob"]
     ev = events.timeline(db, room.id)[-1]
     assert ev.kind == "roster.swapped"
-    assert ev.data | {} == ev.data and ev.data["user"] == "ann" and ev.data["with_user"] == "bob"
+    assert ev.data["user"] == "ann" and ev.data["with_user"] == "bob"
+    assert (ev.data["slot_id"], ev.data["with_slot_id"]) == (s1.id, s2.id)
     with pytest.raises(roster.RosterError, match="already accepted"):
         roster.accept_swap(db, now, p["bob"], swap.id)
 

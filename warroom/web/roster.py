@@ -10,6 +10,7 @@ token; the domain re-checks who may do what.
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from flask import (
@@ -373,7 +374,8 @@ def shifts_ics():
     user = shiftfeed.user_for_token(db, request.args.get("token"))
     if user is None:
         abort(404)
-    host = request.host.split(":")[0] or "warroom"
+    # UIDs must stay stable whatever Host header a client sends.
+    host = urlsplit(settings().url).hostname or "warroom"
     body = shiftfeed.calendar(db, user, utcnow(), _rotation(), host=host)
     resp = Response(body, mimetype="text/calendar")
     resp.headers["Cache-Control"] = "private, max-age=300"
