@@ -144,6 +144,7 @@ def test_untrusted_markdown_cannot_inject_script(web):
         assert all('src="/static/' in s for s in scripts)  # only our own files
 
 
+@pytest.mark.e2e
 def test_server_start_imports_the_folder_and_keeps_serving_on_errors(tmp_path):
     folder = tmp_path / "playbooks"
     folder.mkdir()
@@ -165,5 +166,42 @@ def test_server_start_imports_the_folder_and_keeps_serving_on_errors(tmp_path):
         room_page = s.get(srv.url + resp.headers["Location"]).text
         assert 'id="pinned-version">v1<' in room_page
         assert requests.get(srv.url + "/playbooks", allow_redirects=False).status_code == 401
+        editor_live_validation(srv)
     finally:
         srv.stop()
+
+
+def editor_live_validation(srv):
+    """The editor in a real browser: messages appear as you type; the bump button fixes the version."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(srv.url + "/login")
+            page.fill("input[name=name]", "lena")
+            page.fill("input[name=password]", "correct horse battery")
+            page.click("button[type=submit]")
+            page.goto(srv.url + "/playbooks/mass-disruption/edit")
+            page.wait_for_selector("#validation-state.ok")
+            assert page.text_content("#validation-state").startswith("Valid: mass-disruption v2.")
+            text = page.input_value("#playbook-text")
+            page.fill("#playbook-text", text.replace("version = 2", "version = 1").replace("hours = 4", "hours = 40"))
+            page.dispatch_event("#playbook-text", "input")
+            page.wait_for_selector("#validation-errors li")
+            shown = page.inner_text("#validation-errors").splitlines()
+            hours = next(n for n, ln in enumerate(text.split("\n"), 1) if ln == "hours = 4")
+            assert shown == [f"line {hours}: shifts.hours must be between 1 and 24, got 40"]
+            page.fill("#playbook-text", text.replace("version = 2", "version = 1").replace("count = 4", "count = 3", 1))
+            page.dispatch_event("#playbook-text", "input")
+            page.wait_for_selector("text=bump it to 2")
+            page.click("#bump-version")
+            page.wait_for_selector("#validation-state.ok")
+            assert "version = 2\n" in page.input_value("#playbook-text")
+            page.click("text=Save as new version")
+            page.wait_for_selector("#history")
+            assert page.text_content("#playbook h1").strip().endswith("v2")
+        finally:
+            browser.close()
