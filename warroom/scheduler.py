@@ -152,3 +152,5 @@ def shutdown() -> None:
         if _running is not None:
             _running.shutdown(wait=False)
             _running = None
+        _wake_prefixes.clear()  # commits no longer wake anything
+        _wakers.clear()
