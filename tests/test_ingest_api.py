@@ -161,3 +161,32 @@ def test_openapi_documents_ingest(setup):
     assert post_op["security"] == [{"bearer": []}]
     assert {"202", "400", "401", "403", "413", "422", "429"} <= set(post_op["responses"])
     assert "get" in doc["paths"]["/api/v1/rooms/{room_id}/volume"]
+
+
+@pytest.mark.e2e
+def test_real_server_token_post_and_read(server):
+    """The whole path once through a real `run.py serve` process and real HTTP."""
+    import requests
+
+    server.add_user("lena", "lead")
+    s = server.login("lena")
+    made = s.post(server.url + "/rooms", data={"title": "Live swarm", "status": "monitoring"},
+                  allow_redirects=False)
+    assert made.status_code in (302, 303), made.text
+    room_id = s.get(server.url + "/api/v1/rooms").json()["rooms"][0]["id"]
+    tok = server.cli("token", "add", "Twitter", "--room", str(room_id))
+    assert tok.returncode == 0, tok.stderr
+    secret = tok.stdout.splitlines()[-1]
+    url = f"{server.url}/api/v1/rooms/{room_id}/mentions"
+    nd = "\n".join(json.dumps(rec(i, source="TWITTER")) for i in range(3))
+    r = requests.post(url, data=nd, headers={"Authorization": f"Bearer {secret}",
+                                             "Content-Type": "application/x-ndjson"}, timeout=10)
+    assert r.status_code == 202 and r.json()["accepted"] == 3, r.text
+    assert requests.post(url, json=rec(0), headers={"Authorization": f"Bearer {secret}"},
+                         timeout=10).json() == {"accepted": 0, "duplicates": 1, "spikes": 0}
+    # a browser session cannot post mentions: no token, no entry
+    assert s.post(url, json=rec(9)).status_code == 401
+    page = s.get(url).json()
+    assert [m["source"] for m in page["mentions"]] == ["twitter"] * 3
+    events = s.get(f"{server.url}/api/v1/rooms/{room_id}/events").json()["events"]
+    assert [e["data"]["count"] for e in events if e["kind"] == "mentions.received"] == [3]

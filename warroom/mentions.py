@@ -123,7 +123,7 @@ def validate_one(rec, row: int, now: datetime, limits: Limits = Limits(),
         raise MentionInvalid(row, "row", f"each mention must be a JSON object, got {type(rec).__name__}")
     if default_source is not None and rec.get("source") is None:
         rec = {**rec, "source": default_source}
-    source = _text_field(rec, "source", row, limits.source)
+    source = _text_field(rec, "source", row, limits.source).lower()
     if default_source is not None and source != default_source:
         raise MentionInvalid(row, "source", f"this token posts for source {default_source!r}, not {source!r}")
     external_id = _text_field(rec, "external_id", row, limits.external_id)
