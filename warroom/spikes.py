@@ -18,8 +18,17 @@ The model, in one paragraph:
   deviation (robust scale). An alarm fires on a large standardised residual
   (sharp spike) or when a one-sided CUSUM of capped residuals crosses its
   threshold (a rise that builds over several buckets).
+- Both thresholds adapt to the series' own tail (peaks over threshold, as in
+  Siffer et al. 2017, "Anomaly detection in streams with extreme value
+  theory"): runs above a tail start are declustered into one peak each, the
+  peak excesses get an exponential tail, and the threshold is the level the
+  series' ordinary bursts reach about once per ``false_alarm_minutes``. A
+  bursty series (a big brand) thus needs a bigger surprise than a calm one.
 - After an alarm the detector stays quiet until a refractory time has passed
   and the residual is back near normal: one page per spike.
+
+Feed every bucket, zeros included (an empty minute is information); the
+score is 0..1 with 0.5 at the alarm threshold.
 """
 
 from __future__ import annotations
@@ -62,8 +71,11 @@ class Params:
     tail_prior_excess: float = 1.5
     cusum_tail_start: float = 6.0
     cusum_tail_prior_excess: float = 4.0
-    cusum_slack: float = 1.5  # residual above which the CUSUM accumulates
-    cusum_cap: float = 4.0  # one bucket adds at most this to the CUSUM
+    # CUSUM tuned for a sustained shift of about 4 scale units (slack = half of
+    # it); one bucket adds at most cap - slack, so a single outlier cannot page
+    # through the CUSUM, and a storm at z >= 6 pages within about five buckets.
+    cusum_slack: float = 2.0
+    cusum_cap: float = 6.0
     # One page per spike: quiet for this long after an alarm, and until the
     # residual is back below rearm_z.
     refractory_minutes: float = 360.0
