@@ -77,10 +77,21 @@ def _detail(data: dict, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+def _table(head: list[str], rows: list[list]) -> list[str]:
+    """A GitHub-flavoured Markdown table; every cell goes through ``cell``."""
     out = ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
+    out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
     return out + [""]
+
+
+def _html_table(head: list[str], rows: list[list]) -> str:
+    """The HTML the tables extension makes of ``_table(head, rows)``, built directly."""
+    def td(text) -> str:
+        return f"<td>{escape(' '.join(str(text).split()) if text is not None else '—', quote=False) or '—'}</td>"
+
+    body = "\n".join("<tr>" + "".join(td(c) for c in r) + "</tr>" for r in rows)
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    return f"<table>\n<thead>\n<tr>{th}</tr>\n</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
 
 
 # -- charts -----------------------------------------------------------------------
@@ -104,16 +115,25 @@ def data_uri(svg: str) -> str:
 
 
 def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None,
-                timeline_table: bool = True) -> str:
+                direct: list | None = None, direct_rows: int = 100) -> str:
     """The report as Markdown. ``chart_ref(name, svg)`` gives each chart's image
     target (default: a data URI); it may also return a whole line to use as is.
-    ``timeline_table=False`` leaves a placeholder line for the timeline table."""
+    With a ``direct`` list, tables longer than ``direct_rows`` are left as
+    placeholder lines ``@@table-N@@`` and their (head, rows) appended to it."""
     ref = chart_ref or (lambda _name, svg: data_uri(svg))
     svgs = chart_svgs(report)
 
     def chart(name: str) -> str:
         target = ref(name, svgs[name])
         return target if target.startswith("@@") else f"![{CHART_TITLES[name]}]({target})"
+
+    def table(head: list[str], rows: list[list], empty: str = "None.") -> list[str]:
+        if not rows:
+            return [empty, ""]
+        if direct is not None and len(rows) > direct_rows:
+            direct.append((head, rows))
+            return [f"@@table-{len(direct) - 1}@@", ""]
+        return _table(head, rows)
 
     room, s, r = report["room"], report["summary"], report["responses"]
     esc, rost = report["escalation"], report["roster"]
@@ -126,10 +146,10 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
 
     lines += ["## Summary", ""]
     peak = s["peak"]
-    lines += _table(["Item", "Value"], [
-        ["Playbook", f"{cell(pb['id'])} v{pb['version']}" + (f" — {cell(pb['title'])}" if pb["title"] else "")
+    lines += table(["Item", "Value"], [
+        ["Playbook", f"{pb['id']} v{pb['version']}" + (f" — {pb['title']}" if pb["title"] else "")
          if pb else "none"],
-        ["Owner", cell(room["owner"])],
+        ["Owner", room["owner"]],
         ["Opened", ts(s["opened_at"])],
         ["Closed", ts(s["closed_at"]) if s["closed_at"] else "still open"],
         ["Duration", duration(s["duration_seconds"])],
@@ -140,7 +160,7 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
     ])
     lines += ["### Sentiment", "",
               "Before the storm window, during it and after it (by the mentions' own time).", ""]
-    lines += _table(["Period", "Mentions", "Mean compound", "Negative", "Negative share"], [
+    lines += table(["Period", "Mentions", "Mean compound", "Negative", "Negative share"], [
         [p, count(v["mentions"]), compound(v["mean_compound"]), count(v["negative"]),
          share(v["negative_share"])] for p, v in s["sentiment"].items()
     ])
@@ -148,7 +168,7 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
 
     lines += ["## Responses", ""]
     target = r["first_response_minutes"]
-    lines += _table(["Metric", "Value"], [
+    lines += table(["Metric", "Value"], [
         ["First-response target", f"{target} min" if target is not None else "none"],
         ["Mentions replied", count(r["replied_mentions"])],
         ["Median time to first reply", minutes(r["median_seconds"])],
@@ -163,42 +183,35 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
     ])
     lines += [chart("replies"), ""]
     lines += ["### Rejections", ""]
-    lines += _table(["When", "By", "Draft", "Reason"], [
-        [ts(x["at"]), cell(x["by"]), cell(x["draft_id"]), cell(x["reason"])] for x in r["rejections"]
-    ]) if r["rejections"] else ["None.", ""]
+    lines += table(["When", "By", "Draft", "Reason"], [
+        [ts(x["at"]), x["by"], x["draft_id"], x["reason"]] for x in r["rejections"]])
     lines += ["### Lint overrides", ""]
-    lines += _table(["When", "By", "Draft", "Rules", "Reason"], [
-        [ts(x["at"]), cell(x["by"]), cell(x["draft_id"]), cell(", ".join(x["rules"])), cell(x["reason"])]
-        for x in r["lint_overrides"]
-    ]) if r["lint_overrides"] else ["None.", ""]
+    lines += table(["When", "By", "Draft", "Rules", "Reason"], [
+        [ts(x["at"]), x["by"], x["draft_id"], ", ".join(x["rules"]), x["reason"]]
+        for x in r["lint_overrides"]])
 
     lines += ["## Escalation", "",
               f"Pages sent: {count(esc['pages_sent'])} · failed: {count(esc['pages_failed'])}"
               f" · retried sends: {count(esc['retries'])}", ""]
     lines += ["### Escalations", ""]
-    lines += _table(["Escalation", "Reason", "State", "Opened", "Acknowledged", "By",
-                     "Time to acknowledge"], [
-        [cell(x["id"]), cell(x["reason"]), x["state"], ts(x["opened_at"]), ts(x["acknowledged_at"]),
-         cell(x["acknowledged_by"]), minutes(x["seconds_to_ack"])] for x in esc["escalations"]
-    ]) if esc["escalations"] else ["None.", ""]
+    lines += table(["Escalation", "Reason", "State", "Opened", "Acknowledged", "By",
+                    "Time to acknowledge"], [
+        [x["id"], x["reason"], x["state"], ts(x["opened_at"]), ts(x["acknowledged_at"]),
+         x["acknowledged_by"], minutes(x["seconds_to_ack"])] for x in esc["escalations"]])
     lines += ["### Pages", ""]
-    lines += _table(["Page", "Target", "Recipient", "Status", "Sent", "Attempts", "Acknowledged",
-                     "Time to acknowledge", "Error"], [
-        [cell(p["id"]), cell(p["target"]), cell(p["recipient"]), p["status"], ts(p["sent_at"]),
-         count(p["attempts"]), ts(p["acknowledged_at"]), minutes(p["seconds_to_ack"]), cell(p["error"])]
-        for p in esc["pages"]
-    ]) if esc["pages"] else ["None.", ""]
+    lines += table(["Page", "Target", "Recipient", "Status", "Sent", "Attempts", "Acknowledged",
+                    "Time to acknowledge", "Error"], [
+        [p["id"], p["target"], p["recipient"], p["status"], ts(p["sent_at"]), count(p["attempts"]),
+         ts(p["acknowledged_at"]), minutes(p["seconds_to_ack"]), p["error"]] for p in esc["pages"]])
 
     lines += ["## Roster", ""]
-    lines += _table(["Role", "Filled slots", "Slots", "Coverage", "Signed up", "Seats"], [
-        [cell(x["role"]), count(x["filled"]), count(x["slots"]), share(x["coverage"]),
-         count(x["signed_up"]), count(x["seats"])] for x in rost["roles"]
-    ]) if rost["roles"] else ["No shifts.", ""]
+    lines += table(["Role", "Filled slots", "Slots", "Coverage", "Signed up", "Seats"], [
+        [x["role"], count(x["filled"]), count(x["slots"]), share(x["coverage"]),
+         count(x["signed_up"]), count(x["seats"])] for x in rost["roles"]], empty="No shifts.")
     lines += ["### Hand-over notes", ""]
-    lines += _table(["When", "By", "Role", "Note", "Open items", "Promises"], [
-        [ts(n["at"]), cell(n["by"]), cell(n["role"]), cell(n["note"]), cell("; ".join(n["open_items"])),
-         cell("; ".join(n["promises"]))] for n in rost["handover_notes"]
-    ]) if rost["handover_notes"] else ["None.", ""]
+    lines += table(["When", "By", "Role", "Note", "Open items", "Promises"], [
+        [ts(n["at"]), n["by"], n["role"], n["note"], "; ".join(n["open_items"]),
+         "; ".join(n["promises"])] for n in rost["handover_notes"]])
 
     lines += ["## Lessons", ""]
     les = report["lessons"]
@@ -211,37 +224,10 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
         lines += ["No lessons written yet.", ""]
 
     lines += ["## Timeline", ""]
-    if not report["timeline"]:
-        lines += ["No events.", ""]
-    elif not timeline_table:
-        lines += ["@@timeline@@", ""]
-    else:
-        lines += _table(TIMELINE_HEAD, [
-            [str(e["id"]), ts(e["ts"]), e["kind"], cell(e["actor"]), cell(_detail(e["data"]))]
-            for e in report["timeline"]
-        ])
+    lines += table(["#", "Time (UTC)", "Event", "Actor", "Details"], [
+        [e["id"], ts(e["ts"]), e["kind"], e["actor"], _detail(e["data"])] for e in report["timeline"]
+    ], empty="No events.")
     return "\n".join(lines)
-
-
-TIMELINE_HEAD = ["#", "Time (UTC)", "Event", "Actor", "Details"]
-
-
-def timeline_html(report: dict) -> str:
-    """The timeline table as HTML, cell for cell what the Markdown table renders to.
-
-    Built directly because python-markdown needs ~0.7 ms per table row here
-    (14 s for a 20,000-event room); the rest of the page goes through markdown.
-    """
-    def td(text) -> str:
-        return f"<td>{escape(str(text) if text is not None else '—', quote=False)}</td>"
-
-    rows = "\n".join(
-        f"<tr>{td(e['id'])}{td(ts(e['ts']))}{td(e['kind'])}{td(e['actor'])}{td(_detail(e['data']))}</tr>"
-        for e in report["timeline"]
-    )
-    head = "".join(f"<th>{escape(h)}</th>" for h in TIMELINE_HEAD)
-    return f'<table class="timeline">\n<thead>\n<tr>{head}</tr>\n</thead>\n<tbody>\n{rows}\n</tbody>\n</table>'
-
 
 
 def markdown_with_files(report: dict, stem: str) -> tuple[str, dict[str, str]]:
@@ -279,20 +265,25 @@ figure.chart { margin: 1rem 0; } figure.chart svg { max-width: 100%; height: aut
 """
 
 
-def to_html(report: dict) -> str:
+def to_html(report: dict, direct_rows: int = 100) -> str:
+    """The page. Tables longer than ``direct_rows`` are built directly as the same
+    HTML the tables extension would make: python-markdown needs ~0.7 ms per
+    table row here (14 s for a 20,000-event timeline)."""
     svgs: dict[str, str] = {}
+    direct: list = []
 
     def ref(name: str, svg: str) -> str:
         svgs[name] = svg
         return f"@@chart-{name}@@"
 
-    text = to_markdown(report, ref, timeline_table=False)
+    text = to_markdown(report, ref, direct=direct, direct_rows=direct_rows)
     body = markdown_lib.markdown(text, extensions=["tables"], output_format="html")
     body = nh3.clean(body)  # belt and braces: the Markdown already escaped user text
     for name, svg in svgs.items():
         figure = f'<figure class="chart" id="chart-{name}">{svg}</figure>'
         body = body.replace(f"<p>@@chart-{name}@@</p>", figure)
-    body = body.replace("<p>@@timeline@@</p>", timeline_html(report))
+    for i, (head, rows) in enumerate(direct):
+        body = body.replace(f"<p>@@table-{i}@@</p>", _html_table(head, rows))
     title = escape(f"Post-mortem: {report['room']['title']}")
     return (
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
