@@ -121,6 +121,31 @@ def test_one_alarm_per_spike_however_long_it_lasts_and_again_for_the_next():
     assert all(d.score >= 0.5 for d in out[first:first + 12])  # still anomalous, just not re-paged
 
 
+def test_threshold_adapts_to_how_bursty_the_series_is():
+    # Two weeks at 30 per 5 minutes; the bursty one has a short 4x burst twice a day.
+    calm = series(14 * DAY5, lambda t: 30, seed=5)
+    bursty = list(calm)
+    for day in range(14):
+        for at in (day * DAY5 + 100, day * DAY5 + 220):
+            bursty[at] = 120
+    probe = [150] * 2 + [30] * 10  # a 5x burst for ten minutes
+    calm_det, calm_out = replay(calm + probe)
+    bursty_det, bursty_out = replay(bursty + probe)
+    assert alarms(calm_out) == [14 * DAY5]
+    # The bursty series has learned that bursts are its normal: the same probe does not page.
+    assert alarms(bursty_out) == []
+    assert bursty_det.thresholds()[0] > calm_det.thresholds()[0] + 1
+
+
+def test_a_gap_in_the_series_is_bridged():
+    values = series(3 * DAY5, lambda t: 40, seed=9)
+    det, _ = replay(values)
+    later = START + timedelta(minutes=5 * 3 * DAY5) + timedelta(hours=6)  # six hours of nothing
+    quiet = [det.update(later + timedelta(minutes=5 * i), 40 + i % 3) for i in range(12)]
+    assert not any(d.alarm for d in quiet) and 30 < quiet[-1].expected < 55
+    assert det.update(later + timedelta(hours=1), 400).alarm
+
+
 def test_warmup_never_alarms_and_decisions_carry_their_numbers():
     det = SpikeDetector()
     d0 = det.update(START, 10)
