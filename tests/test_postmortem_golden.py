@@ -23,6 +23,7 @@ from warroom import db as dbmod
 from warroom import (
     escalation,
     handover,
+    lessons,
     mentions,
     paging,
     playbooks,
@@ -193,8 +194,8 @@ def scenario(tmp_path_factory):
     responses.save_draft(db, at(10, 20), rob, rid, GOOD_1, mention_id=m("spike-0915-3"))
     handover.write_note(db, at(11, 50), rob, slots[("Tweep", s8)], "Two refunds pending legal",
                         open_items=["refund for user7"], promises=["update at 13:00"])
-    postmortem.save_lessons(db, at(12, 0), rid, "lea", "First draft of lessons")
-    postmortem.close_with_lessons(
+    lessons.save_lessons(db, at(12, 0), rid, "lea", "First draft of lessons")
+    lessons.close_with_lessons(
         db, CLOSE, lea, rid, "## What went well\n- Fast first reply\n\n<script>alert(1)</script>")
     report = postmortem.build_report(db, rid, EXPORT)
     yield {"db": db, "room": rid, "report": report, "ids": ids, "drafts": (d1, d2.id, d3.id),
@@ -332,10 +333,10 @@ def test_json_numbers_match_the_scenario(scenario):
     assert [(e["id"], e["ts"], e["kind"], e["actor"]) for e in r["timeline"]] == [tuple(x) for x in raw]
     assert r["timeline"][0]["kind"] == "room.opened" and r["timeline"][-1]["kind"] == "room.closed"
 
-    lessons = r["lessons"]
-    assert (lessons["version"], lessons["versions"], lessons["author"], lessons["saved_at"]) == (
+    les = r["lessons"]
+    assert (les["version"], les["versions"], les["author"], les["saved_at"]) == (
         2, 2, "lea", iso(CLOSE))
-    assert lessons["text"].startswith("## What went well")
+    assert les["text"].startswith("## What went well")
 
 
 def test_json_validates_against_schema(scenario):

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from tests.conftest import login_client, make_user
-from warroom import accounts, events, postmortem, rooms
+from warroom import accounts, events, lessons, rooms
 
 SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "warroom" / "postmortem.schema.json").read_text())
 
@@ -83,7 +83,7 @@ def test_lessons_are_versioned_and_only_leads_write_them(app, db, room):
     form = lea.post(f"/rooms/{room.id}/lessons", data={"lessons": "Answer faster\nand kinder",
                                                        "csrf_token": csrf})
     assert form.status_code == 302 and form.headers["Location"].endswith("#postmortem")
-    versions = postmortem.lesson_versions(db, room.id)
+    versions = lessons.lesson_versions(db, room.id)
     assert [(v.version, v.author, v.text) for v in versions] == [
         (1, "lea", "Answer faster"), (2, "lea", "Answer faster\nand kinder")]
     saved = [e for e in events.timeline(db, room.id) if e.kind == "postmortem.lessons_saved"]
@@ -102,7 +102,7 @@ def test_closing_with_lessons_closes_the_room_in_one_step(app, db, room):
     again = lea.post(f"/rooms/{room.id}/lessons", json={"lessons": "more", "close": True},
                      headers={"X-CSRF-Token": csrf})
     assert again.status_code == 409
-    assert len(postmortem.lesson_versions(db, room.id)) == 1  # the refused close saved nothing
+    assert len(lessons.lesson_versions(db, room.id)) == 1  # the refused close saved nothing
     page = lea.get(f"/rooms/{room.id}")
     assert "This room is closed: download the post-mortem." in page.text
     doc = lea.get(f"/rooms/{room.id}/export.json").json

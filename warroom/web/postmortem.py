@@ -7,7 +7,7 @@ import re
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from .. import accounts, postmortem, rooms
+from .. import accounts, lessons, postmortem, rooms
 from .. import postmortem_render as render
 from ..clock import utcnow
 from .context import current_user, get_db, json_error, require_role, wants_json
@@ -46,8 +46,8 @@ def export(room_id: int, fmt: str):
 
 
 def _panel_context(db, room, user) -> dict:
-    latest = postmortem.lessons(db, room.id)
-    versions = postmortem.lesson_versions(db, room.id) if latest else []
+    latest = lessons.lessons(db, room.id)
+    versions = lessons.lesson_versions(db, room.id) if latest else []
     return {
         "room": room, "lessons": latest, "versions": versions[::-1][:10],
         "can_edit": accounts.has_role(user, "lead"),
@@ -82,10 +82,10 @@ def save_lessons(room_id: int):
     user = current_user()
     try:
         if close:
-            saved = postmortem.close_with_lessons(db, utcnow(), user, room_id, text)
+            saved = lessons.close_with_lessons(db, utcnow(), user, room_id, text)
         else:
-            saved = postmortem.save_lessons(db, utcnow(), room_id, user.name, text)
-    except postmortem.LessonsError as exc:
+            saved = lessons.save_lessons(db, utcnow(), room_id, user.name, text)
+    except lessons.LessonsError as exc:
         status = 422
         if exc.field == "room":
             status = 404 if str(exc).startswith("no room") else 409
