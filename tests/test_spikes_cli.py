@@ -61,6 +61,19 @@ def test_header_is_optional_and_stdin_works():
     assert with_header.stdout == without.stdout and with_header.stdout.count("\n") == len(values) + 1
 
 
+def test_any_header_names_are_accepted_but_only_on_the_first_line(tmp_path, capsys):
+    path = tmp_path / "named.csv"
+    path.write_text("time,count\n2026-03-02T00:00:00Z,3\n2026-03-02T00:01:00Z,4\n")
+    assert main(["spikes", "replay", str(path)]) == 0
+    out, _ = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0] == "timestamp,value,anomaly_score,alarm" and len(lines) == 3
+    assert lines[1].startswith("2026-03-02T00:00:00Z,3,") and lines[2].startswith("2026-03-02T00:01:00Z,4,")
+    path.write_text("2026-03-02T00:00:00Z,3\ntime,count\n")
+    assert main(["spikes", "replay", str(path)]) == 2
+    assert f"{path}:2: timestamp: not an ISO-8601 timestamp: 'time'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

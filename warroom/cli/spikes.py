@@ -31,6 +31,19 @@ def _parse_ts(text: str) -> datetime:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
+def _is_header(ts_text: str, value_text: str) -> bool:
+    try:
+        _parse_ts(ts_text)
+        return False
+    except ValueError:
+        pass
+    try:
+        float(value_text)
+        return False
+    except ValueError:
+        return True
+
+
 def read_series(name: str, text: str) -> list[tuple[str, str, datetime, float]]:
     """Validated rows (timestamp text, value text, timestamp, value); UsageError on the first bad one."""
     from . import UsageError
@@ -43,8 +56,8 @@ def read_series(name: str, text: str) -> list[tuple[str, str, datetime, float]]:
         if len(row) != 2:
             raise UsageError(f"{name}:{lineno}: expected 2 columns timestamp,value, got {len(row)}")
         ts_text, value_text = row[0].strip(), row[1].strip()
-        if not rows and last is None and ts_text.lower() == "timestamp":
-            continue  # the optional header
+        if not rows and _is_header(ts_text, value_text):
+            continue  # the optional header, whatever its column names
         try:
             ts = _parse_ts(ts_text)
         except ValueError:
