@@ -1,0 +1,65 @@
+"""Closing a room asks for the lessons and offers the export: the real server,
+the real room page in headless Chromium."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import FIXED_NOW, PASSWORD
+from warroom import accounts, lessons, rooms
+from warroom import db as dbmod
+
+ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.mark.e2e
+def test_close_asks_for_lessons_then_offers_the_export(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    db = dbmod.connect(server.db_path)
+    try:
+        lead = accounts.add_user(db, FIXED_NOW, "lea", "lead", PASSWORD)
+        room = rooms.open_room(db, FIXED_NOW, lead, "Recall storm")
+    finally:
+        db.close()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(server.url + "/login")
+            page.fill("input[name=name]", "lea")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.goto(f"{server.url}/rooms/{room.id}")
+            hint = page.locator("#postmortem .pm-close-hint")
+            expect(hint).to_be_hidden()
+
+            # The board's own "Close room" button: the first press asks for the lessons.
+            page.locator(f"form[action='/rooms/{room.id}/close'] button").click()
+            expect(hint).to_be_visible()
+            expect(page.locator("#pm-lessons-text")).to_be_focused()
+            db = dbmod.connect(server.db_path)
+            try:
+                assert rooms.get_room(db, room.id).status == "open"
+            finally:
+                db.close()
+
+            page.fill("#pm-lessons-text", "Staff the night shift earlier.")
+            page.click("button.pm-close")
+            page.wait_for_url(f"**/rooms/{room.id}#postmortem")
+            expect(page.locator("#room-status")).to_have_text("closed")
+            expect(page.locator(".pm-ready")).to_be_visible()
+            link = page.locator("a.pm-export[data-format=html]")
+            resp = page.request.get(server.url + link.get_attribute("href"))
+            assert resp.status == 200 and "Staff the night shift earlier." in resp.text()
+        finally:
+            browser.close()
+
+    db = dbmod.connect(server.db_path)
+    try:
+        assert rooms.get_room(db, room.id).status == "closed"
+        assert [v.text for v in lessons.lesson_versions(db, room.id)] == ["Staff the night shift earlier."]
+    finally:
+        db.close()
