@@ -111,3 +111,27 @@ def test_manual_page_needs_lead_and_climbs_an_open_escalation(db, now):
     escalation.issue_due_steps(db, now)
     escalation.manual_page(db, now + timedelta(minutes=1), room.id, lead)
     assert len(escalation.issue_due_steps(db, now + timedelta(minutes=1))) == 1  # step 2 came early
+
+
+def test_policy_comes_from_the_playbook_snapshot_or_the_on_call_rotation(db, now):
+    from tests.conftest import ROOT
+    from warroom import playbooks
+
+    pb = playbooks.parse((ROOT / "playbooks" / "mass-disruption.md").read_text(), "mass-disruption.md")
+    owner = make_user(db, "owner", "lead", now)
+    carol = make_user(db, "carol", "responder", now, slack_id="U0CAROL")
+    room = rooms.open_room(db, now, owner, "Ash cloud", playbook=pb)
+    esc = escalation.open_escalation(db, now, room.id, "spike", {}, None)
+    assert [s.notify for s in esc.policy.steps] == [s.notify for s in pb.escalation]
+    assert esc.policy.repeat == pb.escalation_repeat
+
+    watch = rooms.open_room(db, now, owner, "Watching", status="monitoring", playbook=pb)
+    esc2 = escalation.open_escalation(db, now, watch.id, "spike", {}, None)
+    assert esc2.policy == ON_CALL_POLICY  # a monitoring room pages the on-call rotation
+    escalation.issue_due_steps(db, now, on_call=lambda _db, _now: carol)
+    rows = db.execute("SELECT recipient, slack_dest, target FROM pages WHERE escalation_id = ?", [esc2.id]).fetchall()
+    assert rows == [("user:carol", "U0CAROL", "on-call")]
+    # the same tick issued Ash cloud's step 1: nobody signed up as Lead, so
+    # role:Lead fell back to the on-call person
+    rows = db.execute("SELECT recipient, target FROM pages WHERE escalation_id = ?", [esc.id]).fetchall()
+    assert rows == [("user:carol", "role:Lead")]

@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from . import accounts, events, rooms
+from . import accounts, events, playbooks, rooms, roster
 from .accounts import User
 from .clock import iso, parse_iso
 from .db import Database, transaction
@@ -134,13 +134,13 @@ def all_open(db: Database) -> list[Escalation]:
 # -- pure decisions -----------------------------------------------------------
 
 
-def policy_for(room: rooms.Room, playbook) -> Policy:
+def policy_for(room: rooms.Room, playbook: playbooks.Playbook | None) -> Policy:
     """The room's policy: its playbook's steps, else the on-call rotation."""
-    if room.status == "monitoring" or playbook is None or not getattr(playbook, "escalation", ()):
+    if room.status == "monitoring" or playbook is None or not playbook.escalation:
         return ON_CALL_POLICY
     steps = tuple(PolicyStep(int(s.after_minutes), tuple(s.notify)) for s in playbook.escalation)
     steps = tuple(sorted(steps, key=lambda s: s.after_minutes))
-    return Policy(steps, int(getattr(playbook, "escalation_repeat", 0)),
+    return Policy(steps, int(playbook.escalation_repeat),
                   f"playbook:{playbook.id}@{playbook.version}")
 
 
@@ -175,14 +175,6 @@ def next_step(policy: Policy, escalation: Escalation, now: datetime) -> tuple[in
 # -- opening, updating, acknowledging ------------------------------------------
 
 
-def _room_playbook(db: Database, room_id: int):
-    try:
-        from . import playbooks
-    except ImportError:  # the playbooks module is optional until it lands
-        return None
-    return playbooks.room_playbook(db, room_id)
-
-
 def open_escalation(
     db: Database, now: datetime, room_id: int, reason: str, detail: dict, actor: str | None
 ) -> Escalation:
@@ -211,7 +203,7 @@ def open_escalation(
                 "alarms": current.alarms + 1,
             }, now)
             return get(db, current.id)
-        policy = policy_for(room, _room_playbook(db, room_id))
+        policy = policy_for(room, playbooks.room_playbook(db, room_id))
         first_due = now + timedelta(minutes=policy.steps[0].after_minutes)
         cur = db.execute(
             "INSERT INTO escalations (room_id, reason, detail, state, policy, opened_by, opened_at,"
@@ -314,10 +306,7 @@ def resolve_target(db: Database, room: rooms.Room, spec: str, now: datetime, on_
 
     spec = spec.strip()
     if spec.startswith("role:"):
-        from . import roster
-
-        who_is_on = getattr(roster, "who_is_on", None)
-        users = who_is_on(db, room.id, spec[5:], now) if who_is_on else []
+        users = roster.who_is_on(db, room.id, spec[5:], now)
         return [p for u in users for p in user_pair(u)]
     if spec == "room-owner":
         return user_pair(accounts.get_user(db, room.owner_id) if room.owner_id else None)

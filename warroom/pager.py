@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 
-from . import paging
+from . import oncall, paging
 from .clock import utcnow
 from .config import Settings
 from .slack import SlackSender, make_client
@@ -39,10 +39,6 @@ def paging_config(settings: Settings) -> paging.PagingConfig:
 
 def on_call_for(settings: Settings):
     """on_call(db, now) -> User | None from the configured rotation (None without one)."""
-    try:
-        from . import oncall
-    except ImportError:  # the rotation module is optional until it lands
-        return None
     rotation = oncall.load_rotation(settings)
     if rotation is None:
         return None
