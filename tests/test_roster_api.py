@@ -161,8 +161,10 @@ def test_panel_shows_times_in_the_viewers_zone(app, db, world):
     assert f'data-panel-url="/rooms/{room.id}/roster/panel"' in page
     assert 'data-refresh-on="roster. oncall."' in page
     start = datetime.fromisoformat(s1.starts_at.replace("Z", "+00:00"))
-    local = (start + timedelta(hours=5, minutes=30)).strftime("%H:%M") + " IST"
-    assert local in page and "Asia/Kolkata" in page
+    end = datetime.fromisoformat(s1.ends_at.replace("Z", "+00:00"))
+    a, b = start + timedelta(hours=5, minutes=30), end + timedelta(hours=5, minutes=30)
+    right = b.strftime("%H:%M") if a.date() == b.date() else b.strftime("%a %H:%M")
+    assert f"{a:%a %H:%M}–{right} IST" in page and "Asia/Kolkata" in page
     # the settings page changes it with a CSRF-protected form
     form = ann.post("/me/settings", data={"tz": "Europe/Amsterdam", "csrf_token": h["X-CSRF-Token"]})
     assert form.status_code == 303

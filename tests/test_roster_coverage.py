@@ -39,6 +39,12 @@ def test_coverage_now_next_and_gaps(db, now):
     lead_cov = cov["Lead"]
     assert lead_cov.on_now == ("lena",) and lead_cov.next_slot is None
     assert [(g.starts_at, g.missing) for g in lead_cov.gaps] == [("2026-03-29T13:00:00.000Z", None)]
+    # for display, back-to-back gaps of one kind merge into runs
+    runs = coverage.gap_runs([
+        coverage.Gap("T", "a", "b", 1), coverage.Gap("T", "b", "c", 3), coverage.Gap("T", "c", "d", None),
+        coverage.Gap("T", "d", "e", None), coverage.Gap("T", "f", "g", 2)])
+    assert [(r.starts_at, r.ends_at, r.least, r.most) for r in runs] == [
+        ("a", "c", 1, 3), ("c", "e", None, None), ("f", "g", 2, 2)]
 
 
 def test_lead_extends_the_roster(db, now):
@@ -97,9 +103,11 @@ def test_playbook_rules_extension_and_assignment_only(db, now):
     room = rooms.open_room(db, now, lead, "Storm", playbook=book)
     first = roster.slots(db, room.id)
     assert len(first) == 8  # 4 six-hour shifts x 2 roles
+    tweep = next(s for s in first if s.role == "Tweep")
     with pytest.raises(roster.RosterError, match="lead assigns"):
-        roster.sign_up(db, now, ann, first[0].id)
-    roster.assign(db, now, lead, first[0].id, ann)
+        roster.sign_up(db, now, ann, tweep.id)
+    roster.assign(db, now, lead, tweep.id, ann)
+    assert [u.name for u in roster.who_is_on(db, room.id, "tweep", now)] == ["ann"]
     made = coverage.extend(db, now, lead, room.id, 1)
     assert {(s.role, s.capacity, s.starts_at) for s in made} == {
         ("Lead", 1, "2026-03-30T09:00:00.000Z"), ("Tweep", 2, "2026-03-30T09:00:00.000Z")}
@@ -125,6 +133,9 @@ def test_who_is_on_and_local_display_across_march_dst_change(db):
     assert coverage.local_text(s2.ends_at, AMS) == "Sun 29 Mar 03:00 CEST"
     assert coverage.local_text(s3.starts_at, AMS) == "Sun 29 Mar 03:00 CEST"
     assert coverage.local_text(s3.ends_at, AMS) == "Sun 29 Mar 05:00 CEST"
+    assert coverage.span_text(s2.starts_at, s2.ends_at, AMS) == "Sun 00:00 CET–03:00 CEST"
+    assert coverage.span_text(s3.starts_at, s3.ends_at, AMS) == "Sun 03:00–05:00 CEST"
+    assert coverage.span_text(s1.starts_at, s1.ends_at, AMS) == "Sat 22:00–Sun 00:00 CET"
     cov = coverage.coverage(db, room.id, switch - timedelta(minutes=30))[0]
     assert cov.on_now == ("nina",)
     assert coverage.local_text(cov.now_slot.ends_at, AMS) == "Sun 29 Mar 03:00 CEST"

@@ -121,6 +121,40 @@ def local_text(ts: str | datetime | None, tz: str | None, with_day: bool = True)
     return when.strftime("%a %d %b %H:%M %Z" if with_day else "%H:%M %Z")
 
 
+def span_text(start: str, end: str, tz: str | None) -> str:
+    """'Mon 00:00–04:00 CET', 'Sun 00:00 CET–03:00 CEST', 'Mon 20:00–Tue 00:00 CET'."""
+    a, b = local(start, tz), local(end, tz)
+    left = a.strftime("%a %H:%M")
+    right = b.strftime("%H:%M") if a.date() == b.date() else b.strftime("%a %H:%M")
+    if a.tzname() == b.tzname():
+        return f"{left}–{right} {a.tzname()}"
+    return f"{left} {a.tzname()}–{right} {b.tzname()}"
+
+
+@dataclass(frozen=True)
+class GapRun:
+    """Back-to-back gaps of one kind, for display: understaffed shifts
+    (``least``..``most`` people short) or, with ``most`` None, no shifts."""
+
+    starts_at: str
+    ends_at: str
+    least: int | None
+    most: int | None
+
+
+def gap_runs(gaps: tuple[Gap, ...] | list[Gap]) -> list[GapRun]:
+    runs: list[GapRun] = []
+    for g in gaps:
+        prev = runs[-1] if runs else None
+        if prev and prev.ends_at == g.starts_at and (prev.most is None) == (g.missing is None):
+            least = None if g.missing is None else min(prev.least, g.missing)
+            most = None if g.missing is None else max(prev.most, g.missing)
+            runs[-1] = GapRun(prev.starts_at, g.ends_at, least, most)
+        else:
+            runs.append(GapRun(g.starts_at, g.ends_at, g.missing, g.missing))
+    return runs
+
+
 # -- extending the roster -------------------------------------------------------------------
 
 

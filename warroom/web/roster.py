@@ -274,13 +274,18 @@ def _panel_context(db, room, user) -> dict:
     now = utcnow()
     tz = user.tz if user else "UTC"
     shifts = roster.staffed(db, room.id, now, now + coverage.HORIZON)
-
-    def show(ts):
-        return coverage.local_text(ts, tz)
-
+    cover = coverage.coverage(db, room.id, now)
+    roles = [c.role for c in cover]
+    times = sorted({(s.slot.starts_at, s.slot.ends_at) for s in shifts})
+    cells = {(s.slot.starts_at, s.slot.role): s for s in shifts}
     return {
-        "room": room, "user": user, "tz": tz, "show": show,
-        "coverage": coverage.coverage(db, room.id, now),
+        "room": room, "user": user, "tz": tz,
+        "show": lambda ts: coverage.local_text(ts, tz),
+        "span": lambda a, b: coverage.span_text(a, b, tz),
+        "runs": coverage.gap_runs,
+        "describe": lambda slot_id: _describe(db, slot_id, tz),
+        "fits": lambda role: user is not None and roster.role_fits(role, user),
+        "coverage": cover, "roles": roles, "times": times, "cells": cells,
         "shifts": shifts,
         "mine": {s.slot.id for s in shifts if user and user.name in s.people},
         "swaps": roster.open_swaps(db, room.id),
@@ -289,6 +294,13 @@ def _panel_context(db, room, user) -> dict:
         "can_sign_up": accounts.has_role(user, "responder") and room.status != "closed",
         "is_lead": accounts.has_role(user, "lead") and room.status != "closed",
     }
+
+
+def _describe(db, slot_id: int, tz: str) -> str:
+    slot = roster.get_slot(db, slot_id)
+    if slot is None:
+        return f"shift {slot_id}"
+    return f"{slot.role} {coverage.span_text(slot.starts_at, slot.ends_at, tz)}"
 
 
 def room_panel(db, room, user):
