@@ -299,6 +299,8 @@ def test_json_numbers_match_the_scenario(scenario):
     hist = [sum(1 for x in REPLY_SECONDS if lo * 60 <= x < hi * 60) for lo, hi in zip(bins, bins[1:], strict=False)]
     hist.append(sum(1 for x in REPLY_SECONDS if x >= 240 * 60))
     assert [b["count"] for b in resp["histogram"]] == hist == [0, 1, 0, 2, 0, 0, 0]
+    assert [(b["from_minutes"], b["to_minutes"]) for b in resp["histogram"]] == [
+        *zip(bins, bins[1:], strict=False), (240, None)]
 
     esc = r["escalation"]
     assert esc["escalations"] == [{
@@ -314,6 +316,12 @@ def test_json_numbers_match_the_scenario(scenario):
     assert (second["target"], second["status"], second["sent_at"], second["seconds_to_ack"]) == (
         "user:ghost", "failed", None, None)
     assert "nobody" in second["error"]
+    eid = esc["escalations"][0]["id"]
+    pages_raw = scenario["db"].execute(
+        "SELECT id, escalation_id, due_at, attempts FROM pages WHERE room_id = ? ORDER BY id",
+        [scenario["room"]]).fetchall()
+    assert [(p["id"], p["escalation_id"], p["due_at"], p["attempts"]) for p in esc["pages"]] == [
+        (pages_raw[0][0], eid, iso(at(9, 17)), 1), (pages_raw[1][0], eid, iso(at(9, 27)), 0)]
     assert (esc["pages_sent"], esc["pages_failed"], esc["retries"]) == (1, 1, 0)
 
     # Lead: 08:00 (lea) and 12:00 (nobody) began before the 12:30 close; Tweep:
@@ -329,8 +337,15 @@ def test_json_numbers_match_the_scenario(scenario):
         "promises": ["update at 13:00"]}]
 
     raw = scenario["db"].execute(
-        "SELECT id, ts, kind, actor FROM events WHERE room_id = ? ORDER BY id", [scenario["room"]]).fetchall()
-    assert [(e["id"], e["ts"], e["kind"], e["actor"]) for e in r["timeline"]] == [tuple(x) for x in raw]
+        "SELECT id, ts, kind, actor, data FROM events WHERE room_id = ? ORDER BY id",
+        [scenario["room"]]).fetchall()
+    assert [(e["id"], e["ts"], e["kind"], e["actor"], e["data"]) for e in r["timeline"]] == [
+        (i, t, k, a, json.loads(d)) for i, t, k, a, d in raw]
+    assert len(r["timeline"]) > 100
+    assert r["room"] == {"id": scenario["room"], "title": "Ash <cloud> | day 1",
+                         "description": "Flights grounded", "status": "closed", "is_drill": False,
+                         "owner": "lea"}
+    assert r["generated_at"] == iso(EXPORT) and r["schema"] == "warroom.postmortem/1"
     assert r["timeline"][0]["kind"] == "room.opened" and r["timeline"][-1]["kind"] == "room.closed"
 
     les = r["lessons"]
@@ -350,9 +365,11 @@ def test_json_validates_against_schema(scenario):
 
 
 def _rows_in(md: str, html: str, label: str, value: str) -> None:
+    """A table row starting with label, then value (cells joined by ' | ')."""
     assert re.search(rf"^\| {re.escape(label)} \| {re.escape(value)} \|", md, re.M), (label, value)
     text = unescape(re.sub(r"\s+", " ", html))
-    assert re.search(rf"<td>{re.escape(label)}</td> ?<td>{re.escape(value)}</td>", text), (label, value)
+    cells = "".join(f"<t[dh]>{re.escape(c)}</t[dh]> ?" for c in [label, *value.split(" | ")])
+    assert re.search(cells, text), (label, value)
 
 
 def test_markdown_and_html_carry_the_same_numbers(scenario):
@@ -379,6 +396,11 @@ def test_markdown_and_html_carry_the_same_numbers(scenario):
                  f"{w['negative_share'] * 100:.1f}%"]
         assert "| " + " | ".join(cells) + " |" in md, cells
         assert "".join(f"<td>{c}</td>" for c in cells) in re.sub(r"\s+", "", html), cells
+    _rows_in(md, html, "Lead", "1 | 2 | 50.0% | 1 | 2")  # filled, slots, coverage, signed up, seats
+    _rows_in(md, html, "Tweep", "1 | 2 | 50.0% | 3 | 4")
+    _rows_in(md, html, "Escalation", "Reason | State | Opened | Acknowledged | By | Time to acknowledge")
+    assert "| 1 | spike | acknowledged | 2026-03-29 09:16:40 | 2026-03-29 09:29:00 | lea | 12.3 min |" in md
+    assert "| role:Lead | user:lea | sent | 2026-03-29 09:17:00 | 1 | 2026-03-29 09:29:00 | 12.0 min | — |" in md
     for text in ("12.3 min", "12.0 min", "user:ghost", "50.0%", "Two refunds pending legal",
                  "Legal insisted on this wording", "2026-03-29 09:29:00"):
         assert text in md and text in unescape(html), text
