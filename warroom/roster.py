@@ -224,20 +224,6 @@ def _clash(db: Database, user_id: int, slot: Slot, ignore: Iterable[int] = ()) -
     return Slot(*row) if row else None
 
 
-# The war room's own Lead (``role:Lead`` targets) must be able to lead: only
-# people with the installation's lead role (or admin) take that seat.
-LEAD_ROLE = "lead"
-
-
-def role_fits(role: str, user: User) -> bool:
-    return role.casefold() != LEAD_ROLE or accounts.has_role(user, "lead")
-
-
-def _check_role_fits(slot: Slot, user: User) -> None:
-    if not role_fits(slot.role, user):
-        raise RosterError("user", f"{user.name} cannot take a {slot.role} shift: it needs the lead role", 403)
-
-
 def _slot_data(slot: Slot, user: str) -> dict:
     return {"user": user, "slot_id": slot.id, "role": slot.role,
             "starts_at": slot.starts_at, "ends_at": slot.ends_at}
@@ -248,7 +234,6 @@ def _add(db: Database, now: datetime, slot: Slot, user: User, actor: User, kind:
         raise RosterError("user", f"{user.name} is disabled")
     if not accounts.has_role(user, "responder"):
         raise RosterError("user", f"{user.name} is a viewer; shifts need the responder role", 403)
-    _check_role_fits(slot, user)
     if _is_on(db, slot.id, user.id):
         raise RosterError("slot_id", f"{user.name} is already on this shift", 409)
     taken = db.execute("SELECT COUNT(*) FROM shift_signups WHERE slot_id = ?", [slot.id]).fetchone()[0]
@@ -354,7 +339,6 @@ def _exchange(db: Database, now: datetime, slot: Slot, a: User, b: User,
         raise RosterError("slot_id", f"{a.name} is no longer on this shift", 409)
     if b.disabled or not accounts.has_role(b, "responder"):
         raise RosterError("user", f"{b.name} cannot take shifts", 403)
-    _check_role_fits(slot, b)
     if _is_on(db, slot.id, b.id):
         raise RosterError("user", f"{b.name} is already on this shift", 409)
     if other is not None:
@@ -364,7 +348,6 @@ def _exchange(db: Database, now: datetime, slot: Slot, a: User, b: User,
             raise RosterError("target_slot_id", "both shifts must be in the same war room")
         if not _is_on(db, other.id, b.id):
             raise RosterError("target_slot_id", f"{b.name} is no longer on that shift", 409)
-        _check_role_fits(other, a)
         if _is_on(db, other.id, a.id):
             raise RosterError("target_slot_id", f"{a.name} is already on that shift", 409)
         clash = _clash(db, a.id, other, ignore=[slot.id])

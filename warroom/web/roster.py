@@ -284,7 +284,6 @@ def _panel_context(db, room, user) -> dict:
         "span": lambda a, b: coverage.span_text(a, b, tz),
         "runs": coverage.gap_runs,
         "describe": lambda slot_id: _describe(db, slot_id, tz),
-        "fits": lambda role: user is not None and roster.role_fits(role, user),
         "coverage": cover, "roles": roles, "times": times, "cells": cells,
         "shifts": shifts,
         "mine": {s.slot.id for s in shifts if user and user.name in s.people},
