@@ -64,15 +64,6 @@ def metrics(gold: list[str], pred: list[str]) -> dict:
     return out
 
 
-def plain_vader_labels(texts: list[str]) -> list[str]:
-    vader = SentimentIntensityAnalyzer()
-    return [label_for(vader.polarity_scores(t)["compound"]) for t in texts]
-
-
-def warroom_labels(texts: list[str]) -> list[str]:
-    return [s.label for s in Scorer().score_many(texts)]
-
-
 def rate(fn, texts: list[str]) -> float:
     """Texts per second for one pass; the analyzer is built outside the timing."""
     t0 = time.perf_counter()
