@@ -248,3 +248,30 @@ def test_concurrent_ticks_send_each_page_once(settings, now, slack, sender):
     keys = [p["metadata"]["event_payload"]["page_key"] for p in slack.posted()]
     assert len(keys) == 30 and len(set(keys)) == 30
     main.close()
+
+
+def test_a_crashed_claim_of_an_acknowledged_escalation_is_not_sent(db, now, slack, sender):
+    room, _, ann = _playbook_room(db, now)
+    esc = escalation.open_escalation(db, now, room.id, "spike", {}, None)
+    escalation.issue_due_steps(db, now)
+    [page_id] = paging.claim_due(db, now, "host:999:dead", CFG)
+    escalation.acknowledge(db, now, esc.id, ann)
+    result = _tick(db, now + timedelta(seconds=1), sender, token="host:2:b")
+    assert result.recovered == [page_id] and slack.posted() == []
+    assert db.execute("SELECT state FROM pages WHERE id = ?", [page_id]).fetchone()[0] == "cancelled"
+
+
+def test_claimer_alive_checks_the_pid_on_this_host():
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = f"{socket.gethostname()}:{done.stdout.strip()}:x"
+    assert paging.claimer_alive(gone, stale=False) is False  # that process has exited
+    parent = f"{socket.gethostname()}:{os.getppid()}:x"
+    assert paging.claimer_alive(parent, stale=False) is True
+    assert paging.claimer_alive(parent, stale=True) is False
+    assert paging.claimer_alive("elsewhere:1:x", stale=False) is True
+    assert paging.claimer_alive(f"{socket.gethostname()}:{os.getpid()}:not-ours", stale=False) is False

@@ -104,22 +104,20 @@ def claimer_alive(token: str | None, stale: bool) -> bool:
         return not stale
     if host == socket.gethostname():
         if pid_n == os.getpid():
-            return token == _own_token(token)
+            # this process: its own tokens are at work; any other token with
+            # our pid belonged to an earlier process that had the same pid
+            return token in _LIVE_TOKENS
         try:
             os.kill(pid_n, 0)
         except ProcessLookupError:
             return False
         except PermissionError:
             pass
-        return not stale
+    # alive (or on another host): only a claim older than stale_seconds is taken over
     return not stale
 
 
 _LIVE_TOKENS: set[str] = set()
-
-
-def _own_token(token: str) -> str | None:
-    return token if token in _LIVE_TOKENS else None
 
 
 # -- claiming ----------------------------------------------------------------
@@ -323,8 +321,18 @@ def recover_stale(db: Database, now: datetime, token: str, sender, cfg: PagingCo
         if found is not None:
             if record_sent(db, now, page_id, token, sender.via, found[0], found[1], recovered=True):
                 result.sent.append(page_id)
+        elif get(db, msg.escalation_id).state != "open":
+            _cancel_unsent(db, now, page_id, token)  # acknowledged meanwhile: nobody needs it now
         else:
             _send_one(db, now, page_id, token, sender, cfg, fault, result, recovered=True)
+
+
+def _cancel_unsent(db: Database, now: datetime, page_id: int, token: str) -> None:
+    with transaction(db):
+        db.execute("UPDATE pages SET state = 'cancelled' WHERE id = ? AND state = 'sending' AND claim_token = ?",
+                   [page_id, token])
+        db.execute("UPDATE pages SET state = 'due', bundled_into = NULL WHERE bundled_into = ? AND state = 'bundled'",
+                   [page_id])
 
 
 # -- closing the loop -------------------------------------------------------------
