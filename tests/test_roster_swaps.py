@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from warroom import db as dbmod
-from warroom import events, handover, rooms, roster
+from warroom import events, handover, rooms, roster, swaps
 
 from .conftest import make_user
 
@@ -29,13 +29,13 @@ def test_propose_and_accept_exchanges_both_shifts(db, now, setup):
     room, lead, (s1, s2, s3), p = setup
     roster.sign_up(db, now, p["ann"], s1.id)
     roster.sign_up(db, now, p["bob"], s2.id)
-    swap = roster.propose_swap(db, now, p["ann"], s1.id, p["bob"], s2.id)
+    swap = swaps.propose_swap(db, now, p["ann"], s1.id, p["bob"], s2.id)
     assert swap.status == "proposed"
     assert _on(db, s1.id) == ["ann"]          # nothing moves before the other agrees
     with pytest.raises(roster.RosterError) as not_target:
-        roster.accept_swap(db, now, p["cas"], swap.id)
+        swaps.accept_swap(db, now, p["cas"], swap.id)
     assert not_target.value.status == 403
-    done = roster.accept_swap(db, now, p["bob"], swap.id)
+    done = swaps.accept_swap(db, now, p["bob"], swap.id)
     assert done.status == "accepted"
     assert (_on(db, s1.id), _on(db, s2.id)) == (["bob"], ["ann"])
     assert [u.name for u in roster.who_is_on(db, room.id, "Tweep", now)] == ["bob"]
@@ -44,17 +44,17 @@ def test_propose_and_accept_exchanges_both_shifts(db, now, setup):
     assert ev.data["user"] == "ann" and ev.data["with_user"] == "bob"
     assert (ev.data["slot_id"], ev.data["with_slot_id"]) == (s1.id, s2.id)
     with pytest.raises(roster.RosterError, match="already accepted"):
-        roster.accept_swap(db, now, p["bob"], swap.id)
+        swaps.accept_swap(db, now, p["bob"], swap.id)
 
 
 def test_cover_and_decline(db, now, setup):
     room, lead, (s1, _s2, _s3), p = setup
     roster.sign_up(db, now, p["ann"], s1.id)
-    cover = roster.propose_swap(db, now, p["ann"], s1.id, p["cas"])
-    assert roster.decline_swap(db, now, p["cas"], cover.id).status == "declined"
+    cover = swaps.propose_swap(db, now, p["ann"], s1.id, p["cas"])
+    assert swaps.decline_swap(db, now, p["cas"], cover.id).status == "declined"
     assert _on(db, s1.id) == ["ann"]
-    cover = roster.propose_swap(db, now, p["ann"], s1.id, p["cas"])
-    roster.accept_swap(db, now, p["cas"], cover.id)
+    cover = swaps.propose_swap(db, now, p["ann"], s1.id, p["cas"])
+    swaps.accept_swap(db, now, p["cas"], cover.id)
     assert _on(db, s1.id) == ["cas"]
     kinds = [e.kind for e in events.timeline(db, room.id)]
     assert "roster.swap_declined" in kinds and kinds[-1] == "roster.swapped"
@@ -64,26 +64,26 @@ def test_a_stale_swap_changes_nothing(db, now, setup):
     room, lead, (s1, s2, _s3), p = setup
     roster.sign_up(db, now, p["ann"], s1.id)
     roster.sign_up(db, now, p["bob"], s2.id)
-    swap = roster.propose_swap(db, now, p["ann"], s1.id, p["bob"], s2.id)
+    swap = swaps.propose_swap(db, now, p["ann"], s1.id, p["bob"], s2.id)
     # Meanwhile a lead puts ann on bob's shift too: the exchange would leave
     # ann twice on s2, so it must fail as a whole, not half-done.
     roster.assign(db, now, lead, s2.id, p["ann"])
     before = events.last_id(db)
     with pytest.raises(roster.RosterError, match="already on that shift"):
-        roster.accept_swap(db, now, p["bob"], swap.id)
+        swaps.accept_swap(db, now, p["bob"], swap.id)
     assert (_on(db, s1.id), _on(db, s2.id)) == (["ann"], ["bob", "ann"])
-    assert roster.get_swap(db, swap.id).status == "proposed"
+    assert swaps.get_swap(db, swap.id).status == "proposed"
     assert events.last_id(db) == before
 
 
 def test_withdrawing_cancels_open_proposals(db, now, setup):
     room, lead, (s1, s2, _), p = setup
     roster.sign_up(db, now, p["ann"], s1.id)
-    swap = roster.propose_swap(db, now, p["ann"], s1.id, p["bob"])
+    swap = swaps.propose_swap(db, now, p["ann"], s1.id, p["bob"])
     roster.withdraw(db, now, p["ann"], s1.id)
-    assert roster.get_swap(db, swap.id).status == "cancelled"
+    assert swaps.get_swap(db, swap.id).status == "cancelled"
     with pytest.raises(roster.RosterError, match="cancelled"):
-        roster.accept_swap(db, now, p["bob"], swap.id)
+        swaps.accept_swap(db, now, p["bob"], swap.id)
     assert _on(db, s1.id) == []
 
 
@@ -94,8 +94,8 @@ def test_concurrent_accepts_of_competing_swaps_leave_a_consistent_roster(db, now
     roster.sign_up(db, now, p["ann"], s1.id)
     roster.sign_up(db, now, p["bob"], s2.id)
     roster.sign_up(db, now, p["cas"], s3.id)
-    a = roster.propose_swap(db, now, p["ann"], s1.id, p["bob"], s2.id)
-    c = roster.propose_swap(db, now, p["cas"], s3.id, p["bob"], s2.id)
+    a = swaps.propose_swap(db, now, p["ann"], s1.id, p["bob"], s2.id)
+    c = swaps.propose_swap(db, now, p["cas"], s3.id, p["bob"], s2.id)
     barrier = threading.Barrier(2)
     results = []
 
@@ -104,7 +104,7 @@ def test_concurrent_accepts_of_competing_swaps_leave_a_consistent_roster(db, now
         try:
             barrier.wait()
             try:
-                roster.accept_swap(conn, now, p["bob"], swap_id)
+                swaps.accept_swap(conn, now, p["bob"], swap_id)
                 results.append("ok")
             except roster.RosterError:
                 results.append("refused")
@@ -127,9 +127,9 @@ def test_lead_swaps_without_asking(db, now, setup):
     roster.sign_up(db, now, p["ann"], s1.id)
     roster.sign_up(db, now, p["bob"], s2.id)
     with pytest.raises(roster.RosterError) as forbidden:
-        roster.lead_swap(db, now, p["cas"], s1.id, p["ann"], p["bob"], s2.id)
+        swaps.lead_swap(db, now, p["cas"], s1.id, p["ann"], p["bob"], s2.id)
     assert forbidden.value.status == 403
-    roster.lead_swap(db, now, lead, s1.id, p["ann"], p["bob"], s2.id)
+    swaps.lead_swap(db, now, lead, s1.id, p["ann"], p["bob"], s2.id)
     assert (_on(db, s1.id), _on(db, s2.id)) == (["bob"], ["ann"])
     ev = events.timeline(db, room.id)[-1]
     assert (ev.kind, ev.actor, ev.data["by"]) == ("roster.swapped", "lena", "lena")

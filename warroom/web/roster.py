@@ -25,8 +25,9 @@ from flask import (
     url_for,
 )
 
-from .. import accounts, coverage, handover, oncall, rooms, roster, shiftfeed
+from .. import accounts, coverage, handover, oncall, rooms, roster, shiftfeed, swaps
 from ..clock import utcnow
+from . import roster_openapi
 from .context import current_user, get_db, json_error, public, require_role, settings
 
 bp = Blueprint("roster", __name__)
@@ -143,14 +144,14 @@ def swap_propose(room_id: int, **kw):
         other = _int(body, "with_slot_id", required=False)
         if other is not None:
             _room_slot(db, room_id, other)
-        swap = roster.propose_swap(db, utcnow(), current_user(), slot.id,
+        swap = swaps.propose_swap(db, utcnow(), current_user(), slot.id,
                                    _user_named(db, body, "with_user"), other)
         return {"swap": swap.to_dict()}
     return _act(room_id, run)
 
 
-def _swap_in_room(db, room_id: int, swap_id: int) -> roster.Swap:
-    swap = roster.get_swap(db, swap_id)
+def _swap_in_room(db, room_id: int, swap_id: int) -> swaps.Swap:
+    swap = swaps.get_swap(db, swap_id)
     if swap is None or swap.room_id != room_id:
         raise roster.RosterError("swap_id", f"no swap {swap_id} in room {room_id}", 404)
     return swap
@@ -160,7 +161,7 @@ def _swap_in_room(db, room_id: int, swap_id: int) -> roster.Swap:
 def swap_accept(room_id: int, swap_id: int):
     def run(db, body):
         _swap_in_room(db, room_id, swap_id)
-        return {"swap": roster.accept_swap(db, utcnow(), current_user(), swap_id).to_dict()}
+        return {"swap": swaps.accept_swap(db, utcnow(), current_user(), swap_id).to_dict()}
     return _act(room_id, run)
 
 
@@ -168,7 +169,7 @@ def swap_accept(room_id: int, swap_id: int):
 def swap_decline(room_id: int, swap_id: int):
     def run(db, body):
         _swap_in_room(db, room_id, swap_id)
-        return {"swap": roster.decline_swap(db, utcnow(), current_user(), swap_id).to_dict()}
+        return {"swap": swaps.decline_swap(db, utcnow(), current_user(), swap_id).to_dict()}
     return _act(room_id, run)
 
 
@@ -179,7 +180,7 @@ def swap_lead(room_id: int, **kw):
         other = _int(body, "with_slot_id", required=False)
         if other is not None:
             _room_slot(db, room_id, other)
-        roster.lead_swap(db, utcnow(), current_user(), slot.id, _user_named(db, body, "user"),
+        swaps.lead_swap(db, utcnow(), current_user(), slot.id, _user_named(db, body, "user"),
                          _user_named(db, body, "with_user"), other)
         return {"slot": _staffed_one(db, slot.id)}
     return _act(room_id, run)
@@ -234,7 +235,7 @@ def roster_json(room_id: int):
         "tz": user.tz,
         "shifts": [s.to_dict() for s in roster.staffed(db, room_id, now, now + timedelta(hours=hours))],
         "coverage": [c.to_dict() for c in coverage.coverage(db, room_id, now)],
-        "swaps": [s.to_dict() for s in roster.open_swaps(db, room_id)],
+        "swaps": [s.to_dict() for s in swaps.open_swaps(db, room_id)],
         "handover_for_you": [n.to_dict() for n in handover.notes_for_user(db, room_id, user, now)],
         "handover_recent": [n.to_dict() for n in handover.recent_notes(db, room_id)],
     })
@@ -287,7 +288,7 @@ def _panel_context(db, room, user) -> dict:
         "coverage": cover, "roles": roles, "times": times, "cells": cells,
         "shifts": shifts,
         "mine": {s.slot.id for s in shifts if user and user.name in s.people},
-        "swaps": roster.open_swaps(db, room.id),
+        "swaps": swaps.open_swaps(db, room.id),
         "for_you": handover.notes_for_user(db, room.id, user, now) if user else [],
         "recent": handover.recent_notes(db, room.id, limit=5),
         "can_sign_up": accounts.has_role(user, "responder") and room.status != "closed",
@@ -412,92 +413,4 @@ def run_tick(app) -> None:
 
 # -- OpenAPI ---------------------------------------------------------------------------------
 
-
-def _op(summary: str, body: dict | None = None, ok: str = "done") -> dict:
-    from .openapi import _error
-
-    op = {
-        "summary": summary,
-        "parameters": [{"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "responses": {
-            "200": {"description": ok}, "400": _error("malformed field"), "401": _error("login required"),
-            "403": _error("role or CSRF missing"), "404": _error("no such room, shift or swap"),
-            "409": _error("conflict (full, already on it, shift over)"), "422": _error("invalid value"),
-        },
-    }
-    if body:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "properties": body,
-            "required": [k for k, v in body.items() if v.pop("x-required", False)],
-        }}}}
-    return {"post": op}
-
-
-def _prop(kind: str, required: bool = False, **more) -> dict:
-    out = {"type": kind, **more}
-    if required:
-        out["x-required"] = True
-    return out
-
-
-_SWAP_PARAM = {"name": "swap_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-
-
-def _openapi() -> dict:
-    from .openapi import _error
-
-    base = "/api/v1/rooms/{room_id}/roster"
-    paths = {
-        f"{base}/signup": _op("Sign up for a shift (responder and up)", {"slot_id": _prop("integer", True)}),
-        f"{base}/withdraw": _op("Leave a shift; a lead may take someone else off",
-                                {"slot_id": _prop("integer", True), "user": _prop("string")}),
-        f"{base}/assign": _op("Put someone on a shift (lead)",
-                              {"slot_id": _prop("integer", True), "user": _prop("string", True)}),
-        f"{base}/swaps": _op("Propose a swap (or a cover without with_slot_id)", {
-            "slot_id": _prop("integer", True), "with_user": _prop("string", True),
-            "with_slot_id": _prop("integer")}),
-        f"{base}/swaps/{{swap_id}}/accept": _op("Accept a swap offered to you (atomic exchange)"),
-        f"{base}/swaps/{{swap_id}}/decline": _op("Decline (target) or cancel (proposer, lead) a swap"),
-        f"{base}/swap": _op("Swap two people's shifts without asking (lead)", {
-            "slot_id": _prop("integer", True), "user": _prop("string", True),
-            "with_user": _prop("string", True), "with_slot_id": _prop("integer")}),
-        f"{base}/handover": _op("Leave a hand-over note for the next shift", {
-            "slot_id": _prop("integer", True), "note": _prop("string"),
-            "open_items": _prop("array", items={"type": "string"}),
-            "promises": _prop("array", items={"type": "string"})}),
-        f"{base}/extend": _op("Add more shifts after the last one (lead)",
-                              {"shifts": _prop("integer", True, minimum=1, maximum=42)}),
-    }
-    for key in (f"{base}/swaps/{{swap_id}}/accept", f"{base}/swaps/{{swap_id}}/decline"):
-        paths[key]["post"]["parameters"].append(dict(_SWAP_PARAM))
-    paths[base] = {"get": {
-        "summary": "Shifts with people, coverage per role, open swaps, hand-over notes",
-        "parameters": [
-            {"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-            {"name": "hours", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 336}},
-        ],
-        "responses": {"200": {"description": "the roster"}, "400": _error("bad hours"),
-                      "401": _error("login required"), "404": _error("no such room")},
-    }}
-    paths["/api/v1/oncall"] = {"get": {
-        "summary": "The standing on-call rotation: who is on call now and the next turns",
-        "parameters": [{"name": "days", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 90}}],
-        "responses": {"200": {"description": "turns"}, "400": _error("bad days"), "401": _error("login required")},
-    }}
-    paths["/api/v1/me/settings"] = {
-        "get": {"summary": "Your name, time zone and whether you have a calendar feed",
-                "responses": {"200": {"description": "settings"}, "401": _error("login required")}},
-        "post": {"summary": "Set your time zone",
-                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                     "type": "object", "required": ["tz"], "properties": {"tz": {"type": "string"}}}}}},
-                 "responses": {"200": {"description": "saved"}, "400": _error("no tz"),
-                               "401": _error("login required"), "422": _error("unknown time zone")}},
-    }
-    paths["/api/v1/me/feed-token"] = {"post": {
-        "summary": "A new secret calendar feed URL (the old one stops working)",
-        "responses": {"200": {"description": "token and url"}, "401": _error("login required")},
-    }}
-    return paths
-
-
-OPENAPI_PATHS = _openapi()
+OPENAPI_PATHS = roster_openapi.paths()
