@@ -29,6 +29,7 @@ INFO = [
     "Flight 952 leaves Las Vegas at 5:40pm and arrives at 11pm.",
     "Do you fly from Boston to Denver on Sundays?",
     "ok, I just sent it",
+    "Store hours are 9 to 5",
     "@united",
     "",
 ]
@@ -72,6 +73,12 @@ def test_cues_match_whole_words_only():
     assert sentiment.complaint_weight("we were late") > 0.0
     # a digit counts as a boundary: "2hrs" is a time count
     assert sentiment.complaint_weight("waited 2hrs") > 0.0
+
+
+def test_hours_count_when_endured():
+    assert sentiment.complaint_weight("we waited for hours") > 0.0
+    assert sentiment.complaint_weight("waited over an hour") > 0.0
+    assert sentiment.complaint_weight("opening hours have changed") == 0.0
 
 
 def test_counts_need_a_number():

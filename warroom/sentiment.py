@@ -86,7 +86,9 @@ _CUES: tuple[tuple[float, str], ...] = (
     (1.0, r"\bstill (?:no|not|nothing|haven'?t|hasn'?t|waiting|on hold|stuck|sitting|here|don'?t|can'?t)\b"),
     (1.0, r"\b(?:yet again\b|again[?!]|once again\b)"),
     # Counts of time or attempts: people count what they endured.
-    (1.4, r"\b(?:hours?|hrs?)\b"),
+    (1.4, r"(?#count)(?:hours?|hrs?)\b"),
+    (1.4, r"\b(?:(?:for|took|takes|taking|after|over|spent|wasted|waited|hours and) hours|"
+          r"(?:over|more than|almost|nearly|for|another|an extra|waited|wasted) (?:an?|one) (?:hour|hr))\b"),
     (0.8, r"(?#count)(?:min(?:ute)?s?)\b"),
     (1.0, r"(?#count)(?:days?|times|calls|attempts|tries)\b"),
     # Bags.
