@@ -49,6 +49,11 @@ def test_sign_up_and_withdraw(app, db, world):
     assert bad.status_code == 400 and bad.json["field"] == "slot_id"
     missing = post(ann, h, f"{base}/signup", {"slot_id": 99999})
     assert missing.status_code == 404
+    huge = post(ann, h, f"{base}/signup", {"slot_id": 10**30})
+    assert huge.status_code == 400 and huge.json["field"] == "slot_id"
+    assert post(ann, h, f"/api/v1/rooms/{10**30}/roster/signup", {"slot_id": 1}).status_code == 404
+    assert ann.get(f"/api/v1/rooms/{10**30}/roster").status_code == 404
+    assert post(ann, h, f"{base}/swaps/{10**30}/accept", {}).status_code == 404
     not_object = ann.post(f"{base}/signup", data="[1]", content_type="application/json", headers=h)
     assert not_object.status_code == 400 and not_object.json["field"] == "body"
     # no CSRF token: refused, nothing changes

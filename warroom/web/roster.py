@@ -53,9 +53,17 @@ def _int(body: dict, key: str, required: bool = True) -> int | None:
     if isinstance(value, bool):
         raise roster.RosterError(key, f"{key} must be a whole number", 400)
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise roster.RosterError(key, f"{key} must be a whole number", 400) from None
+    if not _id_range(number):
+        raise roster.RosterError(key, f"{key} is out of range", 400)
+    return number
+
+
+def _id_range(number: int) -> bool:
+    """Fits SQLite's INTEGER (a larger Python int would make it raise)."""
+    return -(2**63) <= number < 2**63
 
 
 def _user_named(db, body: dict, key: str) -> accounts.User:
@@ -76,7 +84,7 @@ def _room_slot(db, room_id: int, slot_id: int) -> roster.Slot:
 
 
 def _room_or_404(db, room_id: int):
-    room = rooms.get_room(db, room_id)
+    room = rooms.get_room(db, room_id) if _id_range(room_id) else None
     if room is None:
         raise roster.RosterError("room", f"no room {room_id}", 404)
     return room
@@ -151,7 +159,7 @@ def swap_propose(room_id: int, **kw):
 
 
 def _swap_in_room(db, room_id: int, swap_id: int) -> swaps.Swap:
-    swap = swaps.get_swap(db, swap_id)
+    swap = swaps.get_swap(db, swap_id) if _id_range(swap_id) else None
     if swap is None or swap.room_id != room_id:
         raise roster.RosterError("swap_id", f"no swap {swap_id} in room {room_id}", 404)
     return swap
@@ -220,7 +228,7 @@ def _staffed_one(db, slot_id: int) -> dict:
 @require_role("viewer")
 def roster_json(room_id: int):
     db = get_db()
-    if rooms.get_room(db, room_id) is None:
+    if not _id_range(room_id) or rooms.get_room(db, room_id) is None:
         return json_error(404, f"no room {room_id}", field="room")
     try:
         hours = int(request.args.get("hours", "48"))
@@ -311,7 +319,7 @@ def room_panel(db, room, user):
 @require_role("viewer")
 def panel_fragment(room_id: int):
     db = get_db()
-    room = rooms.get_room(db, room_id)
+    room = rooms.get_room(db, room_id) if _id_range(room_id) else None
     if room is None:
         abort(404)
     return render_template("panels/roster_body.html", panel=_panel_context(db, room, current_user()))
