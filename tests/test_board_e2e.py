@@ -146,6 +146,13 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
         assert "answered in" in page.inner_text(mention_sel(anna) + " .clock")
         assert page.locator(mention_sel(anna) + " .badge.state-published").count() == 1
 
+    # The hot path from the keyboard: n selects the next open mention, c claims it.
+    bob = int(lead.locator("#mention-list li.mention", has_text="@bob").get_attribute("data-mention-id"))
+    lead.locator("body").press("n")
+    lead.wait_for_selector(mention_sel(bob) + ".selected", timeout=5000)
+    lead.locator("body").press("c")
+    vol.wait_for_selector(mention_sel(bob) + '.claimed[data-claimed-by="lead"]', timeout=5000)
+
     # A lead's own draft is refused by the author rule, not only by role.
     lead_draft = command(lead, "draft.save", {"room": room_id, "text": GOOD})["draft"]["id"]
     assert command(lead, "draft.submit", {"draft_id": lead_draft})["ok"] is True
