@@ -116,7 +116,7 @@ _CUES: tuple[tuple[float, str], ...] = (
     (1.2, r"\b(?:not working\b|broken\b|glitch\w*|error\b|crash\w*|(?:is|are|was|were|went|been) down\b)"),
     (0.6, rf"\b{_NEG_AUX}\b"),
     # Complaint-shaped questions and exasperated punctuation.
-    (1.2, r"\bwhy (?:is|are|do|does|did|would|won'?t|can'?t|isn'?t|aren'?t|hasn'?t|haven'?t|was|were|not)\b"),
+    (1.2, r"\bwhy (?:is|are|do|does|did|would|won'?t|can'?t|isn'?t|aren'?t|hasn'?t|haven'?t|was|were)\b"),
     (1.2, r"\b(?:how (?:long|much longer|come|hard|many more|is it possible)|what(?:'s| is) (?:going on|"
           r"the (?:deal|hold ?up|problem|issue))|what happened)\b"),
     (0.8, r"\?\?|\?!|!\?"),
@@ -164,12 +164,14 @@ _COMPILED = tuple(_Cue(w, p) for w, p in _CUES)
 _ASCII_CUES = tuple(c for c in _COMPILED if c.regex.pattern.isascii())
 
 # A complaint word right after a negator is the absence of the complaint;
-# a refund received or a bag found is the complaint resolved.
+# a refund received or a bag found is the complaint resolved; "can't wait"
+# is eagerness.
 _RELIEF = re.compile(
     r"\b(?:(?:no|zero|without|never|not|wasn'?t|weren'?t|isn'?t|didn'?t|hasn'?t|haven'?t)"
     r"(?: (?:any|a|been|get|got|had|have|ever|even|single|further|more))* "
     r"(?:delay\w*|late|cancel\w*|problems?|issues?|hassle|trouble|complaints?|wait\w*|lines?|queues?|"
     r"lost|stuck|stranded|rude)"
+    r"|can'?t wait"
     r"|(?:got|received|issued|processed) (?:my |our |the |a |full )?refund"
     rf"|(?:found|delivered|returned) (?:my |our |the )?{_BAG}|{_BAG} (?:arrived|was found|were found|made it))\b"
 )
