@@ -99,7 +99,7 @@ def test_plain_vader_calls_no_delays_bad_news(vader):
 
 
 @pytest.mark.parametrize("text", ["Got my refund in 2 days, thank you", "my bags made it!", "Cant wait for the concert!"])
-def test_resolved_complaints_are_good_news(scorer, text):
+def test_resolved_complaints_and_eagerness_are_good_news(scorer, text):
     assert scorer.score(text).label == "positive"
 
 
