@@ -110,6 +110,12 @@ _CUES: tuple[tuple[float, str], ...] = (
           r"any (?:update|news|word)\b|options\b)"),
     (1.4, r"\b(?:smh\b|ugh+\b|wtf\b|seriously\b|fail\w*|sucks?\b|pathetic\b|absurd\b|unreal\b)"),
     (0.8, r"\b(?:customer (?:service|care|support|relations)\b|complain\w*)"),
+    (1.4, r"\b(?:attitude|disrespect\w*|lie[ds]?|lying|liars?|unwilling|stubborn|impossible|left behind|"
+          r"lack of|treated like)\b"),
+    # Telling the company what it should have done, or that they will leave.
+    (1.2, r"\b(?:(?:do|be|get|make it) better|you (?:should|need to|must|better)|wish (?:you|there|they)|"
+          r"(?:another|other|different) (?:airline|carrier|company|provider))\b"),
+    (1.2, r"\bonly (?:\d+|one|two|three) (?:\w+ )?(?:agents?|staff|employees?|reps?|people working|desks?)\b"),
     # Things that do not work.
     (1.2, rf"\b{_NEG_AUX} (?:\w+ )?(?:work\w*|load\w*|let\w*|allow\w*|get|find|reach|answer\w*|respond\w*|"
           r"help\w*|fix\w*|honou?r\w*|accept\w*|go through|show\w*|receive\w*|arrive\w*|board\w*|fly|make it)\b"),
@@ -122,7 +128,7 @@ _CUES: tuple[tuple[float, str], ...] = (
     (0.8, r"\?\?|\?!|!\?"),
     (1.4, r"\b(?:kidding me|(?:are|r) (?:you|u) (?:kidding|serious|joking))\b"),
     # Emoji VADER reads as neutral descriptions ("thumbs down", "pouting face").
-    (1.4, "[\U0001F44E\U0001F621\U0001F624\U0001F620\U0001F92C\U0001F612\U0001F644\U0001F629\U0001F62B\U0001F4A9]"),
+    (1.4, "[\U0001F44E\U0001F621\U0001F624\U0001F620\U0001F92C\U0001F612\U0001F644\U0001F629\U0001F62B\U0001F4A9\U0001F614\U0001F61E\U0001F622\U0001F62D\u2639]"),
     (0.8, r"#\w*(?:fail|suck|worst|fml|disappoint|angry|ugh|bad|never|nothappy|unacceptable|frustrat|delay|"
           r"cancel|stuck|stranded|lost|rude|shame|boycott|not\w)"),
 )
