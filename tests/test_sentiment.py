@@ -18,6 +18,8 @@ QUIET_COMPLAINTS = [
     "Why is my flight late again??",
     "Thanks for nothing",
     "@united sucks.",
+    "I will be choosing another airline next time.",
+    "only 2 agents for 100 people",
 ]
 PRAISE = [
     "Thanks so much, the crew was wonderful!",
