@@ -114,23 +114,30 @@ def test_room_page_shows_version_slots_guidance_and_newer_diff(app, tmp_path):
     assert bad.status_code == 422 and "playbook: no playbook" in bad.text
 
 
-def test_cli_room_open_pins_the_latest_stored_version(tmp_path):
+def test_cli_room_open_pins_the_latest_stored_version(tmp_path, monkeypatch, capsys):
+    from warroom.cli import main
+
     folder = tmp_path / "playbooks"
     folder.mkdir()
     (folder / "mass-disruption.md").write_text(version_of(MASS, 2, 4))
-    env = {**os.environ, "WARROOM_DB_PATH": str(tmp_path / "w.db"), "WARROOM_PLAYBOOKS_PATH": str(folder)}
+    monkeypatch.setenv("WARROOM_DB_PATH", str(tmp_path / "w.db"))
+    monkeypatch.setenv("WARROOM_PLAYBOOKS_PATH", str(folder))
 
-    def run(*args, stdin=None):
-        return subprocess.run([sys.executable, "run.py", *args], cwd=ROOT, env=env, capture_output=True,
-                              text=True, input=stdin, timeout=60)
+    def run(*args):
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
 
-    assert run("user", "add", "boss", "--role", "admin", "--password-stdin", stdin="pw-12345678\n").returncode == 0
-    out = run("room", "open", "mass-disruption", "--title", "Ash cloud", "--drill")
-    assert out.returncode == 0, out.stderr
-    assert "opened room 1: Ash cloud (mass-disruption v2)" in out.stdout
+    code, _, err = run("room", "open", "mass-disruption", "--title", "Ash cloud")
+    assert code == 2 and "no admin user yet" in err
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("pw-12345678\n"))
+    assert run("user", "add", "boss", "--role", "admin", "--password-stdin")[0] == 0
+    code, out, err = run("room", "open", "mass-disruption", "--title", "Ash cloud", "--drill")
+    assert code == 0, err
+    assert "opened room 1: Ash cloud (mass-disruption v2)" in out
 
     (folder / "mass-disruption.md").write_text(version_of(MASS, 3, 6))
-    assert run("playbooks", "import").returncode == 0
+    assert run("playbooks", "import")[0] == 0
     from warroom import db as dbmod
 
     db = dbmod.connect(tmp_path / "w.db")
@@ -139,9 +146,21 @@ def test_cli_room_open_pins_the_latest_stored_version(tmp_path):
     assert len(roster.slots(db, 1)) == 24
     db.close()
 
-    missing = run("room", "open", "nope", "--title", "X")
-    assert missing.returncode == 2 and "no stored playbook 'nope' (stored: mass-disruption)" in missing.stderr
+    code, _, err = run("room", "open", "nope", "--title", "X")
+    assert code == 2 and "no stored playbook 'nope' (stored: mass-disruption)" in err
     (folder / "mass-disruption.md").write_text(version_of(MASS, 3, 7))  # changed, not bumped
-    warned = run("room", "open", "mass-disruption", "--title", "Y")
-    assert warned.returncode == 0 and "(mass-disruption v3)" in warned.stdout
-    assert "the content changed but version is still 3: bump it to 4" in warned.stderr
+    code, out, err = run("room", "open", "mass-disruption", "--title", "Y")
+    assert code == 0 and "(mass-disruption v3)" in out
+    assert "the content changed but version is still 3: bump it to 4" in err
+
+
+def test_room_open_subcommand_runs_as_a_real_process(tmp_path):
+    """One real `run.py room open` (the rest of the CLI is exercised in-process above)."""
+    env = {**os.environ, "WARROOM_DB_PATH": str(tmp_path / "w.db")}
+    add = subprocess.run([sys.executable, "run.py", "user", "add", "boss", "--role", "admin"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert add.returncode == 0, add.stderr
+    out = subprocess.run([sys.executable, "run.py", "room", "open", "service-complaint", "--title", "Bounced"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "opened room 1: Bounced (service-complaint v1)" in out.stdout

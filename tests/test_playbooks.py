@@ -249,27 +249,38 @@ def test_diff_is_right(db, now):
         store.diff(db, "small", 1, 9)
 
 
-def test_cli_list_history_diff_export(tmp_path):
-    env = {"WARROOM_DB_PATH": str(tmp_path / "w.db")}
+def in_process(capsys, *args) -> tuple[int, str, str]:
+    """run.py's main() in this process (same argparse and exit codes, no interpreter start)."""
+    from warroom.cli import main
+
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_list_history_diff_export(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WARROOM_DB_PATH", str(tmp_path / "w.db"))
+    paths = []
     for version, tweeps in ((1, 2), (2, 5)):
-        path = tmp_path / f"small-{version}.md"
-        path.write_text(small(version, tweeps))
-        assert cli("playbooks", "import", str(path), env=env).returncode == 0
-    listed = cli("playbooks", "list", env=env)
-    assert listed.stdout == "small\tv2\t2 versions\tSmall\n"
-    history = cli("playbooks", "history", "small", env=env)
-    assert [ln.split("\t")[0] for ln in history.stdout.splitlines()] == ["v1", "v2"]
-    diff = cli("playbooks", "diff", "small", "1", "2", env=env)
-    assert diff.returncode == 0
-    assert "-count = 2\n+count = 5\n" in diff.stdout and diff.stdout.startswith("--- small v1\n+++ small v2\n")
-    missing = cli("playbooks", "diff", "small", "1", "7", env=env)
-    assert missing.returncode == 2 and "small has no version 7" in missing.stderr
+        paths.append(tmp_path / f"small-{version}.md")
+        paths[-1].write_text(small(version, tweeps))
+    code, out, _ = in_process(capsys, "playbooks", "import", *map(str, paths))
+    assert code == 0 and out.count("stored small v") == 2
+    assert in_process(capsys, "playbooks", "import", str(paths[1]))[1] == "unchanged small v2\n"
+    assert in_process(capsys, "playbooks", "list")[1] == "small\tv2\t2 versions\tSmall\n"
+    _, history, _ = in_process(capsys, "playbooks", "history", "small")
+    assert [ln.split("\t")[0] for ln in history.splitlines()] == ["v1", "v2"]
+    code, diff, _ = in_process(capsys, "playbooks", "diff", "small", "1", "2")
+    assert code == 0
+    assert "-count = 2\n+count = 5\n" in diff and diff.startswith("--- small v1\n+++ small v2\n")
+    code, _, err = in_process(capsys, "playbooks", "diff", "small", "1", "7")
+    assert code == 2 and "small has no version 7" in err
     out_file = tmp_path / "exported.md"
-    exported = cli("playbooks", "export", "small", "1", "-o", str(out_file), env=env)
-    assert exported.returncode == 0, exported.stderr
+    code, _, err = in_process(capsys, "playbooks", "export", "small", "1", "-o", str(out_file))
+    assert code == 0, err
     assert out_file.read_text() == small(1, 2)
-    unknown = cli("playbooks", "history", "nope", env=env)
-    assert unknown.returncode == 2 and "no stored playbook 'nope'" in unknown.stderr
+    code, _, err = in_process(capsys, "playbooks", "history", "nope")
+    assert code == 2 and "no stored playbook 'nope'" in err
 
 
 def test_bumped_sets_only_the_version_line():
