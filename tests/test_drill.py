@@ -98,6 +98,10 @@ def test_read_records_forms(tmp_path, now):
     csv_file.write_text("external_id,source,author,text,url,created_at,followers\n"
                         f'9,fb,ann,"two\nlines",,{iso(now)},12\n'
                         f"10,fb,bob,hello,,not-a-time,\n")
+    bare = tmp_path / "bare.csv"
+    bare.write_text(f"external_id,author,text,created_at\n1,ann,hello,{iso(now)}\n")
+    (only,) = replay.load(bare, now, default_source="Forum")
+    assert (only.source, only.url) == ("forum", "")
     with pytest.raises(replay.ReplayFileError) as info:
         replay.load(csv_file, now)
     assert str(info.value) == f"{csv_file}:4: created_at: created_at must be an ISO-8601 timestamp, got 'not-a-time'"

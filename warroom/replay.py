@@ -59,8 +59,8 @@ def _airline(row: dict) -> dict:
 
 def _generic(row: dict) -> dict:
     rec = {k: (v if v != "" else None) for k, v in row.items() if k is not None}
-    if rec.get("url") is None and "url" in row:
-        rec["url"] = ""
+    if rec.get("url") is None:
+        rec["url"] = ""  # a CSV without links is still a valid import
     if rec.get("followers") is not None:
         try:
             rec["followers"] = int(rec["followers"])
@@ -104,13 +104,15 @@ def read_records(path: str | Path) -> Iterator[tuple[int, dict]]:
                 raise ReplayFileError(str(p), no, f"not JSON: {exc.msg}") from None
 
 
-def load(path: str | Path, now: datetime,
-         limits: mentions.Limits | None = None) -> list[mentions.NewMention]:
+def load(path: str | Path, now: datetime, limits: mentions.Limits | None = None,
+         default_source: str | None = None) -> list[mentions.NewMention]:
     """Read and validate a whole file (nothing is stored if a row is bad),
     sorted by created_at (stable, so equal times keep file order)."""
     limits = limits or mentions.Limits()
     out = []
     for line, rec in read_records(path):
+        if default_source and isinstance(rec, dict) and not rec.get("source"):
+            rec = {**rec, "source": default_source}
         try:
             out.append(mentions.validate_one(rec, line, now, limits))
         except mentions.MentionInvalid as exc:

@@ -31,6 +31,7 @@ def register(sub, common) -> None:
     ing = sub.add_parser("ingest", parents=[common], help="replay a CSV or NDJSON of mentions into a room")
     ing.add_argument("room", type=int, metavar="ROOM")
     ing.add_argument("file", metavar="FILE")
+    ing.add_argument("--source", default=None, help="source for rows that name none (e.g. twitter)")
     _replay_options(ing)
     ing.set_defaults(func=cmd_ingest)
 
@@ -129,12 +130,13 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _load(path: str, settings):
+def _load(path: str, settings, source: str | None = None):
     from .. import mentions, replay
     from . import UsageError
 
     try:
-        return replay.load(path, utcnow(), mentions.Limits(text=settings.ingest.max_text_chars))
+        return replay.load(path, utcnow(), mentions.Limits(text=settings.ingest.max_text_chars),
+                           default_source=source)
     except replay.ReplayFileError as exc:
         raise UsageError(str(exc)) from None
 
@@ -157,7 +159,7 @@ def cmd_ingest(args) -> int:
     from . import UsageError
 
     settings, db = _open(args)
-    batch = _load(args.file, settings)
+    batch = _load(args.file, settings, args.source)
     try:
         mentions._room_for_ingest(db, args.room)
     except mentions.RoomNotListening as exc:
