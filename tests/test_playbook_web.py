@@ -205,3 +205,35 @@ def editor_live_validation(srv):
             assert page.text_content("#playbook h1").strip().endswith("v2")
         finally:
             browser.close()
+
+
+def test_scheduler_job_imports_changed_files_and_logs_each_error_once(tmp_path, caplog):
+    from warroom import config as configmod
+    from warroom import scheduler
+    from warroom.app import create_app
+    from warroom.web.playbooks import run_import
+
+    assert "playbooks" in {job.name for job in scheduler.jobs()}
+    folder = tmp_path / "books"
+    folder.mkdir()
+    app = create_app(configmod.load(None, env={
+        "WARROOM_DB_PATH": str(tmp_path / "w.db"), "WARROOM_SECRET_KEY": "k",
+        "WARROOM_PLAYBOOKS_PATH": str(folder)}))
+    (folder / "mass-disruption.md").write_text(MASS)
+    assert run_import(app) == []
+    (folder / "mass-disruption.md").write_text(MASS.replace("count = 4", "count = 5", 1))
+    with caplog.at_level("ERROR"):
+        first = run_import(app)
+        second = run_import(app)
+    line = next(n for n, ln in enumerate(MASS.split("\n"), 1) if ln.startswith("version ="))
+    assert first == second == [f"{folder / 'mass-disruption.md'}:{line}: the content changed but version is "
+                               "still 1: bump it to 2"]
+    assert [r.getMessage() for r in caplog.records if "playbook not loaded" in r.getMessage()] == [
+        f"playbook not loaded: {first[0]}"]
+    (folder / "mass-disruption.md").write_text(MASS.replace("count = 4", "count = 5", 1).replace("version = 1", "version = 2"))
+    assert run_import(app) == []
+    db = app.extensions["warroom_open_db"]()
+    try:
+        assert [v.version for v in store.history(db, "mass-disruption")] == [1, 2]
+    finally:
+        db.close()

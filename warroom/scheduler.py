@@ -42,6 +42,7 @@ class Job:
 def jobs() -> list[Job]:
     from . import feeds, notifier, pager
     from .web import board
+    from .web import playbooks as playbooks_web
     from .web import roster as roster_web
 
     return [
@@ -53,6 +54,9 @@ def jobs() -> list[Job]:
         Job("volume", feeds.run_volume_tick, lambda s: 15),
         Job("responses", board.run_tick, lambda s: s.scheduler.interval_seconds),
         Job("roster", roster_web.run_tick, lambda s: s.scheduler.interval_seconds),
+        # `serve` imports the folder before it starts; this catches later file
+        # edits, and gunicorn (which never runs `serve`) within a minute.
+        Job("playbooks", playbooks_web.run_import, lambda s: 60),
     ]
 
 

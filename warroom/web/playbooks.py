@@ -255,6 +255,28 @@ def room_panel_fragment(room_id: int):
     return render_template("panels/playbook.html", panel=ctx, fragment=True)
 
 
+_last_errors: list[str] = []
+
+
+def run_import(app) -> list[str]:
+    """Scheduler job: store changed files of the playbooks folder (so gunicorn,
+    which does not run `serve`, picks them up too, and edits to files arrive
+    without a restart). Each distinct set of errors is logged once."""
+    import logging
+
+    settings = app.extensions["warroom"]
+    db = app.extensions["warroom_open_db"]()
+    try:
+        report = store.import_files(db, utcnow(), store.folder_files(store.folder_of(settings)), actor="server")
+    finally:
+        db.close()
+    if report.errors != _last_errors:
+        _last_errors[:] = report.errors
+        for line in report.errors:
+            logging.getLogger(__name__).error("playbook not loaded: %s", line)
+    return report.errors
+
+
 _ERR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 OPENAPI_PATHS = {
