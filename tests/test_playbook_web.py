@@ -237,3 +237,19 @@ def test_scheduler_job_imports_changed_files_and_logs_each_error_once(tmp_path, 
         assert [v.version for v in store.history(db, "mass-disruption")] == [1, 2]
     finally:
         db.close()
+
+
+def test_a_snapshot_the_validator_now_rejects_does_not_break_the_room_page(web):
+    client_for, open_db = web
+    client, csrf = client_for("lena")
+    opened = client.post("/rooms", data={"title": "Old", "playbook": "mass-disruption", "csrf_token": csrf})
+    room_id = int(opened.headers["Location"].rsplit("/", 1)[1])
+    db = open_db()
+    try:
+        db.execute("UPDATE rooms SET playbook_text = ? WHERE id = ?",
+                   [MASS.replace("hours = 4", "hours = 99"), room_id])
+    finally:
+        db.close()
+    page = client.get(f"/rooms/{room_id}")
+    assert page.status_code == 200
+    assert "no longer passes validation" in page.text and "shifts.hours must be between 1 and 24" in page.text

@@ -125,6 +125,16 @@ def test_all_errors_at_once_in_line_order():
     ]
 
 
+def test_front_matter_fences_and_empty_guidance():
+    assert playbooks.errors_of("# just markdown\n", "a.md") == [
+        "a.md:1: a playbook starts with a '+++' line opening its TOML front matter"]
+    assert playbooks.errors_of("\n+++\nid = 'x'\n", "b.md") == [
+        "b.md:2: the front matter is not closed: add a '+++' line after it"]
+    no_body = MASS[: MASS.index("+++\n# Mass disruption") + 4]
+    assert playbooks.errors_of(no_body, "c.md") == [
+        f"c.md:{no_body.count(chr(10))}: the guidance (Markdown after the closing +++) is empty"]
+
+
 def test_notify_targets_are_checked_with_hints():
     text = mutate(MASS, 'notify = ["on-call"]', 'notify = ["oncall", "role:Tweeps", "channel:crisis", "user:kim"]')
     line = line_no(text, '"oncall"')

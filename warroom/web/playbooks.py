@@ -218,7 +218,11 @@ def _shift_table(db, room_id: int) -> list[dict]:
 
 
 def panel_context(db, room) -> dict | None:
-    pb = playbooks.room_playbook(db, room.id)
+    try:
+        pb = playbooks.room_playbook(db, room.id)
+    except PlaybookInvalid as exc:
+        # A snapshot that a later, stricter validator rejects must not break the room page.
+        return {"room": room, "invalid": exc.errors}
     if pb is None:
         return None
     latest = store.latest(db, pb.id)
