@@ -158,3 +158,23 @@ def test_due_interval_errors_and_bad_urls(db, room, now, feed_server, settings):
     gone = feeds.add_feed(db, now, room.id, feed_server.url.replace(feed_server.url.rsplit(":", 1)[1], "9") + "/x")
     out = feeds.poll_feed(db, now, gone, SCORER, timeout=2)
     assert out.error and feeds.get_feed(db, gone.id).last_error
+
+
+def test_scheduler_jobs_run(app, settings, feed_server, now):
+    """The feed and volume jobs as the scheduler calls them (app in, own db)."""
+    from warroom import db as dbmod
+    from warroom import scheduler
+
+    assert {"feeds", "volume"} <= {j.name for j in scheduler.jobs()}
+    db = dbmod.connect(settings.db_path)
+    room = rooms.open_room(db, now, make_user(db, "lena", "lead"), "Jobs", status="monitoring")
+    feed_server.docs["/rss"] = (rss([("j1", "Anything at all", "no keywords here", "ann", 5)]), '"j"', None)
+    feeds.add_feed(db, now, room.id, feed_server.url + "/rss")
+    feeds.run_feed_poll(app)
+    feeds.run_volume_tick(app)
+    assert mentions.count(db, room.id) == 1  # a room without a playbook takes every entry
+    assert feeds.list_feeds(db)[0].last_status == 200
+    # the detector's state starts with the stream's first minute (the tick leaves
+    # this old, not live, stream alone)
+    assert db.execute("SELECT COUNT(*) FROM spike_state WHERE room_id = ?", [room.id]).fetchone()[0] == 1
+    db.close()
