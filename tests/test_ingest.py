@@ -195,3 +195,14 @@ def test_tokens_hash_and_rate(db, room, now):
     with pytest.raises(tokens.TokenError) as info:
         tokens.create(db, now, "bad source!", room.id)
     assert info.value.field == "source"
+
+
+def test_skewed_clock_does_not_close_the_current_minute(db, room, now):
+    mentions.ingest(db, now, room.id, mentions.validate([rec(1, now - timedelta(minutes=2))], now), SCORER)
+    ahead = mentions.validate([rec(2, now + timedelta(minutes=4))], now)  # 4 min of skew: accepted
+    mentions.ingest(db, now, room.id, ahead, SCORER)
+    decided = [r[0] for r in db.execute(
+        "SELECT minute FROM mention_minutes WHERE room_id = ? AND score IS NOT NULL ORDER BY minute", [room.id])]
+    assert decided == [iso(now - timedelta(minutes=2)), iso(now - timedelta(minutes=1))]
+    with pytest.raises(mentions.MentionInvalid):
+        mentions.validate([rec(3, now + timedelta(minutes=6))], now)

@@ -35,8 +35,9 @@ class Limits:
     source: int = 64
     url: int = 2_000
     lang: int = 16
-    # created_at further ahead of `now` than this is a bad clock, not a post.
-    future_minutes: int = 24 * 60
+    # created_at further ahead of `now` than this is a bad clock, not a post
+    # (a little skew is normal; more would close minutes that have not happened).
+    future_minutes: int = 5
 
 
 class MentionInvalid(ValueError):

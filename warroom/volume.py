@@ -148,11 +148,13 @@ def _close(db: Database, now: datetime, room_id: int, head: datetime, params) ->
 
 def advance(db: Database, now: datetime, room_id: int, params=None) -> list[MinuteDecision]:
     """Close the minutes before the newest minute that has mentions (the
-    stream's head). Must run inside the caller's transaction."""
+    stream's head, at most the current minute). Must run inside the caller's
+    transaction."""
     head = db.execute("SELECT MAX(minute) FROM mention_minutes WHERE room_id = ?", [room_id]).fetchone()[0]
     if head is None:
         return []
-    return _close(db, now, room_id, parse_iso(head), params)
+    # A post stamped slightly ahead (clock skew) must not close the current minute.
+    return _close(db, now, room_id, min(parse_iso(head), minute_of(now)), params)
 
 
 def tick(db: Database, now: datetime, lag_seconds: int = 30, live_window_minutes: int = 60,
