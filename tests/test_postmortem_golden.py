@@ -168,6 +168,7 @@ def scenario(tmp_path_factory):
         (at(9, 17), tick),                        # step 1: role:Lead -> lea, sent 09:17
         (at(9, 18), reply_1),
         (at(9, 27), tick),                        # step 2: user:ghost -> nobody -> failed
+        (CLOCK_CHECKS[0], lambda now: responses.check_clocks(db, now)),  # the scheduler's check
         (at(9, 29), lambda now: escalation.acknowledge(
             db, now, escalation.for_room(db, rid)[0].id, lea)),
     ]
@@ -192,6 +193,7 @@ def scenario(tmp_path_factory):
     responses.publish(db, at(10, 14), rob, d3.id)
     # a draft that never went out
     responses.save_draft(db, at(10, 20), rob, rid, GOOD_1, mention_id=m("spike-0915-3"))
+    responses.check_clocks(db, CLOCK_CHECKS[1])
     handover.write_note(db, at(11, 50), rob, slots[("Tweep", s8)], "Two refunds pending legal",
                         open_items=["refund for user7"], promises=["update at 13:00"])
     lessons.save_lessons(db, at(12, 0), rid, "lea", "First draft of lessons")
@@ -238,6 +240,23 @@ def expected_sentiment(rows):
 PUBLISHED = [at(9, 21), at(10, 6), at(10, 14)]
 RECEIVED = SPIKE + timedelta(seconds=40)  # the spike batch was ingested at 09:15:40
 REPLY_SECONDS = [(p - RECEIVED).total_seconds() for p in PUBLISHED]
+CLOCK_CHECKS = (at(9, 40), at(12, 0, 30))
+
+
+def expected_breaches() -> int:
+    """Mentions found unanswered past the target by the two clock checks (once each)."""
+    replied = {"spike-0915-0": PUBLISHED[0], "spike-0915-1": PUBLISHED[1], "spike-0915-2": PUBLISHED[2]}
+    breached = set()
+    for check in CLOCK_CHECKS:
+        cutoff = check - timedelta(minutes=TARGET_MIN)
+        for ingested_at, batch in mention_plan():
+            for m in batch:
+                answered = m.external_id in replied and replied[m.external_id] <= check
+                if ingested_at < cutoff and not answered:
+                    breached.add(m.external_id)
+    return len(breached)
+
+
 ESC_OPENED = SPIKE + timedelta(minutes=1, seconds=40)  # the 09:16 batch closed the spike minute
 ACKED = at(9, 29)
 
@@ -288,6 +307,7 @@ def test_json_numbers_match_the_scenario(scenario):
     assert resp["within_target"] == within == 1
     assert resp["share_within_target"] == round(within / 3, 4)
     assert (resp["drafts"], resp["submitted"], resp["approvals"], resp["published"]) == (4, 4, 3, 3)
+    assert resp["clock_breaches"] == expected_breaches() == 222  # all but the one answered in time
     assert resp["rejections"] == [{"draft_id": d2, "at": iso(at(10, 2)), "by": "ann",
                                    "reason": "Too vague | say which <flight>"}]
     assert len(resp["lint_overrides"]) == 1
@@ -387,6 +407,7 @@ def test_markdown_and_html_carry_the_same_numbers(scenario):
     _rows_in(md, html, "Median time to first reply", f"{statistics.median(REPLY_SECONDS) / 60:.1f} min")
     _rows_in(md, html, "p90 time to first reply", f"{nearest_rank(REPLY_SECONDS, 90) / 60:.1f} min")
     _rows_in(md, html, "Replied within target", "1 (33.3%)")
+    _rows_in(md, html, "Mentions unanswered past the target", str(expected_breaches()))
     for label, value in (("Drafts", "4"), ("Submitted for approval", "4"), ("Approvals", "3"),
                          ("Rejections", "1"), ("Lint overrides", "1"), ("Published replies", "3"),
                          ("First-response target", "15 min")):

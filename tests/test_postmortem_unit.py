@@ -68,7 +68,13 @@ def test_escalation_read_from_events_when_its_tables_are_absent(db, now):
                       {"page": 2, "escalation": 7, "target": "user:x", "error": "slack down"}, t)
         events.append(db, room.id, "escalation.acknowledged", "lea", {"escalation": 7, "by": "lea"},
                       t + timedelta(minutes=4))
-    esc = postmortem.build_report(db, room.id, t + timedelta(hours=1))["escalation"]
+        events.append(db, room.id, "response.clock_breached", None,
+                      {"count": 3, "mention_ids": [1, 2, 3], "first_response_minutes": 15}, t)
+        events.append(db, room.id, "response.clock_breached", None, {"count": 2, "mention_ids": [4, 5]}, t)
+    report = postmortem.build_report(db, room.id, t + timedelta(hours=1))
+    assert report["responses"]["clock_breaches"] == 5
+    assert "| Mentions unanswered past the target | 5 |" in render.to_markdown(report)
+    esc = report["escalation"]
     assert esc["escalations"] == [{
         "id": 7, "reason": "spike", "state": "acknowledged", "opened_at": iso(t),
         "acknowledged_at": iso(t + timedelta(minutes=4)), "acknowledged_by": "lea",

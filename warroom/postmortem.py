@@ -291,7 +291,7 @@ def build_report(
     escalations: dict = {}
     pages: list[dict] = []
     current_escalation = None
-    retries = 0
+    retries = breaches = 0
     for e in timeline:
         d, kind = e.data, e.kind
         if kind == "spike.detected":
@@ -341,6 +341,8 @@ def build_report(
                 esc["acknowledged_at"] = e.ts
                 esc["acknowledged_by"] = _first(d, "user", "by") or e.actor
                 esc["seconds_to_ack"] = _seconds(esc["opened_at"], e.ts)
+        elif kind == "response.clock_breached":
+            breaches += int(d.get("count") or len(d.get("mention_ids") or []) or 1)
         elif kind == "page.retrying":
             retries += 1
         elif kind in ("page.sent", "page.failed"):
@@ -421,6 +423,7 @@ def build_report(
             "rejections": rejections,
             "lint_overrides": overrides,
             "published": published,
+            "clock_breaches": breaches,
             "replies": replies,
             "histogram": reply_histogram(secs),
         },

@@ -180,6 +180,7 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
         ["Rejections", count(len(r["rejections"]))],
         ["Lint overrides", count(len(r["lint_overrides"]))],
         ["Published replies", count(r["published"])],
+        ["Mentions unanswered past the target", count(r["clock_breaches"])],
     ])
     lines += [chart("replies"), ""]
     lines += ["### Rejections", ""]
