@@ -325,6 +325,7 @@
   }
   function showFindings(findings, text) {
     S.findings = findings;
+    S.lintedText = text || "";
     var ul = $("lint-findings");
     ul.replaceChildren();
     var blocking = false;
@@ -562,6 +563,10 @@
     } else if (k.indexOf("draft.") === 0 || k === "lint.overridden") {
       debounce("board", 50, loadBoard);
     } else if (k === "facts.updated") {
+      // Everyone sees which published replies cited the old text.
+      if (d.cited_by && d.cited_by.length) {
+        showCited(null, d.cited_by.map(function (id) { return { response_id: id }; }));
+      }
       debounce("board", 50, loadBoard);
     } else if (k === "response.clock_breached") {
       tickClocks();

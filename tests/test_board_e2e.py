@@ -90,6 +90,12 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
     open_board(vol, server, room_id)
     open_board(lead, server, room_id)
 
+    # The lead puts a confirmed fact on the sheet; both boards show it.
+    lead.fill("#fact-text", "Schiphol is closed until 18:00 UTC.")
+    lead.click("#fact-form button[type=submit]")
+    for page in (vol, lead):
+        page.wait_for_selector("#fact-list li.fact:has-text('Schiphol is closed')", timeout=5000)
+
     # Presence: each board lists the other viewer.
     vol.wait_for_function("() => document.getElementById('presence-list').textContent.includes('lead')",
                           timeout=5000)
@@ -125,6 +131,14 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
     # Fixed, the findings go away; submit with the keyboard (Ctrl+Enter).
     vol.fill("#composer-text", GOOD)
     vol.wait_for_function("() => document.querySelectorAll('#lint-findings li').length === 0", timeout=5000)
+    # The composer inserts the confirmed fact; the reply records that it relied on it.
+    vol.click("#fact-list li.fact .insert-btn")
+    final = vol.input_value("#composer-text")
+    assert "Schiphol is closed until 18:00 UTC." in final and GOOD in final
+    vol.wait_for_function(  # the lint has run on the text with the fact in it
+        "() => window.warroomBoard.state.lintedText === document.getElementById('composer-text').value",
+        timeout=5000)
+    assert vol.locator("#lint-findings li.blocking").count() == 0
     assert vol.is_enabled("#composer-submit")
     vol.press("#composer-text", "Control+Enter")
     vol.wait_for_selector("#mydraft-list li.draft.state-submitted", timeout=5000)
@@ -168,7 +182,9 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
     db = dbmod.connect(server.db_path)
     try:
         row = db.execute("SELECT text, author, approved_by, published_by FROM responses").fetchall()
-        assert row == [(GOOD, "vol", "lead", "vol")]
+        assert row == [(final, "vol", "lead", "vol")]
+        fact_id, version = db.execute("SELECT fact_id, version FROM response_facts").fetchone()
+        assert version == 1
     finally:
         db.close()
 
@@ -177,7 +193,8 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
     db = dbmod.connect(server.db_path)
     try:
         lead_user = accounts.find_user(db, "lead")
-        facts.update_fact(db, utcnow(), lead_user, room_id, "Schiphol reopens at 18:00 UTC.")
+        facts.update_fact(db, utcnow(), lead_user, room_id, "Schiphol reopens at 18:00 UTC.",
+                          fact_id=fact_id)
     finally:
         db.close()
     again = Server(tmp_path, db_path=server.db_path)
@@ -189,6 +206,9 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
             page.wait_for_selector("#fact-list li.fact:has-text('Schiphol reopens')", timeout=15000)
             page.wait_for_selector("#live-state.on", timeout=15000)
             page.wait_for_selector('#feed li.kind-facts-updated', timeout=5000)
+            # the reply that cited the old text is pointed out to everyone
+            notice = page.wait_for_selector("#fact-notice:not([hidden])", timeout=5000)
+            assert "1 published reply cited the old text" in notice.inner_text()
         ids = vol.eval_on_selector_all("#feed li[data-event-id]", "els => els.map(e => e.dataset.eventId)")
         assert len(ids) == len(set(ids))  # caught up without duplicates
     finally:
