@@ -72,6 +72,9 @@ def test_lessons_are_versioned_and_only_leads_write_them(app, db, room):
 
     lea, csrf = client_for(app, "lea")
     assert lea.post(f"/rooms/{room.id}/lessons", json={"lessons": "no token"}).status_code in (400, 403)
+    for bad in (["a list"], {"lessons": 42}):
+        resp = lea.post(f"/rooms/{room.id}/lessons", json=bad, headers={"X-CSRF-Token": csrf})
+        assert resp.status_code == 400 and resp.json["field"] == "lessons", bad
     empty = lea.post(f"/rooms/{room.id}/lessons", json={"lessons": "  "}, headers={"X-CSRF-Token": csrf})
     assert empty.status_code == 422 and empty.json["field"] == "lessons"
     first = lea.post(f"/rooms/{room.id}/lessons", json={"lessons": "Answer faster"},

@@ -75,8 +75,10 @@ def panel_fragment(room_id: int):
 def save_lessons(room_id: int):
     db = get_db()
     payload = request.get_json(silent=True) if request.is_json else request.form
-    text = (payload or {}).get("lessons", "")
-    close = str((payload or {}).get("close", "")).lower() in ("1", "true", "on", "yes")
+    if not hasattr(payload, "get"):
+        return json_error(400, "expected a JSON object {lessons, close}", field="lessons")
+    text = payload.get("lessons", "")
+    close = str(payload.get("close", "")).lower() in ("1", "true", "on", "yes")
     if not isinstance(text, str):
         return json_error(400, "lessons must be text", field="lessons")
     user = current_user()
