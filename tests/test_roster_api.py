@@ -236,5 +236,50 @@ def test_feed_includes_on_call_turns(tmp_path, db):
 def test_oncall_api_without_rotation(app, db):
     make_user(db, "vic", "viewer")
     vic, _ = client_for(app, "vic")
-    assert vic.get("/api/v1/oncall").json == {"configured": False, "turns": [], "now": None}
+    assert vic.get("/api/v1/oncall").json == {"configured": False, "turns": [], "now": None,
+                                              "error": None}
     assert vic.get("/api/v1/oncall?days=x").json["field"] == "days"
+
+
+def _app_with(tmp_path, **env):
+    from warroom import config as configmod
+    from warroom.app import create_app
+
+    settings = configmod.load(None, env={"WARROOM_DB_PATH": str(tmp_path / "o.db"),
+                                         "WARROOM_SECRET_KEY": "k", **env})
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    return app, settings
+
+
+def test_on_call_on_the_panel_and_a_broken_rotation_file(tmp_path):
+    from warroom import db as dbmod
+
+    app, settings = _app_with(tmp_path, WARROOM_ONCALL_PEOPLE="dana",
+                              WARROOM_ONCALL_TIMEZONE="Europe/Amsterdam")
+    conn = dbmod.connect(settings.db_path)
+    try:
+        lead = make_user(conn, "lena", "lead")
+        room = rooms.open_room(conn, utcnow(), lead, "Storm")
+    finally:
+        conn.close()
+    lena, _ = client_for(app, "lena")
+    panel = lena.get(f"/rooms/{room.id}/roster/panel").text
+    assert "Duty lead on call: <strong>dana</strong>" in panel
+    now = lena.get("/api/v1/oncall?days=14").json
+    assert now["configured"] is True and now["now"]["user"] == "dana"
+    assert len(now["turns"]) in (2, 3)
+    # a broken on-call file: the board still works and says why
+    (tmp_path / "bad.toml").write_text('people = ["dana"]\ntimezone = "Atlantis/Capital"\n')
+    broken, _ = _app_with(tmp_path / "b", WARROOM_ONCALL_FILE=str(tmp_path / "bad.toml"))
+    conn = dbmod.connect(tmp_path / "b" / "o.db")
+    try:
+        lead = make_user(conn, "lena", "lead")
+        room = rooms.open_room(conn, utcnow(), lead, "Storm")
+    finally:
+        conn.close()
+    lena, _ = client_for(broken, "lena")
+    panel = lena.get(f"/rooms/{room.id}/roster/panel")
+    assert panel.status_code == 200 and "bad.toml:2: oncall.timezone" in panel.text
+    body = lena.get("/api/v1/oncall").json
+    assert body["configured"] is False and "bad.toml:2" in body["error"]

@@ -9,6 +9,7 @@ token; the domain re-checks who may do what.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
@@ -27,10 +28,12 @@ from flask import (
 
 from .. import accounts, coverage, handover, oncall, rooms, roster, shiftfeed, swaps
 from ..clock import utcnow
+from ..config import ConfigError
 from . import roster_openapi
 from .context import current_user, get_db, json_error, public, require_role, settings
 
 bp = Blueprint("roster", __name__)
+log = logging.getLogger(__name__)
 
 
 def _is_api() -> bool:
@@ -261,7 +264,7 @@ def oncall_json():
     rotation = _rotation()
     now = utcnow()
     if rotation is None:
-        return jsonify({"configured": False, "turns": [], "now": None})
+        return jsonify({"configured": False, "turns": [], "now": None, "error": _rotation_error()})
     return jsonify({
         "configured": True, "timezone": rotation.tz,
         "now": oncall.turn_at(rotation, now).to_dict(),
@@ -270,10 +273,22 @@ def oncall_json():
 
 
 def _rotation():
+    """The configured rotation, loaded once per app. A broken on-call file
+    must not take the board down: it is logged and shown, and counts as none
+    (`run.py oncall show` reports it with file:line and exit 2)."""
     cache = current_app.extensions.setdefault("warroom_oncall", {})
     if "rotation" not in cache:
-        cache["rotation"] = oncall.load_rotation(settings())
+        try:
+            cache["rotation"], cache["error"] = oncall.load_rotation(settings()), None
+        except ConfigError as exc:
+            log.error("on-call rotation not loaded: %s", exc)
+            cache["rotation"], cache["error"] = None, str(exc)
     return cache["rotation"]
+
+
+def _rotation_error() -> str | None:
+    _rotation()
+    return current_app.extensions["warroom_oncall"]["error"]
 
 
 # -- the room panel --------------------------------------------------------------------------
@@ -301,7 +316,14 @@ def _panel_context(db, room, user) -> dict:
         "recent": handover.recent_notes(db, room.id, limit=5),
         "can_sign_up": accounts.has_role(user, "responder") and room.status != "closed",
         "is_lead": accounts.has_role(user, "lead") and room.status != "closed",
+        "on_call": _on_call_now(now),
+        "on_call_error": _rotation_error(),
     }
+
+
+def _on_call_now(now):
+    rotation = _rotation()
+    return oncall.turn_at(rotation, now) if rotation is not None else None
 
 
 def _describe(db, slot_id: int, tz: str) -> str:
