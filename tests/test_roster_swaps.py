@@ -82,6 +82,7 @@ def test_withdrawing_cancels_open_proposals(db, now, setup):
     swap = swaps.propose_swap(db, now, p["ann"], s1.id, p["bob"])
     roster.withdraw(db, now, p["ann"], s1.id)
     assert swaps.get_swap(db, swap.id).status == "cancelled"
+    assert events.timeline(db, room.id)[-1].data["cancelled_swaps"] == [swap.id]
     with pytest.raises(roster.RosterError, match="cancelled"):
         swaps.accept_swap(db, now, p["bob"], swap.id)
     assert _on(db, s1.id) == []

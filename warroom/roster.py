@@ -274,14 +274,21 @@ def withdraw(db: Database, now: datetime, actor: User, slot_id: int, user: User 
         )
         if not cur.rowcount:
             raise RosterError("slot_id", f"{user.name} is not on this shift", 409)
-        # A withdrawn proposal cannot be accepted any more.
-        db.execute(
-            "UPDATE shift_swaps SET status = 'cancelled', decided_at = ? WHERE status = 'proposed'"
+        # A proposal about a shift someone left cannot be accepted any more.
+        stale = [r[0] for r in db.execute(
+            "SELECT id FROM shift_swaps WHERE status = 'proposed'"
             " AND ((slot_id = ? AND proposer_id = ?) OR (target_slot_id = ? AND target_id = ?))",
-            [iso(now), slot.id, user.id, slot.id, user.id],
-        )
+            [slot.id, user.id, slot.id, user.id],
+        )]
+        if stale:
+            marks = ",".join("?" * len(stale))
+            db.execute(
+                f"UPDATE shift_swaps SET status = 'cancelled', decided_at = ? WHERE id IN ({marks})",
+                [iso(now), *stale],
+            )
         data = slot_data(slot, user.name)
         data["by"] = actor.name
+        data["cancelled_swaps"] = stale
         kind = "roster.withdrawn" if user.id == actor.id else "roster.unassigned"
         events.append(db, slot.room_id, kind, actor.name, data, now)
     return slot
