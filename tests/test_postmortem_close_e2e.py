@@ -20,9 +20,16 @@ def test_close_asks_for_lessons_then_offers_the_export(server):
     db = dbmod.connect(server.db_path)
     try:
         lead = accounts.add_user(db, FIXED_NOW, "lea", "lead", PASSWORD)
+        accounts.add_user(db, FIXED_NOW, "vic", "viewer", PASSWORD)
+        accounts.add_user(db, FIXED_NOW, "rob", "responder", PASSWORD)
         room = rooms.open_room(db, FIXED_NOW, lead, "Recall storm")
     finally:
         db.close()
+
+    for name in ("vic", "rob"):  # over real HTTP too: viewer and responder get 403
+        http = server.login(name)
+        for fmt in ("md", "html", "json"):
+            assert http.get(f"{server.url}/rooms/{room.id}/export.{fmt}").status_code == 403
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
