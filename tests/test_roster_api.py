@@ -283,3 +283,20 @@ def test_on_call_on_the_panel_and_a_broken_rotation_file(tmp_path):
     assert panel.status_code == 200 and "bad.toml:2: oncall.timezone" in panel.text
     body = lena.get("/api/v1/oncall").json
     assert body["configured"] is False and "bad.toml:2" in body["error"]
+
+
+def test_feed_escapes_and_folds_text(db):
+    from warroom import shiftfeed
+
+    now = datetime(2026, 3, 29, 9, 0, tzinfo=UTC)
+    lead = make_user(db, "lena", "lead")
+    title = 'Ash, cloud; "KLM" \\ stranded passengers at Schiphol and everywhere élse ' * 2
+    room = rooms.open_room(db, now, lead, title.strip())
+    (slot,) = roster.create_slots(db, now, room.id, [("Tweep", 1)], 4, now, span_hours=4)
+    roster.sign_up(db, now, lead, slot.id)
+    text = shiftfeed.calendar(db, lead, now, None)
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    (event,) = icalendar.Calendar.from_ical(text).walk("VEVENT")
+    assert str(event["SUMMARY"]) == f"Tweep shift: {title.strip()}"
+    assert str(event["DESCRIPTION"]).splitlines()[0] == f"War room: {title.strip()}"
+    assert event.decoded("DTSTART") == now and event.decoded("DTEND") == now + timedelta(hours=4)

@@ -111,7 +111,7 @@ def calendar(db: Database, user: User, now: datetime, rotation: oncall.Rotation 
         begin, finish = roster.slot_times(slot)
         lines += _event(
             f"shift-{slot.id}-{user.id}@{host}", begin, finish, f"{slot.role} shift: {title}",
-            f"War room {title!r}, role {slot.role}, shift {slot.id}.", now, "SHIFT",
+            f"War room: {title}\nRole: {slot.role}\nShift {slot.id}", now, "SHIFT",
         )
     if rotation is not None:
         for turn in oncall.turns(rotation, start, end):
