@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from . import config as configmod
 from . import db as dbmod
@@ -19,6 +20,12 @@ from .web.context import close_db, json_error, wants_json
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
+
+
+class SqliteIdConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(settings: configmod.Settings | str | Path | None = None) -> Flask:
@@ -57,6 +64,8 @@ def create_app(settings: configmod.Settings | str | Path | None = None) -> Flask
     finally:
         first.close()
 
+    # Ids in URLs are SQLite integers: a larger one is a 404, not an overflow.
+    app.url_map.converters["int"] = SqliteIdConverter
     register_blueprints(app)
     app.teardown_appcontext(close_db)
 
