@@ -54,6 +54,15 @@ def test_close_asks_for_lessons_then_offers_the_export(server):
                 db.close()
 
             page.fill("#pm-lessons-text", "Staff the night shift earlier.")
+            # Another lead saves meanwhile: the panel refreshes live, the typing survives.
+            db = dbmod.connect(server.db_path)
+            try:
+                lessons.save_lessons(db, FIXED_NOW, room.id, "adam", "Adam's first notes")
+            finally:
+                db.close()
+            expect(page.locator("#postmortem .pm-newer")).to_be_visible(timeout=10_000)
+            expect(page.locator("#postmortem .pm-newer")).to_contain_text("Version 1 was just saved by adam")
+            expect(page.locator("#pm-lessons-text")).to_have_value("Staff the night shift earlier.")
             page.click("button.pm-close")
             page.wait_for_url(f"**/rooms/{room.id}#postmortem")
             expect(page.locator("#room-status")).to_have_text("closed")
@@ -67,6 +76,7 @@ def test_close_asks_for_lessons_then_offers_the_export(server):
     db = dbmod.connect(server.db_path)
     try:
         assert rooms.get_room(db, room.id).status == "closed"
-        assert [v.text for v in lessons.lesson_versions(db, room.id)] == ["Staff the night shift earlier."]
+        assert [(v.version, v.author, v.text) for v in lessons.lesson_versions(db, room.id)] == [
+            (1, "adam", "Adam's first notes"), (2, "lea", "Staff the night shift earlier.")]
     finally:
         db.close()
