@@ -6,6 +6,7 @@ two scheduler processes sharing one database."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -16,8 +17,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from tests.conftest import Server, make_user
 from tests.slack_server import SlackServer
+from warroom import accounts, escalation, rooms
 from warroom import db as dbmod
-from warroom import escalation, rooms
 from warroom.clock import utcnow
 
 SECRET = "test-signing-secret"
@@ -36,8 +37,9 @@ def _env(slack, **extra):
             "WARROOM_ESCALATION_BACKOFF_SECONDS": "1", **extra}
 
 
-def _setup(db_path, targets=("user:ann",), rooms_n=1, steps=None):
-    """Users, rooms and open escalations written straight into the server's database."""
+def _setup(db_path, targets=("user:ann",), rooms_n=1, steps=None, pause=0.0):
+    """Users, rooms and open escalations written straight into the server's database
+    (the test policy in the escalation's own transaction, so no tick sees another)."""
     db = dbmod.connect(db_path)
     dbmod.migrate(db)
     now = utcnow()
@@ -47,10 +49,11 @@ def _setup(db_path, targets=("user:ann",), rooms_n=1, steps=None):
     ids = []
     for i in range(rooms_n):
         room = rooms.open_room(db, now, owner, f"Storm {i}")
-        esc = escalation.open_escalation(db, now, room.id, "spike", {"value": 100 + i}, None)
         with dbmod.transaction(db):
+            esc = escalation.open_escalation(db, now, room.id, "spike", {"value": 100 + i}, None)
             db.execute("UPDATE escalations SET policy = ? WHERE id = ?", [policy.to_json(), esc.id])
         ids.append(esc.id)
+        time.sleep(pause)
     return db, ids
 
 
@@ -75,7 +78,7 @@ def _state(db, esc_id):
     return db.execute("SELECT state FROM escalations WHERE id = ?", [esc_id]).fetchone()[0]
 
 
-def test_signed_interaction_acks_and_a_bad_signature_changes_nothing(tmp_path, slack):
+def test_signed_interaction_acks_a_bad_signature_changes_nothing_and_slash_commands(tmp_path, slack):
     srv = Server(tmp_path, extra_env=_env(slack)).start()
     try:
         steps = (escalation.PolicyStep(0, ("user:ann",)), escalation.PolicyStep(1, ("user:olga",)))
@@ -111,37 +114,35 @@ def test_signed_interaction_acks_and_a_bad_signature_changes_nothing(tmp_path, s
         body2 = urlencode({"payload": json.dumps(payload)})
         resp = requests.post(srv.url + "/slack/interactions", data=body2, headers=_signed(body2), timeout=10)
         assert resp.status_code == 200 and "not linked" in resp.json()["text"]
+        _slash_commands(srv, db)
         db.close()
     finally:
         srv.stop()
 
 
-def test_slash_commands(tmp_path, slack):
-    srv = Server(tmp_path, extra_env=_env(slack)).start()
-    try:
-        db, [esc_id] = _setup(srv.db_path)
+def _slash_commands(srv, db):
+    """The same server (one start-up less): /warroom status, ack, page, open."""
+    room = rooms.open_room(db, utcnow(), accounts.find_user(db, "olga"), "Hail")
+    esc_id = escalation.open_escalation(db, utcnow(), room.id, "spike", {}, None).id
 
-        def command(text, user="U0OLGA", secret=SECRET):
-            body = urlencode({"command": "/warroom", "text": text, "user_id": user})
-            return requests.post(srv.url + "/slack/commands", data=body, headers=_signed(body, secret=secret),
-                                 timeout=10)
+    def command(text, user="U0OLGA", secret=SECRET):
+        body = urlencode({"command": "/warroom", "text": text, "user_id": user})
+        return requests.post(srv.url + "/slack/commands", data=body, headers=_signed(body, secret=secret),
+                             timeout=10)
 
-        assert command("status", secret="wrong").status_code == 401
-        status = command("status").json()["text"]
-        assert f"#{esc_id}" in status and "1 escalation" in status
-        assert "not linked" in command("status", user="U0NOBODY").json()["text"]
-        assert "lead role" in command("open Flood", user="U0ANN").json()["text"]
-        opened = command("open Flood in Leeds").json()
-        assert "opened: Flood in Leeds" in opened["text"]
-        assert "You took escalation" in command(f"ack {esc_id}", user="U0ANN").json()["text"]
-        assert _state(db, esc_id) == "acknowledged"
-        assert "already acknowledged by ann" in command(f"ack {esc_id}").json()["text"]
-        room_id = db.execute("SELECT MAX(id) FROM rooms").fetchone()[0]
-        assert "Paging for Flood in Leeds" in command(f"page {room_id} all hands").json()["text"]
-        assert escalation.open_for_room(db, room_id).reason == "manual"
-        db.close()
-    finally:
-        srv.stop()
+    assert command("status", secret="wrong").status_code == 401
+    status = command("status").json()["text"]
+    assert f"#{esc_id}" in status and "1 escalation" in status
+    assert "not linked" in command("status", user="U0NOBODY").json()["text"]
+    assert "lead role" in command("open Flood", user="U0ANN").json()["text"]
+    opened = command("open Flood in Leeds").json()
+    assert "opened: Flood in Leeds" in opened["text"]
+    assert "You took escalation" in command(f"ack {esc_id}", user="U0ANN").json()["text"]
+    assert _state(db, esc_id) == "acknowledged"
+    assert "already acknowledged by ann" in command(f"ack {esc_id}").json()["text"]
+    room_id = db.execute("SELECT MAX(id) FROM rooms").fetchone()[0]
+    assert "Paging for Flood in Leeds" in command(f"page {room_id} all hands").json()["text"]
+    assert escalation.open_for_room(db, room_id).reason == "manual"
 
 
 @pytest.mark.parametrize("fault", ["after_claim", "after_send"])
@@ -171,14 +172,20 @@ def test_crash_between_claim_and_send_sends_every_page_once(tmp_path, slack, fau
 
 
 def test_two_scheduler_processes_send_each_page_once(tmp_path, slack):
-    a = Server(tmp_path, extra_env=_env(slack)).start()
-    b = Server(tmp_path, extra_env=_env(slack), db_path=a.db_path).start()
+    a = Server(tmp_path, extra_env=_env(slack))
+    dbmod.migrate(dbmod.connect(a.db_path))  # before two processes race to create the schema
+    b = Server(tmp_path, extra_env=_env(slack), db_path=a.db_path)
+    starting = threading.Thread(target=b.start)
+    starting.start()  # start both at once: each start-up takes seconds here
+    a.start()
+    starting.join()
     try:
-        db, ids = _setup(a.db_path, targets=("channel:#crisis", "channel:#general"), rooms_n=20)
-        _wait(lambda: db.execute("SELECT COUNT(*) FROM pages WHERE state = 'sent'").fetchone()[0] == 40)
-        time.sleep(1.5)  # one more tick each: nothing may be sent again
+        # escalations spread over ~2 s so that both processes' 1 s ticks find due pages
+        db, ids = _setup(a.db_path, targets=("channel:#crisis", "channel:#general"), rooms_n=12, pause=0.15)
+        _wait(lambda: db.execute("SELECT COUNT(*) FROM pages WHERE state = 'sent'").fetchone()[0] == 24)
+        time.sleep(1.2)  # one more tick each: nothing may be sent again
         keys = [p["metadata"]["event_payload"]["page_key"] for p in slack.posted()]
-        assert len(keys) == 40 and len(set(keys)) == 40
+        assert len(keys) == 24 and len(set(keys)) == 24
         db.close()
     finally:
         a.stop()
