@@ -17,8 +17,8 @@ Definitions (the numbers a reader will argue about):
 * **Sentiment before / during / after** groups the room's mentions by their
   ``created_at``: before = ``created_at < storm_start``; during =
   ``storm_start <= created_at < storm_end``; after = ``created_at >=
-  storm_end``. Each period gives the count, the mean VADER compound score and
-  the share labelled negative.
+  storm_end``. Each period gives the count, the mean compound score stored
+  at ingestion (``warroom.sentiment``) and the share labelled negative.
 * **Peak mention rate** is the largest per-minute count of the room
   (``mention_minutes``; recomputed from ``mentions`` if that table is absent)
   and the minute it happened; ties go to the earliest minute.
@@ -33,9 +33,16 @@ Definitions (the numbers a reader will argue about):
   room closed (or before the report, while open): a slot is *filled* when its
   sign-ups reach its capacity. ``seats`` sums capacities, ``signed_up`` the
   sign-ups of those slots.
-* **Pages.** Each ``page.sent`` / ``page.failed`` event is one delivery
-  attempt; a page's *time to acknowledge* runs from its sending to the
-  acknowledgement of its escalation.
+* **Unanswered past the target** sums the ``response.clock_breached`` events:
+  mentions still without a reply when their first-response clock ran out
+  (each counted once, even if answered later).
+* **Pages** are the rows of ``pages`` (every recipient of every step: sent,
+  bundled into another page's message, failed, cancelled by the ack...);
+  on a database without that table, the ``page.sent`` / ``page.failed``
+  events. A page's *time to acknowledge* runs from its sending to the
+  acknowledgement of its escalation; *pages sent* counts the ones delivered
+  (sent or bundled), *retries* the ``page.retrying`` events.
+* Times never run backwards: a negative difference (skewed clocks) is 0.
 """
 
 from __future__ import annotations
@@ -383,7 +390,7 @@ def build_report(
     for mid, at in published_at.items():
         if mid in received:
             replies.append({"mention_id": mid, "received_at": received[mid], "replied_at": at,
-                            "seconds": _seconds(received[mid], at)})
+                            "seconds": max(0.0, _seconds(received[mid], at))})
     replies.sort(key=lambda r: r["mention_id"])
     secs = [r["seconds"] for r in replies]
     within = sum(1 for s in secs if target is not None and s <= target * 60)
@@ -400,7 +407,7 @@ def build_report(
             "playbook": playbook,
             "opened_at": room["opened_at"],
             "closed_at": room["closed_at"],
-            "duration_seconds": _seconds(room["opened_at"], end_of_life),
+            "duration_seconds": max(0.0, _seconds(room["opened_at"], end_of_life)),
             "total_mentions": total,
             "peak": {"minute": peak["minute"] if peak else None,
                      "mentions_per_minute": peak["count"] if peak else 0},
