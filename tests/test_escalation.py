@@ -135,3 +135,19 @@ def test_policy_comes_from_the_playbook_snapshot_or_the_on_call_rotation(db, now
     # role:Lead fell back to the on-call person
     rows = db.execute("SELECT recipient, target FROM pages WHERE escalation_id = ?", [esc.id]).fetchall()
     assert rows == [("user:carol", "role:Lead")]
+
+
+def test_closing_the_room_stops_the_climb(db, now):
+    room = _room(db, now)
+    owner = rooms.get_room(db, room.id).owner_id
+    make_user(db, "ann", "responder", now)
+    esc = escalation.open_escalation(db, now, room.id, "spike", {}, None)
+    _set_policy(db, esc.id, Policy((PolicyStep(0, ("user:ann",)), PolicyStep(10, ("user:ann",))), 0, "t"))
+    escalation.issue_due_steps(db, now)
+    from warroom.accounts import get_user
+
+    rooms.close_room(db, now, get_user(db, owner), room.id)
+    assert escalation.issue_due_steps(db, now + timedelta(minutes=10)) == []
+    assert escalation.get(db, esc.id).state == "exhausted"
+    assert [r[0] for r in db.execute("SELECT state FROM pages")] == ["cancelled"]
+    assert "escalation.stopped" in [e.kind for e in events.timeline(db, room.id)]

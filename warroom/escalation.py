@@ -320,6 +320,15 @@ def resolve_target(db: Database, room: rooms.Room, spec: str, now: datetime, on_
     return []
 
 
+def _stop(db: Database, now: datetime, esc: Escalation, why: str) -> None:
+    """No more climbing ('exhausted': nobody acknowledged, nothing left to do)."""
+    db.execute("UPDATE escalations SET state = 'exhausted', next_at = NULL, updated_at = ? WHERE id = ?",
+               [iso(now), esc.id])
+    db.execute("UPDATE pages SET state = 'cancelled' WHERE escalation_id = ? AND state IN ('due', 'held')",
+               [esc.id])
+    events.append(db, esc.room_id, "escalation.stopped", None, {"escalation": esc.id, "why": why}, now)
+
+
 def issue_due_steps(db: Database, now: datetime, on_call=None) -> list[int]:
     """Turn every due step into page rows, one per recipient; returns page ids.
 
@@ -328,6 +337,15 @@ def issue_due_steps(db: Database, now: datetime, on_call=None) -> list[int]:
     a step that reaches nobody at all moves the climb on at once.
     """
     created: list[int] = []
+    closed = db.execute(
+        "SELECT e.id FROM escalations e JOIN rooms r ON r.id = e.room_id"
+        " WHERE e.state = 'open' AND r.status = 'closed'"
+    ).fetchall()
+    for (esc_id,) in closed:
+        with transaction(db):
+            esc = get(db, esc_id)
+            if esc.state == "open":
+                _stop(db, now, esc, "the room was closed")
     for esc in all_open(db):
         if next_step(esc.policy, esc, now) is None:
             continue
