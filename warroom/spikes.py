@@ -17,7 +17,11 @@ The model, in one paragraph:
 - The residual is standardised by an exponentially weighted mean absolute
   deviation (robust scale). An alarm fires on a large standardised residual
   (sharp spike) or when a one-sided CUSUM of capped residuals crosses its
-  threshold (a rise that builds over several buckets).
+  threshold (a rise that builds over several buckets), or when a Poisson
+  CUSUM on the rate of surprising runs (residual above ``burst_z``) says
+  such surprises now come several times more often than this series'
+  long-run rate (a storm made of repeated moderate bursts, e.g. a bot or a
+  thread that keeps resurfacing, which no single bucket shows).
 - Both thresholds adapt to the series' own tail (peaks over threshold, as in
   Siffer et al. 2017, "Anomaly detection in streams with extreme value
   theory"): runs above a tail start are declustered into one peak each, the
@@ -37,7 +41,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2 added the burst-rate test; a version-1 state loads with it fresh
 DAY_BINS = 24  # time-of-day profile: one bin per hour, interpolated
 WEEK_BINS = 7  # day-of-week profile: one bin per day, interpolated
 MAD_TO_SD = math.sqrt(math.pi / 2)  # mean absolute deviation -> sd for a normal
@@ -78,6 +82,16 @@ class Params:
     cusum_cap: float = 6.0
     # One page per spike: quiet for this long after an alarm, and until the
     # residual is back below rearm_z.
+    # Burst-rate test: a Poisson CUSUM on how often the residual exceeds
+    # burst_z, against the series' own long-run rate of such surprises. It
+    # catches a storm made of repeated moderate outliers (a bot, a thread that
+    # keeps resurfacing) that neither one bucket nor the level CUSUM shows.
+    # Tuned for a rate burst_ratio times the usual; its threshold is the
+    # log-likelihood ratio that the usual rate reaches about once per
+    # false_alarm_minutes (Wald: P(LLR ever reaches h) <= e^-h per start).
+    burst_z: float = 3.0
+    burst_ratio: float = 5.0
+    burst_threshold: float = 6.0  # floor of the threshold
     refractory_minutes: float = 360.0
     rearm_z: float = 1.0
     warmup_minutes: float = 180.0
@@ -132,6 +146,8 @@ class Decision:
     cusum: float = 0.0
     threshold: float = 0.0  # the residual that alarms at this point of the series
     cusum_threshold: float = 0.0
+    burst: float = 0.0  # burst-rate CUSUM (log-likelihood ratio)
+    burst_threshold: float = 0.0
 
 
 def _utc(ts: datetime) -> datetime:
@@ -180,6 +196,12 @@ class SpikeDetector:
         self.cusum_tail = Tail(
             p.cusum_tail_start, p.tail_prior_per_day, p.cusum_tail_prior_excess, p.tail_prior_minutes,
         )
+        self.burst = 0.0
+        self.burst_above = False
+        self.burst_minutes = p.tail_prior_minutes
+        self.burst_events = p.tail_prior_per_day * p.tail_prior_minutes / 1440.0
+        lr = math.log(p.burst_ratio)
+        self.burst_tail = Tail(2 * lr, p.tail_prior_per_day, lr, p.tail_prior_minutes)
 
     # -- transform ----------------------------------------------------------
     def _g(self, x: float) -> float:
@@ -225,8 +247,19 @@ class SpikeDetector:
         # paged must not re-page the moment the refractory time ends.
         if self.armed:
             self.cusum = max(0.0, self.cusum + min(z, p.cusum_cap) - p.cusum_slack)
+        rate = self.burst_events / self.burst_minutes  # usual surprises per minute
+        # Declustered: a run of surprising buckets is one event (real surprises
+        # come in runs; counting buckets would break the independence the
+        # threshold assumes, and a sustained rise is the level CUSUM's job).
+        above = z > p.burst_z
+        hit = 1.0 if above and not self.burst_above else 0.0
+        self.burst_above = above
+        if self.armed:
+            self.burst = max(0.0, self.burst + hit * math.log(p.burst_ratio) - (p.burst_ratio - 1.0) * rate * minutes)
+        burst_thr = self.burst_threshold()
         z_thr, cusum_thr = self.thresholds()
-        stat = max(z / z_thr, self.cusum / cusum_thr)
+        stat = max(z / z_thr, self.cusum / cusum_thr, self.burst / burst_thr)
+        burst_seen = self.burst
         cusum_seen = self.cusum
         warm = (ts - self.first_ts).total_seconds() / 60.0 >= p.warmup_minutes
         alarm = bool(warm and self.armed and stat >= 1.0)
@@ -234,6 +267,7 @@ class SpikeDetector:
             self.armed = False
             self.last_alarm = ts
             self.cusum = 0.0
+            self.burst = 0.0
         score = stat / (1.0 + stat) if stat > 0 else 0.0
 
         # Learning, robust to the spike itself.
@@ -259,11 +293,21 @@ class SpikeDetector:
         self.mad += a_scale * (min(abs(resid), p.huber * scale) - self.mad)
         self.z_tail.learn(minutes, z, p.tail_halflife_minutes)
         self.cusum_tail.learn(minutes, cusum_seen, p.tail_halflife_minutes)
+        self.burst_tail.learn(minutes, burst_seen, p.tail_halflife_minutes)
+        keep = 0.5 ** (minutes / p.tail_halflife_minutes)
+        self.burst_minutes = self.burst_minutes * keep + minutes
+        self.burst_events = self.burst_events * keep + hit
         self.last_ts = ts
         return Decision(
             score=score, alarm=alarm, expected=self._g_inv(pred), value=value,
-            z=z, cusum=cusum_seen, threshold=z_thr, cusum_threshold=cusum_thr,
+            z=z, cusum=cusum_seen, burst=burst_seen, burst_threshold=burst_thr, threshold=z_thr, cusum_threshold=cusum_thr,
         )
+
+    def burst_threshold(self) -> float:
+        p = self.params
+        expected = self.burst_events / self.burst_minutes * p.false_alarm_minutes
+        wald = max(p.burst_threshold, math.log(max(expected, 1.0)))
+        return max(wald, self.burst_tail.threshold(wald, p.false_alarm_minutes))
 
     def thresholds(self) -> tuple[float, float]:
         """(residual, CUSUM) that would alarm now, each crossed by noise about once per false_alarm_minutes."""
@@ -290,11 +334,13 @@ class SpikeDetector:
             "armed": self.armed,
             "z_tail": self.z_tail.to_list(),
             "cusum_tail": self.cusum_tail.to_list(),
+            "burst": [self.burst, self.burst_above, self.burst_minutes, self.burst_events],
+            "burst_tail": self.burst_tail.to_list(),
         }
 
     @classmethod
     def from_state(cls, state: dict) -> SpikeDetector:
-        if state.get("version") != STATE_VERSION:
+        if state.get("version") not in (1, STATE_VERSION):
             raise ValueError(f"unknown spike detector state version {state.get('version')!r}")
         det = cls(state.get("params"))
 
@@ -313,4 +359,8 @@ class SpikeDetector:
         det.armed = bool(state["armed"])
         det.z_tail.load(state["z_tail"])
         det.cusum_tail.load(state["cusum_tail"])
+        if "burst" in state:
+            b, above, det.burst_minutes, det.burst_events = state["burst"]
+            det.burst, det.burst_above = float(b), bool(above)
+            det.burst_tail.load(state["burst_tail"])
         return det

@@ -112,6 +112,7 @@ def _close(db: Database, now: datetime, room_id: int, head: datetime, params) ->
     room = rooms.get_room(db, room_id)
     decided = []
     alarms = []
+    why = {}  # minute -> the detector's numbers behind its alarm
     m = open_minute
     while m < head:
         key = iso(m)
@@ -121,6 +122,8 @@ def _close(db: Database, now: datetime, room_id: int, head: datetime, params) ->
         decided.append((room_id, key, n, neg, decision.score, decision.expected, int(decision.alarm)))
         if decision.alarm:
             alarms.append(decision)
+            why[key] = {k: round(float(getattr(d, k)), 4) for k in (
+                "z", "threshold", "cusum", "cusum_threshold", "burst", "burst_threshold")}
         m += MINUTE
     db.conn.executemany(
         "INSERT INTO mention_minutes (room_id, minute, count, negative, score, expected, alarm)"
@@ -137,6 +140,7 @@ def _close(db: Database, now: datetime, room_id: int, head: datetime, params) ->
         detail = {
             "minute": a.minute, "value": a.count, "expected": a.expected, "score": a.score,
             "negative": a.negative, "negative_share": a.negative_share, "is_drill": is_drill,
+            **why[a.minute],
         }
         if not may_page:
             detail["escalation"] = "not opened: drill without --page-real"
