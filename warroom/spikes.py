@@ -80,18 +80,23 @@ class Params:
     # through the CUSUM, and a storm at z >= 6 pages within about five buckets.
     cusum_slack: float = 2.0
     cusum_cap: float = 6.0
-    # One page per spike: quiet for this long after an alarm, and until the
-    # residual is back below rearm_z.
-    # Burst-rate test: a Poisson CUSUM on how often the residual exceeds
-    # burst_z, against the series' own long-run rate of such surprises. It
+    # Burst-rate test: a Poisson CUSUM on how often runs of residuals above
+    # burst_z start, against the series' own long-run rate of such runs. It
     # catches a storm made of repeated moderate outliers (a bot, a thread that
     # keeps resurfacing) that neither one bucket nor the level CUSUM shows.
-    # Tuned for a rate burst_ratio times the usual; its threshold is the
-    # log-likelihood ratio that the usual rate reaches about once per
-    # false_alarm_minutes (Wald: P(LLR ever reaches h) <= e^-h per start).
+    # It is the optimal (Page/Lorden) test for the rate jumping burst_ratio
+    # times; each run adds log(burst_ratio), each minute without one takes
+    # away (burst_ratio - 1) * the usual rate. Its threshold is the larger of
+    # Wald's bound (log of the runs expected per false_alarm_minutes) and the
+    # level its own past peaks reach once per false_alarm_minutes (the same
+    # peaks-over-threshold rule as above: real surprise runs are themselves
+    # clustered, so the Poisson bound alone is optimistic). The floor asks for
+    # about five such runs in quick succession (5 * log 5 = 8).
     burst_z: float = 3.0
     burst_ratio: float = 5.0
-    burst_threshold: float = 6.0  # floor of the threshold
+    burst_threshold: float = 8.0
+    # One page per spike: quiet for this long after an alarm, and until the
+    # residual is back below rearm_z.
     refractory_minutes: float = 360.0
     rearm_z: float = 1.0
     warmup_minutes: float = 180.0
@@ -113,8 +118,8 @@ class Tail:
             return floor
         return max(floor, self.start + self.excess / self.clusters * math.log(expected))
 
-    def learn(self, minutes: float, x: float, halflife: float) -> None:
-        keep = 0.5 ** (minutes / halflife)
+    def learn(self, minutes: float, x: float, keep: float) -> None:
+        """Add `minutes` of data whose statistic is x; older data weighs `keep` as much."""
         self.minutes = self.minutes * keep + minutes
         self.clusters *= keep
         self.excess *= keep
@@ -196,6 +201,7 @@ class SpikeDetector:
         self.cusum_tail = Tail(
             p.cusum_tail_start, p.tail_prior_per_day, p.cusum_tail_prior_excess, p.tail_prior_minutes,
         )
+        self._rate_cache: dict[float, tuple[float, float, float, float, float]] = {}
         self.burst = 0.0
         self.burst_above = False
         self.burst_minutes = p.tail_prior_minutes
@@ -222,6 +228,7 @@ class SpikeDetector:
         if self.last_ts is not None and ts <= self.last_ts:
             raise ValueError(f"timestamps must increase: {ts.isoformat()} after {self.last_ts.isoformat()}")
         minutes = (ts - self.last_ts).total_seconds() / 60.0 if self.last_ts else 0.0
+        a_level, a_day, a_week, a_scale, keep = self._rates(minutes)
         y = self._g(value)
 
         tod = (ts.hour * 60 + ts.minute + ts.second / 60.0) / 60.0  # hours into the day
@@ -247,7 +254,6 @@ class SpikeDetector:
         # paged must not re-page the moment the refractory time ends.
         if self.armed:
             self.cusum = max(0.0, self.cusum + min(z, p.cusum_cap) - p.cusum_slack)
-        rate = self.burst_events / self.burst_minutes  # usual surprises per minute
         # Declustered: a run of surprising buckets is one event (real surprises
         # come in runs; counting buckets would break the independence the
         # threshold assumes, and a sustained rise is the level CUSUM's job).
@@ -255,7 +261,9 @@ class SpikeDetector:
         hit = 1.0 if above and not self.burst_above else 0.0
         self.burst_above = above
         if self.armed:
-            self.burst = max(0.0, self.burst + hit * math.log(p.burst_ratio) - (p.burst_ratio - 1.0) * rate * minutes)
+            rate = self.burst_events / self.burst_minutes  # usual runs per minute
+            llr = hit * math.log(p.burst_ratio) - (p.burst_ratio - 1.0) * rate * minutes
+            self.burst = max(0.0, self.burst + llr)
         burst_thr = self.burst_threshold()
         z_thr, cusum_thr = self.thresholds()
         stat = max(z / z_thr, self.cusum / cusum_thr, self.burst / burst_thr)
@@ -273,35 +281,55 @@ class SpikeDetector:
         # Learning, robust to the spike itself.
         clipped = max(-p.huber * scale, min(p.huber * scale, resid))
         self.n += 1
-        a_level = max(_alpha(minutes, p.level_halflife_minutes), 1.0 / self.n)
+        a_level = max(a_level, 1.0 / self.n)
         self.level += a_level * clipped
-        a_day = _alpha(minutes, p.day_profile_halflife_days * 60.0)
-        a_week = _alpha(minutes, p.week_profile_halflife_weeks * 1440.0)
         after_level = clipped * (1 - a_level)
+        # Keep the profiles centred so the level stays the overall mean: the
+        # update adds a_day * after_level to the day profile in all, so its
+        # mean moves by that over DAY_BINS (computed, not summed: this is the
+        # hot loop).
+        day_shift = a_day * after_level / DAY_BINS
+        week_shift = a_week * after_level / WEEK_BINS
         self.day[d0] += a_day * (1 - dw) * after_level
         self.day[d1] += a_day * dw * after_level
         self.week[w0] += a_week * (1 - ww) * after_level
         self.week[w1] += a_week * ww * after_level
-        # Keep the profiles centred so the level stays the overall mean.
-        for prof in (self.day, self.week):
-            mean = sum(prof) / len(prof)
-            if mean:
-                for i in range(len(prof)):
-                    prof[i] -= mean
-                self.level += mean
-        a_scale = max(_alpha(minutes, p.scale_halflife_minutes), 1.0 / (self.n + 1))
+        if day_shift:
+            self.day = [v - day_shift for v in self.day]
+        if week_shift:
+            self.week = [v - week_shift for v in self.week]
+        self.level += day_shift + week_shift
+        a_scale = max(a_scale, 1.0 / (self.n + 1))
         self.mad += a_scale * (min(abs(resid), p.huber * scale) - self.mad)
-        self.z_tail.learn(minutes, z, p.tail_halflife_minutes)
-        self.cusum_tail.learn(minutes, cusum_seen, p.tail_halflife_minutes)
-        self.burst_tail.learn(minutes, burst_seen, p.tail_halflife_minutes)
-        keep = 0.5 ** (minutes / p.tail_halflife_minutes)
+        self.z_tail.learn(minutes, z, keep)
+        self.cusum_tail.learn(minutes, cusum_seen, keep)
+        self.burst_tail.learn(minutes, burst_seen, keep)
         self.burst_minutes = self.burst_minutes * keep + minutes
         self.burst_events = self.burst_events * keep + hit
         self.last_ts = ts
         return Decision(
             score=score, alarm=alarm, expected=self._g_inv(pred), value=value,
-            z=z, cusum=cusum_seen, burst=burst_seen, burst_threshold=burst_thr, threshold=z_thr, cusum_threshold=cusum_thr,
+            z=z, cusum=cusum_seen, threshold=z_thr, cusum_threshold=cusum_thr,
+            burst=burst_seen, burst_threshold=burst_thr,
         )
+
+    def _rates(self, minutes: float) -> tuple[float, float, float, float, float]:
+        """Update weights for a step of `minutes` (level, day, week, scale, tail keep),
+        cached: a series nearly always advances by the same step."""
+        got = self._rate_cache.get(minutes)
+        if got is None:
+            p = self.params
+            got = (
+                _alpha(minutes, p.level_halflife_minutes),
+                _alpha(minutes, p.day_profile_halflife_days * 60.0),
+                _alpha(minutes, p.week_profile_halflife_weeks * 1440.0),
+                _alpha(minutes, p.scale_halflife_minutes),
+                0.5 ** (minutes / p.tail_halflife_minutes),
+            )
+            if len(self._rate_cache) > 64:
+                self._rate_cache.clear()
+            self._rate_cache[minutes] = got
+        return got
 
     def burst_threshold(self) -> float:
         p = self.params
