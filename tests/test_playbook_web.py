@@ -253,3 +253,12 @@ def test_a_snapshot_the_validator_now_rejects_does_not_break_the_room_page(web):
     page = client.get(f"/rooms/{room_id}")
     assert page.status_code == 200
     assert "no longer passes validation" in page.text and "shifts.hours must be between 1 and 24" in page.text
+
+
+def test_ids_too_large_for_sqlite_are_404_not_500(web):
+    client_for, _ = web
+    admin, _ = client_for("ada")
+    big = 2**63
+    for url in (f"/rooms/{big}", f"/rooms/{big}/panels/playbook", f"/playbooks/mass-disruption?version={big}",
+                f"/playbooks/mass-disruption/versions/{big}/export"):
+        assert admin.get(url).status_code == 404, url

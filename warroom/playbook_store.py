@@ -170,6 +170,8 @@ def import_files(db: Database, now: datetime, paths: list[str | Path], actor: st
 def get_version(db: Database, playbook_id: str, version: int, _id: int | None = None) -> PlaybookVersion | None:
     if _id is not None:
         return _row(db.execute(f"SELECT {_COLS} FROM playbook_versions WHERE id = ?", [_id]).fetchone())
+    if not 1 <= version <= 2**63 - 1:  # a version from a URL may not fit SQLite's integer
+        return None
     return _row(db.execute(
         f"SELECT {_COLS} FROM playbook_versions WHERE playbook_id = ? AND version = ?",
         [playbook_id, version],

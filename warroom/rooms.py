@@ -54,7 +54,12 @@ def _room(row) -> Room | None:
     return Room(*values)
 
 
+SQLITE_MAX_INT = 2**63 - 1
+
+
 def get_room(db: Database, room_id: int) -> Room | None:
+    if not 0 < room_id <= SQLITE_MAX_INT:  # an id from a URL may not fit SQLite's integer
+        return None
     return _room(db.execute(f"SELECT {_COLS} FROM rooms WHERE id = ?", [room_id]).fetchone())
 
 
