@@ -106,9 +106,22 @@ def nab_score(n_rows: int, windows: list[tuple[int, int]], alarms: list[int]) ->
     }
 
 
-def run_detector(stamps, values) -> list[int]:
+def fired_by(d) -> str:
+    """Which test paged: the one-bucket residual, the level CUSUM or the burst-rate CUSUM."""
+    tests = (("z", d.z, d.threshold), ("cusum", d.cusum, d.cusum_threshold),
+             ("burst", d.burst, d.burst_threshold))
+    return "+".join(name for name, stat, thr in tests if stat >= thr)
+
+
+def run_detector(stamps, values) -> tuple[list[int], list[str]]:
     det = SpikeDetector()
-    return [i for i, (t, v) in enumerate(zip(stamps, values, strict=True)) if det.update(t, v).alarm]
+    alarms, why = [], []
+    for i, (t, v) in enumerate(zip(stamps, values, strict=True)):
+        d = det.update(t, v)
+        if d.alarm:
+            alarms.append(i)
+            why.append(fired_by(d))
+    return alarms, why
 
 
 def main(argv: list[str]) -> int:
@@ -125,7 +138,7 @@ def main(argv: list[str]) -> int:
         stamps, values = load_series(path)
         wins = window_rows(stamps, labels.get(f"realTweets/{path.name}", []))
         t0 = time.perf_counter()
-        alarms = run_detector(stamps, values)
+        alarms, why = run_detector(stamps, values)
         elapsed += time.perf_counter() - t0
         rows_done += len(values)
         res = nab_score(len(values), wins, alarms)
@@ -135,6 +148,7 @@ def main(argv: list[str]) -> int:
               f"{res['fp_count']:>5}{res['score']:>11.3f}")
         if verbose:
             print(f"    windows {wins} alarms {alarms}")
+            print(f"    fired by {why}")
             print(f"    hits {[None if h is None else round(h, 3) for h in res['hits']]} fp {res['fp']:.3f}")
     print(f"{'sum':<63}{total:>11.3f}")
     print(f"scorer check: never-fires detector sums to {null_total:.2f} here (issue: -15)")

@@ -11,7 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import shared_data_dir
+from tests.conftest import make_user, shared_data_dir
+from warroom import events, mentions, rooms
+from warroom.clock import iso
+from warroom.sentiment import Scorer
 from warroom.spikes import Decision, Params, SpikeDetector
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
@@ -137,6 +140,45 @@ def test_threshold_adapts_to_how_bursty_the_series_is():
     assert bursty_det.thresholds()[0] > calm_det.thresholds()[0] + 1
 
 
+def test_repeated_moderate_outliers_page_through_the_burst_rate_test():
+    # 40 per 5 minutes with one isolated 2.5x outlier a day (this series' usual
+    # surprise rate), then the same outlier once an hour: a bot or a thread
+    # that keeps resurfacing. No single bucket crosses the residual threshold.
+    n = 10 * DAY5
+    usual = series(n + DAY5, lambda t: 40, seed=13)
+    for day in range(10):
+        usual[day * DAY5 + 37 + 11 * day] = 100
+    hourly = list(usual)
+    at = n + 30
+    for k in range(8):
+        hourly[at + 12 * k] = 100
+    _, out = replay(usual)
+    assert alarms(out) == []
+    _, out = replay(hourly)
+    assert alarms(out) == [at + 12 * 5]  # the sixth outlier in six hours
+    paged = out[at + 12 * 5]
+    assert paged.z < paged.threshold and paged.cusum < paged.cusum_threshold
+    assert paged.burst >= paged.burst_threshold >= Params().burst_threshold
+    # Without the burst-rate test the same storm goes unpaged.
+    _, out = replay(hourly, det=SpikeDetector({"burst_threshold": 1e9}))
+    assert alarms(out) == []
+
+
+def test_a_version_1_state_loads_with_the_burst_test_fresh():
+    values = series(3 * DAY5, lambda t: 40, seed=9)
+    det, _ = replay(values)
+    state = json.loads(json.dumps(det.to_state()))
+    for key in ("burst", "burst_tail"):
+        del state[key]
+    for key in ("burst_z", "burst_ratio", "burst_threshold"):
+        del state["params"][key]
+    state["version"] = 1
+    old = SpikeDetector.from_state(state)
+    assert old.params == det.params and old.burst == 0.0 and old.n == det.n
+    later = START + timedelta(minutes=5 * 3 * DAY5)
+    assert old.update(later, 40).expected == det.update(later, 40).expected
+
+
 def test_a_gap_in_the_series_is_bridged():
     values = series(3 * DAY5, lambda t: 40, seed=9)
     det, _ = replay(values)
@@ -189,6 +231,26 @@ def test_params_can_be_given_and_are_kept_in_the_state():
         SpikeDetector({"thresold": 9})
     det.update(START, 1)
     assert SpikeDetector.from_state(det.to_state()).params.threshold == 9.0
+
+
+def test_spike_detected_event_carries_the_numbers_behind_the_alarm(db, now):
+    room = rooms.open_room(db, now, make_user(db, "lena", "lead"), "Swarm", status="monitoring")
+    start = now - timedelta(hours=6)
+    recs = []
+    for minute in range(320):  # 5 quiet hours at 3 a minute, then 60 a minute
+        per = 3 if minute < 300 else 60
+        for k in range(per):
+            recs.append({"external_id": f"m{minute}-{k}", "source": "test", "author": "a", "text": "hm",
+                         "url": "https://example.invalid/", "created_at": iso(
+                             start + timedelta(minutes=minute, seconds=k * 60 // per))})
+    recs.append({**recs[0], "external_id": "last", "created_at": iso(start + timedelta(minutes=320))})
+    assert mentions.ingest(db, now, room.id, mentions.validate(recs, now), Scorer()).alarms
+    data = next(e.data for e in events.timeline(db, room.id) if e.kind == "spike.detected")
+    numbers = ("z", "threshold", "cusum", "cusum_threshold", "burst", "burst_threshold")
+    assert all(isinstance(data[k], float) for k in numbers)
+    # At least one statistic is at or past its threshold: the numbers justify the page.
+    assert any(data[s] >= data[t] for s, t in (("z", "threshold"), ("cusum", "cusum_threshold"),
+                                              ("burst", "burst_threshold")))
 
 
 # -- a real series -----------------------------------------------------------
