@@ -121,7 +121,7 @@ def _both(rule: str, endpoint: str, role: str):
 
 
 @_both("signup", "signup", "responder")
-def signup(room_id: int, **kw):
+def signup(room_id: int):
     def run(db, body):
         slot = _room_slot(db, room_id, _int(body, "slot_id"))
         roster.sign_up(db, utcnow(), current_user(), slot.id)
@@ -130,7 +130,7 @@ def signup(room_id: int, **kw):
 
 
 @_both("withdraw", "withdraw", "responder")
-def withdraw(room_id: int, **kw):
+def withdraw(room_id: int):
     def run(db, body):
         slot = _room_slot(db, room_id, _int(body, "slot_id"))
         who = _user_named(db, body, "user") if body.get("user") else None
@@ -140,7 +140,7 @@ def withdraw(room_id: int, **kw):
 
 
 @_both("assign", "assign", "lead")
-def assign(room_id: int, **kw):
+def assign(room_id: int):
     def run(db, body):
         slot = _room_slot(db, room_id, _int(body, "slot_id"))
         roster.assign(db, utcnow(), current_user(), slot.id, _user_named(db, body, "user"))
@@ -149,7 +149,7 @@ def assign(room_id: int, **kw):
 
 
 @_both("swaps", "swap_propose", "responder")
-def swap_propose(room_id: int, **kw):
+def swap_propose(room_id: int):
     def run(db, body):
         slot = _room_slot(db, room_id, _int(body, "slot_id"))
         other = _int(body, "with_slot_id", required=False)
@@ -185,7 +185,7 @@ def swap_decline(room_id: int, swap_id: int):
 
 
 @_both("swap", "swap_lead", "lead")
-def swap_lead(room_id: int, **kw):
+def swap_lead(room_id: int):
     def run(db, body):
         slot = _room_slot(db, room_id, _int(body, "slot_id"))
         other = _int(body, "with_slot_id", required=False)
@@ -198,7 +198,7 @@ def swap_lead(room_id: int, **kw):
 
 
 @_both("handover", "handover_write", "responder")
-def handover_write(room_id: int, **kw):
+def handover_write(room_id: int):
     def run(db, body):
         slot = _room_slot(db, room_id, _int(body, "slot_id"))
         note = body.get("note", "")
@@ -211,7 +211,7 @@ def handover_write(room_id: int, **kw):
 
 
 @_both("extend", "extend", "lead")
-def extend(room_id: int, **kw):
+def extend(room_id: int):
     def run(db, body):
         made = coverage.extend(db, utcnow(), current_user(), room_id, _int(body, "shifts"))
         return {"created": [s.__dict__ for s in made]}
