@@ -22,7 +22,7 @@ The model, in one paragraph:
   such surprises now come several times more often than this series'
   long-run rate (a storm made of repeated moderate bursts, e.g. a bot or a
   thread that keeps resurfacing, which no single bucket shows).
-- Both thresholds adapt to the series' own tail (peaks over threshold, as in
+- All three thresholds adapt to the series' own tail (peaks over threshold, as in
   Siffer et al. 2017, "Anomaly detection in streams with extreme value
   theory"): runs above a tail start are declustered into one peak each, the
   peak excesses get an exponential tail, and the threshold is the level the
