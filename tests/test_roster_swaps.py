@@ -101,7 +101,7 @@ def test_concurrent_accepts_of_competing_swaps_leave_a_consistent_roster(db, now
     results = []
 
     def accept(swap_id):
-        conn = dbmod.connect(settings.db_path)
+        conn = dbmod.connect(settings.db_path, busy_timeout_ms=30000)
         try:
             barrier.wait()
             try:
