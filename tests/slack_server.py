@@ -5,7 +5,7 @@ methods Warroom uses (``auth.test``, ``conversations.open``,
 ``conversations.list``, ``conversations.history`` with message metadata,
 ``chat.postMessage``, ``chat.update``). ``fail(method, status, times,
 retry_after)`` makes the next ``times`` calls of a method answer 429 (with
-Retry-After) or 500 instead.
+Retry-After) or 500 instead; ``delay(method, seconds)`` holds the answers back.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class SlackServer:
         self.messages: dict[str, list[dict]] = {}  # channel id -> messages
         self.channels = {"crisis": "C0CRISIS", "general": "C0GENERAL"}
         self._failures: dict[str, list[tuple[int, int | None]]] = {}
+        self._delays: dict[str, float] = {}
         self._lock = threading.Lock()
         self._ts = 0.0
         self.on_call = None  # optional hook(call) for benches
@@ -56,6 +57,12 @@ class SlackServer:
     def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
         with self._lock:
             self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer ``method`` only after ``seconds`` (the call is recorded and
+        takes effect at once): a client killed meanwhile never hears back."""
+        with self._lock:
+            self._delays[method] = seconds
 
     def calls_to(self, method: str) -> list[dict]:
         with self._lock:
@@ -99,6 +106,9 @@ class SlackServer:
                 answer = self._answer(method, body)
         if self.on_call:
             self.on_call(call)
+        pause = self._delays.get(method, 0)
+        if pause:
+            time.sleep(pause)
         data = json.dumps(answer).encode()
         req.send_response(status)
         req.send_header("Content-Type", "application/json")

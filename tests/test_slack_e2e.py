@@ -190,3 +190,26 @@ def test_two_scheduler_processes_send_each_page_once(tmp_path, slack):
     finally:
         a.stop()
         b.stop()
+
+
+def test_sigkill_while_slack_holds_the_answer_sends_once(tmp_path, slack):
+    """A real SIGKILL: Slack has taken the message but the server never hears back."""
+    import signal
+
+    slack.delay("chat.postMessage", 60)
+    srv = Server(tmp_path, extra_env=_env(slack)).start()
+    db, _ = _setup(srv.db_path, targets=("channel:#crisis",))
+    slack.wait_for("chat.postMessage", 1)
+    srv.proc.send_signal(signal.SIGKILL)
+    assert srv.proc.wait(10) == -signal.SIGKILL
+    srv.stop()
+    assert [r[0] for r in db.execute("SELECT state FROM pages")] == ["sending"]
+    slack.delay("chat.postMessage", 0)
+    again = Server(tmp_path, extra_env=_env(slack), db_path=srv.db_path).start()
+    try:
+        _wait(lambda: [r[0] for r in db.execute("SELECT state FROM pages")] == ["sent"])
+        assert len(slack.calls_to("chat.postMessage")) == 1  # found in the history, not sent again
+        assert slack.calls_to("conversations.history")
+    finally:
+        again.stop()
+        db.close()
