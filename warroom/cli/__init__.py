@@ -13,10 +13,9 @@ import sys
 
 from ..config import ConfigError
 from ..config import load as load_settings
-from . import core, spikes
+from . import core, listening, spikes
 from . import export as export_cli
 from . import lint as lint_cli
-from . import listening
 from . import oncall as oncall_cli
 from . import playbooks as playbooks_cli
 
