@@ -499,16 +499,17 @@ def check_clocks(db: Database, now: datetime) -> list[events.Event]:
     for room_id in open_rooms:
         minutes = getattr(rules_for_room(db, room_id), "first_response_minutes", 60)
         cutoff = iso(now - timedelta(minutes=minutes))
+        due_sql = (
+            "SELECT m.id FROM mentions m WHERE m.room_id = ? AND m.received_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.mention_id = m.id)"
+            " AND NOT EXISTS (SELECT 1 FROM clock_breaches b WHERE b.mention_id = m.id)"
+            " ORDER BY m.id"
+        )
+        # Look first without the write lock: most ticks find nothing to do.
+        if db.execute(due_sql + " LIMIT 1", [room_id, cutoff]).fetchone() is None:
+            continue
         with transaction(db):
-            ids = [
-                r[0] for r in db.execute(
-                    "SELECT m.id FROM mentions m WHERE m.room_id = ? AND m.received_at < ?"
-                    " AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.mention_id = m.id)"
-                    " AND NOT EXISTS (SELECT 1 FROM clock_breaches b WHERE b.mention_id = m.id)"
-                    " ORDER BY m.id",
-                    [room_id, cutoff],
-                )
-            ]
+            ids = [r[0] for r in db.execute(due_sql, [room_id, cutoff])]
             if not ids:
                 continue
             db.conn.executemany(
