@@ -288,3 +288,20 @@ def test_closed_room_accepts_no_new_work(db, now, people, room):
 def test_migration_is_in_range():
     names = [p.name for p in (Path(dbmod.__file__).parent / "migrations").glob("005*.sql")]
     assert "0050_responses.sql" in names
+
+
+def test_overdue_approval_names_the_approvers_on_shift(db, now, people):
+    book = playbooks.parse((ROOT / "playbooks" / "mass-disruption.md").read_text())
+    room = rooms.open_room(db, now, people["lead"], "Ash", playbook=book)
+    from warroom import roster
+
+    tweep_now = [s for s in roster.slots(db, room.id)
+                 if s.role == "Tweep" and s.starts_at <= iso(now) < s.ends_at][0]
+    roster.sign_up(db, now, people["appr"], tweep_now.id)   # an approver on shift
+    roster.sign_up(db, now, people["vol2"], tweep_now.id)   # on shift, cannot approve
+    draft = responses.save_draft(db, now, people["vol"], room.id, GOOD)
+    responses.submit(db, now, people["vol"], draft.id)
+    timeout = book.rules.approval_timeout_minutes
+    assert responses.check_approvals(db, now + timedelta(minutes=timeout + 1)) == [draft.id]
+    esc = escalation.open_for_room(db, room.id)
+    assert esc.reason == "approval" and esc.detail["approvers"] == ["appr"]
