@@ -9,8 +9,9 @@ The same run measures two servers on loopback, one after the other:
 
 Clients are split over 2 processes (threaded `socketio.Client`s). First a
 paced phase (``--paced`` events at ``--rate``/s: latency without a queue),
-then a burst of E events (at most 16 unacknowledged: throughput, and latency
-under load). Latency is receive time minus the driver's send time, over
+then a burst of E events as fast as a flow-control window allows (at most
+20 events published and not yet delivered to every client: the sustained
+throughput, and latency under load with bounded queues). Latency is receive time minus the driver's send time, over
 every (client, event) pair; events/s is E over the time from the burst's
 first send to its last delivery. The figure is the warroom/bare ratio;
 absolute numbers depend on the machine and on what else runs on it.
@@ -104,15 +105,11 @@ def client_process(url: str, cookie: str, room: int, n: int, expect: int, deadli
 
         def on_event(e):
             now = time.time()
-            d = e.get("data") or {}
-            text = d.get("text", "") if e.get("kind") == "draft.saved" else None
-            if text is not None and text.startswith("bench "):
-                _, i, sent = text.split()
-            elif e.get("kind") == "bench":
-                i, sent = d["i"], d["t"]
-            else:
+            i = event_index(e)
+            if i is None:
                 return
-            i, sent = int(i), float(sent)
+            d = e["data"]
+            sent = float(d["text"].split()[2]) if e["kind"] == "draft.saved" else float(d["t"])
             with lock:
                 latencies.append((i, now - sent))
                 if now > last_recv.get(i, 0):
@@ -143,12 +140,27 @@ def client_process(url: str, cookie: str, room: int, n: int, expect: int, deadli
         t.join(60)
     connected = sum(1 for c in clients if c.connected)
     print(json.dumps({"ready": connected}), flush=True)
+    out_lock = threading.Lock()
+
+    def report():
+        # how many events every client of this process has: the driver's flow control
+        last = -1
+        while not done.is_set():
+            low = min(counts)
+            if low != last:
+                with out_lock:
+                    print(json.dumps({"progress": low}), flush=True)
+                last = low
+            time.sleep(0.02)
+
+    threading.Thread(target=report, daemon=True).start()
     done.wait(max(1.0, deadline - time.time()))
     with lock:
         out = {"latencies": latencies, "last_recv": last_recv, "received": sum(counts),
                "connected": connected, "dropped": connected - sum(1 for c in clients if c.connected)}
-    sys.stdout.write(json.dumps(out) + "\n")
-    sys.stdout.flush()
+    with out_lock:
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
     os._exit(0)  # no polite disconnects: each takes ~3 s against Werkzeug
 
 
@@ -169,16 +181,34 @@ def run_round(name: str, url: str, cookie: str, room: int, args, send) -> dict:
         for k in half
     ]
     ready = sum(json.loads(p.stdout.readline())["ready"] for p in procs)
-    paced_out = send(range(args.paced), 1.0 / args.rate, deadline)
-    time.sleep(1.0)  # let the paced phase drain before the burst
+    progress = [0] * len(procs)
+    results: list[dict] = [{} for _ in procs]
+
+    def read(k, proc):
+        for line in proc.stdout:
+            msg = json.loads(line)
+            if "progress" in msg:
+                progress[k] = msg["progress"]
+            else:
+                results[k] = msg
+
+    readers = [threading.Thread(target=read, args=(k, p), daemon=True) for k, p in enumerate(procs)]
+    for t in readers:
+        t.start()
+
+    def delivered() -> int:
+        return min(progress)
+
+    paced_out = send(range(args.paced), 1.0 / args.rate, deadline, delivered)
     burst_start = time.time()
-    burst_out = send(range(args.paced, total), 0.0, deadline)
+    burst_out = send(range(args.paced, total), 0.0, deadline, delivered)
     sends = {k: paced_out[k] + burst_out[k] for k in ("sent", "acked", "failed")}
     if sends["sent"] < total or sends["acked"] < sends["sent"] or sends["failed"]:
         print(f"  {name}: sent {sends['sent']}/{total}, acknowledged {sends['acked']}, failed "
               f"{sends['failed']} {paced_out['first_error'] or burst_out['first_error']} "
               f"(deadline {args.deadline:g} s)", file=sys.stderr)
-    results = [json.loads(p.stdout.readline() or "{}") for p in procs]
+    for t in readers:
+        t.join(max(1.0, deadline - time.time() + 5))
     for p in procs:
         p.wait(10)
     paced = sorted(lat for r in results for i, lat in r.get("latencies", []) if i < args.paced)
@@ -197,35 +227,48 @@ def run_round(name: str, url: str, cookie: str, room: int, args, send) -> dict:
             "events_per_s": len(burst) / args.clients / max(1e-9, last - burst_start)}
 
 
+def event_index(e: dict) -> int | None:
+    """The bench index an `event` message carries (warroom or bare), else None."""
+    d = e.get("data") or {}
+    if e.get("kind") == "draft.saved" and str(d.get("text", "")).startswith("bench "):
+        return int(d["text"].split()[1])
+    if e.get("kind") == "bench":
+        return int(d["i"])
+    return None
+
+
 def driver(url: str, cookie: str, event_name: str, payload_of):
+    """The publishing client. In a burst at most ``window`` events are
+    published and not yet delivered to every client (the client processes
+    report their slowest client): an unbounded burst only measures how a
+    server drowns (its pings queue behind the backlog and the clients drop)."""
     import socketio
 
     c = socketio.Client(reconnection=False)
     c.connect(url, namespaces=["/board"], transports=["websocket"],
               headers={"Cookie": cookie} if cookie else {}, wait_timeout=20)
 
-    def send(indices, gap: float, until: float, window: int = 16) -> dict:
-        """Emit one message per index, ``gap`` seconds apart (0: a burst with at
-        most ``window`` unacknowledged, like a few busy boards), then wait for
-        the acknowledgements; nothing waits past ``until``."""
+    def send(indices, gap: float, until: float, delivered, window: int = 20) -> dict:
+        """Emit one message per index, ``gap`` seconds apart or as fast as the
+        window allows; then wait for the acknowledgements and deliveries;
+        nothing waits past ``until``. ``delivered()`` is how many events
+        every client has."""
         acks = []
-        slots = threading.Semaphore(window)
         start = time.time()
         sent = 0
-
-        def acked(ack=None):
-            acks.append(ack)
-            slots.release()
-
+        first = delivered()
         for i in indices:
             if gap:
                 time.sleep(max(0.0, start + sent * gap - time.time()))
-            if not slots.acquire(timeout=max(0.0, until - time.time())):
+            while sent - (delivered() - first) >= window and time.time() < until and c.connected:
+                time.sleep(0.002)
+            if time.time() >= until or not c.connected:
                 break
-            c.emit(event_name, payload_of(i, time.time()), namespace="/board", callback=acked)
+            c.emit(event_name, payload_of(i, time.time()), namespace="/board",
+                   callback=lambda ack=None: acks.append(ack))
             sent += 1
-        while len(acks) < sent and time.time() < until and c.connected:
-            time.sleep(0.05)
+        while ((delivered() - first) < sent or len(acks) < sent) and time.time() < until and c.connected:
+            time.sleep(0.02)
         failed = [a for a in acks if not (a or {}).get("ok")]
         return {"sent": sent, "acked": len(acks), "failed": len(failed), "first_error": failed[:1]}
 
