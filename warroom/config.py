@@ -88,13 +88,6 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
-class PlaybooksSettings:
-    # Folder of playbook files (*.md), relative to the config file. Changed
-    # files are stored as new versions on start and on `playbooks import`.
-    path: str = "playbooks"
-
-
-@dataclass(frozen=True)
 class IngestSettings:
     # Largest request body POST /api/v1/rooms/<id>/mentions accepts (413 above).
     max_body_bytes: int = 4 * 1024 * 1024
@@ -104,6 +97,9 @@ class IngestSettings:
     max_text_chars: int = 10000
     # Requests a minute per token unless the token has its own rate (429 above).
     requests_per_minute: int = 600
+    # Ingestion requests processed at once per process; more get 503 with
+    # Retry-After, so a storm queues at the sender, not in this server's memory.
+    max_concurrent: int = 4
     # RSS/Atom feeds are polled this often.
     feed_interval_seconds: int = 300
     feed_timeout_seconds: int = 20
@@ -112,12 +108,10 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
-class BoardSettings:
-    # POST each published reply as JSON to this URL (empty: no webhook).
-    webhook_url: str = ""
-    webhook_timeout_seconds: int = 5
-    # A viewer drops out of "who else is viewing" this long after its last ping.
-    presence_seconds: int = 45
+class PlaybooksSettings:
+    # Folder of playbook files (*.md), relative to the config file. Changed
+    # files are stored as new versions on start and on `playbooks import`.
+    path: str = "playbooks"
 
 
 @dataclass(frozen=True)
@@ -136,6 +130,15 @@ class OncallSettings:
 
 
 @dataclass(frozen=True)
+class BoardSettings:
+    # POST each published reply as JSON to this URL (empty: no webhook).
+    webhook_url: str = ""
+    webhook_timeout_seconds: int = 5
+    # A viewer drops out of "who else is viewing" this long after its last ping.
+    presence_seconds: int = 45
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     db: DbSettings = field(default_factory=DbSettings)
@@ -144,9 +147,9 @@ class Settings:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    board: BoardSettings = field(default_factory=BoardSettings)
     oncall: OncallSettings = field(default_factory=OncallSettings)
     playbooks: PlaybooksSettings = field(default_factory=PlaybooksSettings)
-    board: BoardSettings = field(default_factory=BoardSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     # Folder of the config file; relative paths in it are resolved from here.
     base_dir: str = "."

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from .. import mentions, rooms, tokens, volume
 from ..clock import utcnow
@@ -76,6 +76,18 @@ def parse_body(text: str, mimetype: str) -> tuple[list, list[int]]:
     return records, rows
 
 
+_inflight_lock = threading.Lock()
+
+
+def _inflight(limit: int) -> threading.BoundedSemaphore:
+    """This app's semaphore of ingestion requests in flight."""
+    ext = current_app.extensions
+    with _inflight_lock:
+        if "warroom_ingest_slots" not in ext:
+            ext["warroom_ingest_slots"] = threading.BoundedSemaphore(max(1, limit))
+        return ext["warroom_ingest_slots"]
+
+
 def _bearer() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
@@ -108,6 +120,20 @@ def post_mentions(room_id: int):
         return resp
     if request.content_length is not None and request.content_length > cfg.max_body_bytes:
         return json_error(413, f"the body is larger than {cfg.max_body_bytes} bytes", field="body")
+    # Back-pressure: a bounded number of batches in flight; the rest are told
+    # to come back, before their bodies are read into memory.
+    slots = _inflight(cfg.max_concurrent)
+    if not slots.acquire(blocking=False):
+        resp = json_error(503, "ingestion is at capacity; retry shortly")
+        resp.headers["Retry-After"] = "1"
+        return resp
+    try:
+        return _ingest_body(cfg, db, room_id, token, now)
+    finally:
+        slots.release()
+
+
+def _ingest_body(cfg, db, room_id: int, token, now):
     raw = request.stream.read(cfg.max_body_bytes + 1)
     if len(raw) > cfg.max_body_bytes:
         return json_error(413, f"the body is larger than {cfg.max_body_bytes} bytes", field="body")
@@ -234,6 +260,7 @@ OPENAPI_PATHS = {
                 "413": _err("body, row count or a field over its limit"),
                 "422": _err("a bad row: field and row named; nothing stored"),
                 "429": _err("the token is over its rate; see Retry-After"),
+                "503": _err("the server is at its ingestion capacity; see Retry-After"),
             },
         },
         "get": {
