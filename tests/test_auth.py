@@ -111,3 +111,16 @@ def test_security_headers(app):
     assert "frame-ancestors 'none'" in csp
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert not re.search(r"<script>(?!</script>)", r.text)  # no inline script
+
+
+def test_session_fixation_a_planted_cookie_stays_anonymous(app):
+    make_user(_db(app), "lena", "lead")
+    attacker = app.test_client()
+    attacker.get("/login")
+    planted = attacker.get_cookie("session").value
+    victim = app.test_client()
+    victim.set_cookie("session", planted)       # the attacker's cookie, planted
+    login_client(victim, "lena")
+    assert victim.get("/").status_code == 200
+    assert victim.get_cookie("session").value != planted
+    assert attacker.get("/").status_code == 401  # the planted id was never logged in
