@@ -7,7 +7,12 @@ import time
 
 import pytest
 
+from warroom import accounts, escalation
+from warroom import db as dbmod
+from warroom.clock import utcnow
+
 from .conftest import Server, close_clients, socket_client
+from .slack_server import SlackServer
 
 pytestmark = pytest.mark.e2e
 
@@ -26,13 +31,18 @@ def kinds_until(q, want: str, timeout=8.0):
     raise AssertionError(f"no {want} within {timeout}s; got {[e['kind'] for e in got]}")
 
 
-def test_cross_worker_delivery_through_redis(tmp_path, redis_url):
+def test_cross_worker_delivery_through_redis_and_each_page_sent_once(tmp_path, redis_url):
+    slack = SlackServer().start()
     db_path = tmp_path / "shared.db"
-    a = Server(tmp_path, db_path=db_path, extra_env={"WARROOM_LIVE_MESSAGE_QUEUE": redis_url}).start()
+    common = {"WARROOM_LIVE_MESSAGE_QUEUE": redis_url, "SLACK_BOT_TOKEN": "xoxb-mw",
+              "WARROOM_SLACK_BASE_URL": slack.url, "WARROOM_SCHEDULER_INTERVAL_SECONDS": "1"}
+    dbmod.migrate(dbmod.connect(db_path))  # before two processes race to create the schema
+    a = Server(tmp_path, db_path=db_path, extra_env=common).start()
+    # README runs one scheduler per database; B runs one too, to show that the
+    # page claims in SQLite keep paging exactly-once even then.
     b = Server(tmp_path, db_path=db_path, extra_env={
-        "WARROOM_LIVE_MESSAGE_QUEUE": redis_url,
+        **common,
         "WARROOM_LIVE_PUBLISH": "false",       # one publisher per database
-        "WARROOM_SCHEDULER_ENABLED": "false",  # one scheduler per database
     }).start()
     clients = []
     try:
@@ -63,7 +73,30 @@ def test_cross_worker_delivery_through_redis(tmp_path, redis_url):
         time.sleep(0.5)
         extra = [qa.get_nowait()["id"] for _ in range(qa.qsize())]
         assert closed_a["id"] not in extra
+
+        # A page: both workers run a scheduler tick every second; Slack hears it once
+        # and both boards see it sent.
+        resp = on_b.post(b.url + "/rooms", data={"title": "Paging"}, allow_redirects=False)
+        paging_room = int(resp.headers["Location"].rsplit("/", 1)[1])
+        for client in clients:
+            assert client.call("join", {"room": paging_room}, namespace="/board", timeout=5)["ok"]
+        db = dbmod.connect(db_path)
+        with dbmod.transaction(db):
+            db.execute("UPDATE users SET slack_id = 'U0LENA' WHERE name = 'lena'")
+            esc = escalation.open_escalation(db, utcnow(), paging_room, "spike", {"value": 99}, None)
+            policy = escalation.Policy((escalation.PolicyStep(0, ("user:lena",)),), 0, "test")
+            db.execute("UPDATE escalations SET policy = ? WHERE id = ?", [policy.to_json(), esc.id])
+        assert accounts.find_by_slack_id(db, "U0LENA").name == "lena"
+        db.close()
+        sent_a, sent_b = kinds_until(qa, "page.sent", 15), kinds_until(qb, "page.sent", 15)
+        assert sent_a["id"] == sent_b["id"]
+        time.sleep(2.5)  # two more ticks on each worker: nothing may go out again
+        opened = slack.calls_to("conversations.open")
+        posted = slack.calls_to("chat.postMessage")
+        assert len(opened) == 1 and len(posted) == 1, (opened, posted)
+        assert "page_key" in str(posted[0]["body"])
     finally:
         close_clients(*clients)
         a.stop()
         b.stop()
+        slack.stop()
