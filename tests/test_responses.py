@@ -305,3 +305,22 @@ def test_overdue_approval_names_the_approvers_on_shift(db, now, people):
     assert responses.check_approvals(db, now + timedelta(minutes=timeout + 1)) == [draft.id]
     esc = escalation.open_for_room(db, room.id)
     assert esc.reason == "approval" and esc.detail["approvers"] == ["appr"]
+
+
+def test_overdue_approval_pages_the_approvers_on_shift_first(db, now, people):
+    book = playbooks.parse((ROOT / "playbooks" / "mass-disruption.md").read_text())
+    room = rooms.open_room(db, now, people["lead"], "Ash", playbook=book)
+    from warroom import roster
+
+    tweep_now = [s for s in roster.slots(db, room.id)
+                 if s.role == "Tweep" and s.starts_at <= iso(now) < s.ends_at][0]
+    roster.sign_up(db, now, people["appr"], tweep_now.id)
+    roster.sign_up(db, now, people["vol2"], tweep_now.id)
+    draft = responses.save_draft(db, now, people["vol"], room.id, GOOD)
+    responses.submit(db, now, people["vol"], draft.id)
+    late = now + timedelta(minutes=book.rules.approval_timeout_minutes + 1)
+    responses.check_approvals(db, late)
+    escalation.issue_due_steps(db, late)
+    pages = db.execute("SELECT target, recipient FROM pages ORDER BY id").fetchall()
+    # the approver on shift is paged at once; the volunteer on shift is not
+    assert pages == [("user:appr", "user:appr")]

@@ -175,13 +175,28 @@ def next_step(policy: Policy, escalation: Escalation, now: datetime) -> tuple[in
 # -- opening, updating, acknowledging ------------------------------------------
 
 
+# When an escalation names its first targets (``notify_first``), the room's
+# own policy follows this long after, in case nobody named answers.
+FIRST_TARGETS_GRACE = timedelta(minutes=10)
+
+
+def with_first_targets(policy: Policy, notify: tuple[str, ...]) -> Policy:
+    """``notify`` paged at once, then the room's policy shifted by the grace period."""
+    grace = int(FIRST_TARGETS_GRACE.total_seconds() // 60)
+    rest = tuple(PolicyStep(s.after_minutes + grace, s.notify) for s in policy.steps)
+    return Policy((PolicyStep(0, tuple(notify)), *rest), policy.repeat, f"{policy.source}+first")
+
+
 def open_escalation(
-    db: Database, now: datetime, room_id: int, reason: str, detail: dict, actor: str | None
+    db: Database, now: datetime, room_id: int, reason: str, detail: dict, actor: str | None,
+    notify_first: tuple[str, ...] = (),
 ) -> Escalation:
     """Open the room's escalation, or update the open one (which pages nobody again).
 
     Joins the caller's transaction (``transaction`` nests), so a spike and
-    its escalation commit together.
+    its escalation commit together. ``notify_first`` (targets such as
+    ``user:NAME``) are paged at once, before the room's policy: an overdue
+    approval pages the approvers on shift first.
     """
     if not reason or not isinstance(reason, str):
         raise EscalationError("reason", "an escalation needs a reason")
@@ -204,6 +219,8 @@ def open_escalation(
             }, now)
             return get(db, current.id)
         policy = policy_for(room, playbooks.room_playbook(db, room_id))
+        if notify_first:
+            policy = with_first_targets(policy, tuple(notify_first))
         first_due = now + timedelta(minutes=policy.steps[0].after_minutes)
         cur = db.execute(
             "INSERT INTO escalations (room_id, reason, detail, state, policy, opened_by, opened_at,"

@@ -527,15 +527,12 @@ def check_clocks(db: Database, now: datetime) -> list[events.Event]:
 
 def _on_shift_approvers(db: Database, room_id: int, now: datetime) -> list[str]:
     """Names of people on shift in the room who may approve."""
-    try:
-        from . import playbooks, roster
-        playbook = playbooks.room_playbook(db, room_id)
-        who_is_on = roster.who_is_on
-    except (ImportError, AttributeError):
-        return []
+    from . import playbooks, roster
+
+    playbook = playbooks.room_playbook(db, room_id)
     names: dict[str, None] = {}
     for role in (playbook.roles if playbook else ()):
-        for person in who_is_on(db, room_id, role.name, now):
+        for person in roster.who_is_on(db, room_id, role.name, now):
             if has_role(person, "approver"):
                 names[person.name] = None
     return list(names)
@@ -565,7 +562,8 @@ def check_approvals(db: Database, now: datetime) -> list[int]:
             detail = {"draft_id": draft_id, "mention_id": draft.mention_id, "author": draft.author,
                       "waiting_minutes": round(waited, 1), "approval_timeout_minutes": timeout,
                       "approvers": approvers}
-            escalation.open_escalation(db, now, room_id, reason="approval", detail=detail, actor=None)
+            escalation.open_escalation(db, now, room_id, reason="approval", detail=detail, actor=None,
+                                       notify_first=tuple(f"user:{name}" for name in approvers))
             db.execute("UPDATE drafts SET approval_paged_at = ? WHERE id = ?", [iso(now), draft_id])
             events.append(db, room_id, "draft.approval_overdue", None, detail, now)
             paged.append(draft_id)
