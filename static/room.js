@@ -26,6 +26,13 @@
   }
 
   function render(e) {
+    if (e.room === null && !seen.has(e.id)) {
+      // installation-wide (e.g. oncall.changed): not on this room's timeline,
+      // but panels that show it refresh
+      seen.add(e.id);
+      document.dispatchEvent(new CustomEvent("warroom:event", { detail: e }));
+      return;
+    }
     if (seen.has(e.id) || e.room !== roomId) { return; }
     seen.add(e.id);
     if (e.id > lastId) { lastId = e.id; }
