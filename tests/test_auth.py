@@ -124,3 +124,26 @@ def test_session_fixation_a_planted_cookie_stays_anonymous(app):
     assert victim.get("/").status_code == 200
     assert victim.get_cookie("session").value != planted
     assert attacker.get("/").status_code == 401  # the planted id was never logged in
+
+
+def test_one_time_password_must_be_replaced_first(app, now):
+    db = _db(app)
+    accounts.add_user(db, now, "otto", "lead", "generated-once-123", one_time=True)
+    c = app.test_client()
+    page = c.get("/login")
+    c.post("/login", data={"name": "otto", "password": "generated-once-123", "csrf_token": csrf_from(page.text)})
+    r = c.get("/")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/me/password")
+    assert c.get("/api/v1/rooms").json["field"] == "password"
+    token = csrf_from(c.get("/me/password").text)
+    bad = c.post("/me/password", data={"current": "wrong", "password": "x" * 12, "csrf_token": token})
+    assert bad.status_code == 422 and "current:" in bad.text
+    short = c.post("/me/password", data={"current": "generated-once-123", "password": "short",
+                                         "csrf_token": token})
+    assert short.status_code == 422 and "password:" in short.text
+    ok = c.post("/me/password", data={"current": "generated-once-123", "password": "my own secret",
+                                      "csrf_token": token})
+    assert ok.status_code == 302
+    assert c.get("/").status_code == 200
+    assert accounts.authenticate(db, "otto", "my own secret", "t", now) is not None
+    assert accounts.authenticate(db, "otto", "generated-once-123", "t", now) is None

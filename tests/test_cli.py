@@ -32,7 +32,7 @@ def test_user_add_prints_password_and_refuses_duplicates(tmp_path):
     env = {"WARROOM_DB_PATH": str(tmp_path / "w.db")}
     out = run("user", "add", "kim", "--role", "approver", "--slack-id", "U123", env=env)
     assert out.returncode == 0, out.stderr
-    assert "added kim (approver)" in out.stdout and "password: " in out.stdout
+    assert "added kim (approver)" in out.stdout and "one-time password" in out.stdout
     listed = run("user", "list", env=env)
     assert "kim\tapprover\tU123" in listed.stdout
     again = run("user", "add", "kim", "--role", "lead", env=env)

@@ -106,9 +106,17 @@ def test_first_serve_creates_admin_and_prints_password_once(tmp_path):
     try:
         out = srv.output()
         assert "one-time password" in out and srv.url in out
-        password = out.split("(shown once):")[1].split()[0]
+        password = out.split("/login):")[1].split()[0]
         http = srv.login("admin", password)
+        # one-time: every page leads to choosing a password, the API refuses
+        first = http.get(srv.url + "/", allow_redirects=False)
+        assert first.status_code == 302 and first.headers["Location"].endswith("/me/password")
+        assert http.get(srv.url + "/api/v1/rooms").status_code == 403
+        changed = http.post(srv.url + "/me/password", allow_redirects=False,
+                            data={"current": password, "password": "a brand new secret"})
+        assert changed.status_code == 302
         assert "War rooms" in http.get(srv.url + "/").text
+        assert srv.login("admin", "a brand new secret")
     finally:
         srv.stop()
     srv2 = Server(tmp_path, db_path=srv.db_path).start()

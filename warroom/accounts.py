@@ -40,6 +40,7 @@ class User:
     slack_id: str | None
     tz: str
     disabled: bool
+    must_change_password: bool = False
 
     def to_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "role": self.role, "tz": self.tz}
@@ -73,10 +74,10 @@ def check_password(stored: str, password: str) -> bool:
 def _user(row) -> User | None:
     if row is None:
         return None
-    return User(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+    return User(row[0], row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]))
 
 
-_USER_COLS = "id, name, role, slack_id, tz, disabled"
+_USER_COLS = "id, name, role, slack_id, tz, disabled, must_change_password"
 
 
 def get_user(db: Database, user_id: int) -> User | None:
@@ -101,26 +102,52 @@ def count_users(db: Database) -> int:
 
 def add_user(
     db: Database, now: datetime, name: str, role: str, password: str,
-    slack_id: str | None = None, actor: str | None = None,
+    slack_id: str | None = None, actor: str | None = None, one_time: bool = False,
 ) -> User:
+    """Add a user; ``one_time``: the password was generated and shown once, so
+    the user must choose their own at first login."""
     name = (name or "").strip()
     if not name or len(name) > 64 or any(c.isspace() for c in name):
         raise AccountError("name", "name must be 1-64 characters without spaces")
     if role not in ROLE_RANK:
         raise AccountError("role", f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 10:
-        raise AccountError("password", "password must be at least 10 characters")
+    check_new_password(password)
     with transaction(db):
         if find_user(db, name):
             raise AccountError("name", f"a user named {name!r} already exists")
         if slack_id and find_by_slack_id(db, slack_id):
             raise AccountError("slack_id", f"slack id {slack_id} belongs to another user")
         cur = db.execute(
-            "INSERT INTO users (name, role, password_hash, slack_id, created_at) VALUES (?, ?, ?, ?, ?)",
-            [name, role, hash_password(password), slack_id or None, iso(now)],
+            "INSERT INTO users (name, role, password_hash, slack_id, created_at, must_change_password)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [name, role, hash_password(password), slack_id or None, iso(now), int(one_time)],
         )
         events.append(db, None, "user.added", actor, {"name": name, "role": role}, now)
     return get_user(db, cur.lastrowid)
+
+
+def check_new_password(password: str) -> None:
+    if not isinstance(password, str) or len(password) < 10:
+        raise AccountError("password", "password must be at least 10 characters")
+    if len(password) > 1024:
+        raise AccountError("password", "password must be at most 1024 characters")
+
+
+def change_password(db: Database, now: datetime, user: User, current: str, new: str) -> User:
+    """Replace the password (the current one must match); ends one-time status."""
+    row = db.execute("SELECT password_hash FROM users WHERE id = ?", [user.id]).fetchone()
+    if row is None or not check_password(row[0], current):
+        raise AccountError("current", "the current password is wrong")
+    check_new_password(new)
+    if new == current:
+        raise AccountError("password", "choose a password different from the current one")
+    with transaction(db):
+        db.execute(
+            "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?",
+            [hash_password(new), user.id],
+        )
+        events.append(db, None, "user.password_changed", user.name, {"name": user.name}, now)
+    return get_user(db, user.id)
 
 
 def set_timezone(db: Database, user: User, tz: str) -> None:

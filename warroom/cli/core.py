@@ -44,12 +44,13 @@ def cmd_user_add(args) -> int:
     db = open_database(settings)
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else accounts.generate_password()
     try:
-        user = accounts.add_user(db, utcnow(), args.name, args.role, password, args.slack_id, actor="cli")
+        user = accounts.add_user(db, utcnow(), args.name, args.role, password, args.slack_id, actor="cli",
+                                 one_time=not args.password_stdin)
     except accounts.AccountError as exc:
         raise UsageError(f"user add: {exc.field}: {exc}") from None
     print(f"added {user.name} ({user.role})")
     if not args.password_stdin:
-        print(f"password: {password}")
+        print(f"one-time password (to be changed at first login): {password}")
     return 0
 
 
@@ -80,8 +81,9 @@ def cmd_serve(args) -> int:
     try:
         if accounts.count_users(db) == 0:
             password = accounts.generate_password()
-            accounts.add_user(db, utcnow(), "admin", "admin", password, actor="first-run")
-            print("No users yet: created 'admin' with this one-time password (shown once):")
+            accounts.add_user(db, utcnow(), "admin", "admin", password, actor="first-run", one_time=True)
+            print("No users yet: created 'admin' with this one-time password (shown once;")
+            print(f"choose your own at first login on {settings.url}/login):")
             print(f"    {password}")
         from .playbooks import import_folder
 

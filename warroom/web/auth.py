@@ -81,7 +81,15 @@ def gate():
         if wants_json():
             return json_error(401, "login required")
         return render_template("login.html", next=request.full_path.rstrip("?"), error=None), 401
+    if g.user.must_change_password and request.endpoint not in ONE_TIME_ALLOWED:
+        # a generated password was shown once: nothing else until it is replaced
+        if wants_json():
+            return json_error(403, "choose your own password first (/me/password)", field="password")
+        return redirect(url_for("auth.change_password"))
     return None
+
+
+ONE_TIME_ALLOWED = {"auth.change_password", "auth.logout"}
 
 
 def _safe_next(target: str | None) -> str:
@@ -119,6 +127,19 @@ def login():
     session["token"] = token
     session.permanent = True
     return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/me/password", methods=["GET", "POST"])
+def change_password():
+    if request.method == "GET":
+        return render_template("password.html", error=None)
+    try:
+        accounts.change_password(
+            get_db(), utcnow(), g.user, request.form.get("current", ""), request.form.get("password", "")
+        )
+    except accounts.AccountError as exc:
+        return render_template("password.html", error=f"{exc.field}: {exc}"), 422
+    return redirect(url_for("pages.rooms_list"))
 
 
 @bp.route("/logout", methods=["POST"])
