@@ -3,6 +3,8 @@ from our own OpenAPI document (valid and invalid), sent as a logged-in lead
 with a valid ingestion token. No 5xx, no traceback in a response, and nothing
 stored from a request that was refused."""
 
+import os
+
 import pytest
 import requests
 import schemathesis
@@ -16,6 +18,10 @@ from warroom.clock import utcnow
 from .conftest import PASSWORD, Server
 
 pytestmark = pytest.mark.e2e
+
+# Examples per operation and mode; raise it for a deeper run
+# (WARROOM_FUZZ_EXAMPLES=200 make test).
+EXAMPLES = int(os.environ.get("WARROOM_FUZZ_EXAMPLES", "6"))
 
 
 class Target:
@@ -74,7 +80,7 @@ def test_no_server_error_no_traceback_nothing_stored_when_refused(label, mode, t
                "X-CSRF-Token": target.http.headers["X-CSRF-Token"]}
 
     @given(case=operation.as_strategy(mode))
-    @settings(max_examples=6, deadline=None, database=None,
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     def check(case):
         # Point room ids at the real room half of the time, so bodies reach validation.

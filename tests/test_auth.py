@@ -147,3 +147,15 @@ def test_one_time_password_must_be_replaced_first(app, now):
     assert c.get("/").status_code == 200
     assert accounts.authenticate(db, "otto", "my own secret", "t", now) is not None
     assert accounts.authenticate(db, "otto", "generated-once-123", "t", now) is None
+
+
+def test_events_api_refuses_bad_paging_with_the_field(app):
+    make_user(_db(app), "vic", "viewer")
+    c = app.test_client()
+    login_client(c, "vic")
+    _db(app).execute("INSERT INTO rooms (title, status, opened_at) VALUES ('r', 'open', 'x')")
+    assert c.get("/api/v1/rooms/1/events?after=99999999999999999999").json["field"] == "after"
+    assert c.get("/api/v1/rooms/1/events?after=-1").json["field"] == "after"
+    assert c.get("/api/v1/rooms/1/events?limit=0").json["field"] == "limit"
+    assert c.get("/api/v1/rooms/1/events?limit=99999999999999999999").status_code == 200
+    assert c.get("/api/v1/rooms/1/events?after=x").status_code == 400

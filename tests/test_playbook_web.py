@@ -262,3 +262,14 @@ def test_ids_too_large_for_sqlite_are_404_not_500(web):
     for url in (f"/rooms/{big}", f"/rooms/{big}/panels/playbook", f"/playbooks/mass-disruption?version={big}",
                 f"/playbooks/mass-disruption/versions/{big}/export"):
         assert admin.get(url).status_code == 404, url
+
+
+def test_version_beyond_sqlite_range_is_404_not_500(app, db, now):
+    make_user(db, "vic", "viewer")
+    text = (Path(__file__).resolve().parent.parent / "playbooks" / "product-recall.md").read_text()
+    store.store(db, now, playbooks.parse(text), "test", source="test")
+    c = app.test_client()
+    login_client(c, "vic")
+    pid = playbooks.parse(text).id
+    assert c.get(f"/playbooks/{pid}?version=99999999999999999999").status_code == 404
+    assert c.get(f"/playbooks/{pid}?version=-3").status_code == 404

@@ -45,8 +45,10 @@ def api_room_events(room_id: int):
         limit = int(request.args.get("limit", str(events.MAX_PAGE)))
     except ValueError:
         return json_error(400, "after and limit must be integers", field="after")
-    if after < 0 or limit < 1:
-        return json_error(400, "after must be >= 0 and limit >= 1", field="after")
+    if not 0 <= after < 2**63:
+        return json_error(400, "after must be an event id (0 or more)", field="after")
+    if limit < 1:
+        return json_error(400, "limit must be 1 or more", field="limit")
     page = events.after(db, room_id, after, limit)
     return jsonify({
         "room": room_id,

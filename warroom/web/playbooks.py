@@ -117,7 +117,7 @@ def playbook_view(playbook_id: str):
         wanted = int(request.args.get("version", versions[-1].version))
     except ValueError:
         abort(400, description="version must be an integer")
-    chosen = store.get_version(db, playbook_id, wanted)
+    chosen = store.get_version(db, playbook_id, wanted) if 0 < wanted < 2**63 else None
     if chosen is None:
         abort(404, description=f"{playbook_id} has no version {wanted}")
     pb = playbooks.parse(chosen.text, f"{playbook_id} v{wanted}")
