@@ -215,3 +215,48 @@ def redis_url(tmp_path):
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(5)
+
+
+# -- Slack: the local Slack-compatible server and a sender pointed at it -----
+
+
+@pytest.fixture
+def slack():
+    from .slack_server import SlackServer
+
+    srv = SlackServer().start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def sender(settings, slack):
+    from dataclasses import replace
+
+    from warroom.slack import SlackSender, make_client
+
+    s = replace(settings, slack=replace(settings.slack, base_url=slack.url))
+    return SlackSender(make_client(s, env={"SLACK_BOT_TOKEN": "xoxb-test"}), "http://board.test")
+
+
+# -- live board events --------------------------------------------------------
+
+
+def collect_events(client):
+    """A queue that receives every `event` the client's /board gets."""
+    import queue
+
+    q = queue.Queue()
+    client.on("event", q.put, namespace="/board")
+    return q
+
+
+def wait_for_kind(q, kind: str, timeout: float = 5.0) -> dict:
+    """The next event of ``kind`` from ``q`` (others are skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {kind} event within {timeout}s"
+        event = q.get(timeout=left)
+        if event["kind"] == kind:
+            return event

@@ -6,29 +6,10 @@ bundles, acks close the loop, and crashed claims are recovered once."""
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from datetime import timedelta
 
-import pytest
-
 from tests.conftest import ROOT, make_user
-from tests.slack_server import SlackServer
 from warroom import escalation, events, paging, playbooks, rooms, roster
-from warroom.slack import SlackSender, make_client
-
-
-@pytest.fixture
-def slack():
-    srv = SlackServer().start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def sender(settings, slack):
-    s = replace(settings, slack=replace(settings.slack, base_url=slack.url))
-    return SlackSender(make_client(s, env={"SLACK_BOT_TOKEN": "xoxb-test"}), "http://board.test")
-
 
 CFG = paging.PagingConfig(max_tries=2, backoff_seconds=30, throttle_per_15min=3, stale_seconds=60)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import queue
-
 import pytest
 import socketio
 
@@ -11,27 +9,9 @@ from warroom import accounts, rooms
 from warroom import db as dbmod
 from warroom.clock import utcnow
 
-from .conftest import close_clients, socket_client
+from .conftest import close_clients, collect_events, socket_client, wait_for_kind
 
 pytestmark = pytest.mark.e2e
-
-
-def collect(client) -> queue.Queue:
-    q: queue.Queue = queue.Queue()
-    client.on("event", q.put, namespace="/board")
-    return q
-
-
-def wait_for(q: queue.Queue, kind: str, timeout: float = 5.0) -> dict:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        assert left > 0, f"no {kind} event within {timeout}s"
-        event = q.get(timeout=left)
-        if event["kind"] == kind:
-            return event
 
 
 def test_event_reaches_live_board_and_late_board_catches_up(server):
@@ -41,14 +21,14 @@ def test_event_reaches_live_board_and_late_board_catches_up(server):
     live = socket_client(server, http)
     try:
         assert live.transport() == "websocket"
-        received = collect(live)
+        received = collect_events(live)
 
         # Open a room through the real form POST (CSRF header set by login()).
         resp = http.post(server.url + "/rooms", data={"title": "Ash cloud", "description": "KLM drill"},
                          allow_redirects=False)
         assert resp.status_code == 302
         room_id = int(resp.headers["Location"].rsplit("/", 1)[1])
-        opened = wait_for(received, "room.opened")  # lobby gets room.* events
+        opened = wait_for_kind(received, "room.opened")  # lobby gets room.* events
         assert opened["room"] == room_id and opened["data"]["title"] == "Ash cloud"
         assert set(opened) == {"id", "room", "ts", "kind", "actor", "data"}
 
@@ -61,7 +41,7 @@ def test_event_reaches_live_board_and_late_board_catches_up(server):
         lead = accounts.find_user(db, "lena")
         rooms.close_room(db, utcnow(), lead, room_id)
         db.close()
-        closed = wait_for(received, "room.closed")
+        closed = wait_for_kind(received, "room.closed")
         assert closed["room"] == room_id and closed["actor"] == "lena"
     finally:
         close_clients(live)

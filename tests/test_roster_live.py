@@ -5,7 +5,6 @@ sign-up reaches a board over the WebSocket and the panel fragment shows it."""
 from __future__ import annotations
 
 import queue
-import time
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from warroom import events, rooms, scheduler
 from warroom.clock import iso, utcnow
 from warroom.db import transaction
 
-from .conftest import close_clients, make_user, socket_client
+from .conftest import close_clients, make_user, socket_client, wait_for_kind
 
 
 def test_scheduler_runs_the_roster_job(tmp_path, db):
@@ -52,14 +51,6 @@ def test_scheduler_runs_the_roster_job(tmp_path, db):
         conn.close()
 
 
-def _wait(q: queue.Queue, kind: str, timeout: float = 5.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        assert left > 0, f"no {kind} event within {timeout}s"
-        event = q.get(timeout=left)
-        if event["kind"] == kind:
-            return event
 
 
 @pytest.mark.e2e
@@ -81,7 +72,7 @@ def test_sign_up_reaches_the_board_live(server):
         ann = server.login("ann")
         ok = ann.post(f"{server.url}/api/v1/rooms/{room_id}/roster/signup", json={"slot_id": tweep["id"]})
         assert ok.status_code == 200, ok.text
-        event = _wait(got, "roster.signed_up")
+        event = wait_for_kind(got, "roster.signed_up")
         assert event["room"] == room_id
         assert (event["data"]["user"], event["data"]["slot_id"]) == ("ann", tweep["id"])
         # what room.js fetches on such an event

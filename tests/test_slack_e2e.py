@@ -16,19 +16,11 @@ import requests
 from slack_sdk.signature import SignatureVerifier
 
 from tests.conftest import Server, make_user
-from tests.slack_server import SlackServer
 from warroom import accounts, escalation, rooms
 from warroom import db as dbmod
 from warroom.clock import utcnow
 
 SECRET = "test-signing-secret"
-
-
-@pytest.fixture
-def slack():
-    srv = SlackServer().start()
-    yield srv
-    srv.stop()
 
 
 def _env(slack, **extra):

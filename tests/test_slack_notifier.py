@@ -4,28 +4,10 @@ once, and the log when Slack is not configured."""
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-
-import pytest
 
 from tests.conftest import ROOT, make_user
-from tests.slack_server import SlackServer
 from warroom import escalation, events, notifier, paging, playbooks, rooms
 from warroom.db import transaction
-from warroom.slack import SlackSender, make_client
-
-
-@pytest.fixture
-def slack():
-    srv = SlackServer().start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def sender(settings, slack):
-    s = replace(settings, slack=replace(settings.slack, base_url=slack.url))
-    return SlackSender(make_client(s, env={"SLACK_BOT_TOKEN": "xoxb-test"}), "http://board.test")
 
 
 def test_room_events_go_to_the_playbook_channel_once(db, now, slack, sender):

@@ -151,14 +151,20 @@ def assign(room_id: int):
 @_both("swaps", "swap_propose", "responder")
 def swap_propose(room_id: int):
     def run(db, body):
-        slot = _room_slot(db, room_id, _int(body, "slot_id"))
-        other = _int(body, "with_slot_id", required=False)
-        if other is not None:
-            _room_slot(db, room_id, other)
+        slot, other = _swap_slots(db, room_id, body)
         swap = swaps.propose_swap(db, utcnow(), current_user(), slot.id,
                                    _user_named(db, body, "with_user"), other)
         return {"swap": swap.to_dict()}
     return _act(room_id, run)
+
+
+def _swap_slots(db, room_id: int, body: dict):
+    """The slot given up and the optional slot taken in return, both of this room."""
+    slot = _room_slot(db, room_id, _int(body, "slot_id"))
+    other = _int(body, "with_slot_id", required=False)
+    if other is not None:
+        _room_slot(db, room_id, other)
+    return slot, other
 
 
 def _swap_in_room(db, room_id: int, swap_id: int) -> swaps.Swap:
@@ -187,10 +193,7 @@ def swap_decline(room_id: int, swap_id: int):
 @_both("swap", "swap_lead", "lead")
 def swap_lead(room_id: int):
     def run(db, body):
-        slot = _room_slot(db, room_id, _int(body, "slot_id"))
-        other = _int(body, "with_slot_id", required=False)
-        if other is not None:
-            _room_slot(db, room_id, other)
+        slot, other = _swap_slots(db, room_id, body)
         swaps.lead_swap(db, utcnow(), current_user(), slot.id, _user_named(db, body, "user"),
                          _user_named(db, body, "with_user"), other)
         return {"slot": _staffed_one(db, slot.id)}
