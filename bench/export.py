@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from warroom import db as dbmod  # noqa: E402
 from warroom import postmortem  # noqa: E402
-from warroom import postmortem_render as render  # noqa: E402
 from warroom.clock import iso  # noqa: E402
+from warroom.postmortem import render  # noqa: E402
 
 START = datetime(2026, 3, 29, 6, 0, tzinfo=UTC)
 

@@ -35,16 +35,17 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from tests.conftest import FIXED_NOW, free_port, shared_data_dir  # noqa: E402
-from warroom import accounts, replay, rooms, tokens  # noqa: E402
+from warroom import accounts, rooms  # noqa: E402
 from warroom import db as dbmod  # noqa: E402
-from warroom.sentiment import Scorer  # noqa: E402
+from warroom.listening import replay, tokens  # noqa: E402
+from warroom.listening.sentiment import Scorer  # noqa: E402
 
 BATCH = 1000
 
 
 def records(n: int) -> tuple[str, list[dict]]:
     airline = shared_data_dir() / "airline_tweets" / "airline_tweets_2015.csv"
-    path = airline if airline.exists() else ROOT / "warroom" / "data" / "demo_storm.ndjson"
+    path = airline if airline.exists() else ROOT / "warroom" / "listening" / "data" / "demo_storm.ndjson"
     seen, out = set(), []
     for _line, rec in replay.read_records(path):
         if rec["external_id"] in seen:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
 
-from warroom.sentiment import Scorer, label_for  # noqa: E402
+from warroom.listening.sentiment import Scorer, label_for  # noqa: E402
 
 LABELS = ("negative", "neutral", "positive")
 

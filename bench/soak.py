@@ -153,7 +153,7 @@ def worker(url: str, cookie: str, room: int, n: int, until: float) -> None:
 
 
 def demo_texts() -> list[dict]:
-    path = ROOT / "warroom" / "data" / "demo_storm.ndjson"
+    path = ROOT / "warroom" / "listening" / "data" / "demo_storm.ndjson"
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):

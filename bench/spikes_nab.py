@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from warroom.spikes import SpikeDetector  # noqa: E402
+from warroom.listening.spikes import SpikeDetector  # noqa: E402
 
 A_TP, A_FP, A_FN = 1.0, 0.11, 1.0
 PUBLISHED = [("ARTime (best published)", 9.05), ("Twitter AnomalyDetection", 2.28), ("never fires", -15.0)]

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from warroom import accounts, facts, tokens
+from warroom import accounts
 from warroom import db as dbmod
 from warroom.clock import utcnow
+from warroom.listening import tokens
+from warroom.rooms import facts
 
 from .conftest import PASSWORD, ROOT, Server, make_user
 

@@ -6,8 +6,8 @@ import pytest
 import requests
 
 from warroom import db as dbmod
-from warroom import tokens
 from warroom.clock import utcnow
+from warroom.listening import tokens
 
 from .conftest import make_user
 from .test_board_e2e import browser, login, mention_sel, open_board  # noqa: F401 (fixture)

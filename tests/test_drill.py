@@ -15,9 +15,10 @@ import pytest
 
 from tests.conftest import ROOT, make_user, shared_data_dir
 from warroom import db as dbmod
-from warroom import mentions, replay, rooms, volume
+from warroom import rooms
 from warroom.clock import iso
-from warroom.sentiment import Scorer
+from warroom.listening import mentions, replay, volume
+from warroom.listening.sentiment import Scorer
 
 SCORER = Scorer()
 AIRLINE = shared_data_dir() / "airline_tweets" / "airline_tweets_2015.csv"
@@ -170,7 +171,8 @@ def test_cli_drill_activist_swarm(tmp_path):
 
 
 def test_drill_rooms_get_their_own_copy_and_page_real(db, now):
-    from warroom import drills, playbooks
+    from warroom import playbooks
+    from warroom.listening import drills
 
     lead = make_user(db, "lena", "lead")
     pb = playbooks.parse((ROOT / "playbooks" / "activist-swarm.md").read_text(encoding="utf-8"))

@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import make_user
 from warroom import escalation, events, rooms
+from warroom.clock import iso
 from warroom.db import transaction
 from warroom.escalation import ON_CALL_POLICY, Policy, PolicyStep
 
@@ -93,7 +94,7 @@ def test_nobody_to_page_fails_and_climbs_at_once(db, now):
     esc = escalation.open_escalation(db, now, room.id, "spike", {}, None)
     _set_policy(db, esc.id, Policy((PolicyStep(0, ("role:Nobody",)), PolicyStep(10, ("user:bob",))), 0, "t"))
     assert escalation.issue_due_steps(db, now) == []
-    assert escalation.get(db, esc.id).next_at == escalation.iso(now)
+    assert escalation.get(db, esc.id).next_at == iso(now)
     assert len(escalation.issue_due_steps(db, now)) == 1
     kinds = [e.kind for e in events.timeline(db, room.id)]
     assert "page.failed" in kinds

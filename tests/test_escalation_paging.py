@@ -9,7 +9,10 @@ import threading
 from datetime import timedelta
 
 from tests.conftest import ROOT, make_user
-from warroom import escalation, events, paging, playbooks, rooms, roster
+from warroom import escalation, events, playbooks, rooms, roster
+from warroom.clock import iso
+from warroom.db import transaction
+from warroom.escalation import paging
 
 CFG = paging.PagingConfig(max_tries=2, backoff_seconds=30, throttle_per_15min=3, stale_seconds=60)
 
@@ -19,7 +22,7 @@ def _playbook_room(db, now):
     pb = playbooks.parse((ROOT / "playbooks" / "mass-disruption.md").read_text(), "mass-disruption.md")
     room = rooms.open_room(db, now, owner, "Ash cloud", playbook=pb)
     ann = make_user(db, "ann", "responder", now, slack_id="U0ANN")
-    lead_slot = next(s for s in roster.slots(db, room.id) if s.role == "Lead" and s.starts_at <= escalation.iso(now))
+    lead_slot = next(s for s in roster.slots(db, room.id) if s.role == "Lead" and s.starts_at <= iso(now))
     roster.sign_up(db, now, ann, lead_slot.id)
     return room, owner, ann
 
@@ -47,7 +50,7 @@ def test_spike_pages_the_on_shift_role_by_dm_with_buttons(db, now, slack, sender
 
 
 def test_a_real_spike_pages_the_on_shift_lead(db, now, slack, sender):
-    from warroom import mentions, sentiment, spikes
+    from warroom.listening import mentions, sentiment, spikes
 
     room, _, _ = _playbook_room(db, now)
     make_user(db, "ben", "responder", now, slack_id="U0BEN")  # not on shift: not paged
@@ -59,7 +62,7 @@ def test_a_real_spike_pages_the_on_shift_lead(db, now, slack, sender):
         for i in range(k):
             n += 1
             batch.append(mentions.NewMention("x", str(n), "a", "stranded again, flight cancelled", "",
-                                             escalation.iso(now + timedelta(minutes=m, seconds=i % 60)),
+                                             iso(now + timedelta(minutes=m, seconds=i % 60)),
                                              None, None))
         mentions.ingest(db, now + timedelta(minutes=m), room.id, batch, scorer, detector_params=params)
 
@@ -134,7 +137,7 @@ def test_throttle_bundles_pages_beyond_the_limit(db, now, slack, sender):
     for i in range(6):
         room = rooms.open_room(db, now, owner, f"Room {i}")
         esc = escalation.open_escalation(db, now, room.id, "spike", {}, None)
-        with escalation.transaction(db):
+        with transaction(db):
             db.execute("UPDATE escalations SET policy = ? WHERE id = ?", [pol.to_json(), esc.id])
     _tick(db, now, sender)
     posts = slack.posted()
@@ -145,7 +148,7 @@ def test_throttle_bundles_pages_beyond_the_limit(db, now, slack, sender):
     # a seventh page inside the window waits, and goes out when the window frees
     room = rooms.open_room(db, now, owner, "Room 7")
     esc = escalation.open_escalation(db, now, room.id, "spike", {}, None)
-    with escalation.transaction(db):
+    with transaction(db):
         db.execute("UPDATE escalations SET policy = ? WHERE id = ?", [pol.to_json(), esc.id])
     _tick(db, now + timedelta(minutes=5), sender)
     assert len(slack.posted()) == 3
@@ -206,7 +209,7 @@ def test_concurrent_ticks_send_each_page_once(settings, now, slack, sender):
     for i in range(15):
         room = rooms.open_room(main, now, owner, f"Room {i}")
         esc = escalation.open_escalation(main, now, room.id, "spike", {}, None)
-        with escalation.transaction(main):
+        with transaction(main):
             main.execute("UPDATE escalations SET policy = ? WHERE id = ?", [pol.to_json(), esc.id])
     errors = []
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from warroom import events, facts, responses, rooms
-from warroom.facts import FactError
+from warroom import events, responses, rooms
+from warroom.rooms import facts
+from warroom.rooms.facts import FactError
 
 from .conftest import make_user
 

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_user
-from warroom import feeds, mentions, playbooks, rooms
-from warroom.sentiment import Scorer
+from warroom import playbooks, rooms
+from warroom.listening import mentions
+from warroom.listening.sentiment import Scorer
+from warroom.platforms import rss as feeds
 
 ROOT = Path(__file__).resolve().parent.parent
 SCORER = Scorer()

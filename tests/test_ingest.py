@@ -11,9 +11,10 @@ import pytest
 
 from tests.conftest import make_user
 from warroom import db as dbmod
-from warroom import events, mentions, rooms, tokens, volume
+from warroom import events, rooms
 from warroom.clock import iso
-from warroom.sentiment import Scorer
+from warroom.listening import mentions, tokens, volume
+from warroom.listening.sentiment import Scorer
 
 SCORER = Scorer()
 

@@ -11,8 +11,9 @@ import pytest
 
 from tests.conftest import FIXED_NOW, login_client, make_user
 from warroom import db as dbmod
-from warroom import rooms, tokens
+from warroom import rooms
 from warroom.clock import iso, utcnow
+from warroom.listening import tokens
 
 
 def rec(i, **kw):

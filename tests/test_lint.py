@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from warroom.lint import DEFAULT_RULES, LintRules, lint, similarity
+from warroom.responses.lint import DEFAULT_RULES, LintRules, lint, similarity
 
 from .conftest import ROOT
 

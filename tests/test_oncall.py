@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from warroom import config as configmod
-from warroom import events, oncall
+from warroom import events
+from warroom.roster import oncall
 
 from .conftest import ROOT, make_user
 

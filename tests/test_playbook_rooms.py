@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from warroom import events, playbooks, rooms, roster
-from warroom import playbook_store as store
 from warroom.clock import iso
+from warroom.playbooks import store
 
 from .conftest import login_client, make_user
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from warroom import playbook_store as store
 from warroom import playbooks
 from warroom.clock import utcnow
+from warroom.playbooks import store
 
 from .conftest import Server, csrf_from, login_client, make_user
 

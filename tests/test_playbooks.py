@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from warroom import playbook_store as store
 from warroom import playbooks
-from warroom.frontmatter import key_lines
+from warroom.playbooks import store
+from warroom.playbooks.frontmatter import key_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "playbooks").glob("*.md"))

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import FIXED_NOW, PASSWORD
-from warroom import accounts, lessons, rooms
+from warroom import accounts, rooms
 from warroom import db as dbmod
+from warroom.postmortem import lessons
 
 ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]

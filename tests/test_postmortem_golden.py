@@ -20,25 +20,15 @@ import pytest
 
 from tests.conftest import make_user
 from warroom import db as dbmod
-from warroom import (
-    escalation,
-    handover,
-    lessons,
-    mentions,
-    paging,
-    playbooks,
-    postmortem,
-    responses,
-    rooms,
-    roster,
-    sentiment,
-    spikes,
-)
-from warroom import postmortem_render as render
+from warroom import escalation, playbooks, postmortem, responses, rooms, roster
 from warroom.clock import iso
-from warroom.sentiment import Scorer
+from warroom.escalation import paging
+from warroom.listening import mentions, sentiment, spikes
+from warroom.listening.sentiment import Scorer
+from warroom.postmortem import lessons, render
+from warroom.roster import handover
 
-SCHEMA = Path(__file__).resolve().parent.parent / "warroom" / "postmortem.schema.json"
+SCHEMA = Path(__file__).resolve().parent.parent / "warroom" / "postmortem" / "postmortem.schema.json"
 
 OPEN = datetime(2026, 3, 29, 8, 30, tzinfo=UTC)
 SPIKE = datetime(2026, 3, 29, 9, 15, tzinfo=UTC)

@@ -9,11 +9,12 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import make_user
-from warroom import charts, events, lessons, mentions, postmortem, rooms
-from warroom import postmortem_render as render
+from warroom import events, postmortem, rooms
 from warroom.clock import iso
 from warroom.db import transaction
-from warroom.sentiment import Scorer
+from warroom.listening import mentions
+from warroom.listening.sentiment import Scorer
+from warroom.postmortem import charts, lessons, render
 
 
 def test_median_and_nearest_rank_percentile():

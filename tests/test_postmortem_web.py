@@ -10,9 +10,10 @@ import jsonschema
 import pytest
 
 from tests.conftest import login_client, make_user
-from warroom import accounts, events, lessons, rooms
+from warroom import accounts, events, rooms
+from warroom.postmortem import lessons
 
-SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "warroom" / "postmortem.schema.json").read_text())
+SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "warroom" / "postmortem" / "postmortem.schema.json").read_text())
 
 
 @pytest.fixture

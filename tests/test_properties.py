@@ -11,7 +11,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warroom import mentions, playbooks
+from warroom import playbooks
+from warroom.listening import mentions
 from warroom.web.ingest import BadBody, parse_body
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -214,7 +214,7 @@ def test_calendar_feed(app, db, world):
 
 def test_feed_includes_on_call_turns(tmp_path, db):
     from warroom import config as configmod
-    from warroom import oncall, shiftfeed
+    from warroom.roster import oncall, shiftfeed
 
     (tmp_path / "c.toml").write_text(
         '[oncall]\npeople = "dana, eli"\nrotation_days = 7\ntimezone = "Europe/Amsterdam"\n'
@@ -286,7 +286,7 @@ def test_on_call_on_the_panel_and_a_broken_rotation_file(tmp_path):
 
 
 def test_feed_escapes_and_folds_text(db):
-    from warroom import shiftfeed
+    from warroom.roster import shiftfeed
 
     now = datetime(2026, 3, 29, 9, 0, tzinfo=UTC)
     lead = make_user(db, "lena", "lead")

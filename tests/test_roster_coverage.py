@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from warroom import coverage, events, playbooks, rooms, roster
+from warroom import events, playbooks, rooms, roster
+from warroom.roster import coverage
 
 from .conftest import make_user
 

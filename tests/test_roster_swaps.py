@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from warroom import db as dbmod
-from warroom import events, handover, rooms, roster, swaps
+from warroom import events, rooms, roster
+from warroom.roster import handover, swaps
 
 from .conftest import make_user
 

@@ -4,8 +4,8 @@ import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from tests.conftest import shared_data_dir
-from warroom import sentiment
-from warroom.sentiment import Scorer, Sentiment, label_for, score
+from warroom.listening import sentiment
+from warroom.listening.sentiment import Scorer, Sentiment, label_for, score
 
 # Complaints that carry no (or too few) negative words: plain VADER calls
 # every one of these neutral or positive.

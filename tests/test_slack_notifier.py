@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 
 from tests.conftest import ROOT, make_user
-from warroom import escalation, events, notifier, paging, playbooks, rooms
+from warroom import escalation, events, playbooks, rooms
+from warroom import notifications as notifier
 from warroom.db import transaction
+from warroom.escalation import paging
 
 
 def test_room_events_go_to_the_playbook_channel_once(db, now, slack, sender):
@@ -49,7 +51,7 @@ def test_shift_reminder_is_a_dm_and_other_kinds_stay_quiet(db, now, slack, sende
 def test_without_slack_notices_go_to_the_log(db, now, caplog):
     notifier.notify(db, paging.LogSender(), "")
     owner = make_user(db, "olga", "lead", now)
-    with caplog.at_level(logging.INFO, logger="warroom.notifier"):
+    with caplog.at_level(logging.INFO, logger="warroom.notifications.notices"):
         rooms.open_room(db, now, owner, "Quiet storm")
         sent = notifier.notify(db, paging.LogSender(), "")
     assert [n.text for n in sent] == ["War room opened: *Quiet storm* (open)"]

@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import make_user, shared_data_dir
-from warroom import events, mentions, rooms
+from warroom import events, rooms
 from warroom.clock import iso
-from warroom.sentiment import Scorer
-from warroom.spikes import Decision, Params, SpikeDetector
+from warroom.listening import mentions
+from warroom.listening.sentiment import Scorer
+from warroom.listening.spikes import Decision, Params, SpikeDetector
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 

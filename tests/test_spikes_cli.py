@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import ROOT
 from warroom.cli import main
-from warroom.spikes import SpikeDetector
+from warroom.listening.spikes import SpikeDetector
 
 
 def replay(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

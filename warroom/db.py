@@ -1,8 +1,9 @@
 """Opening SQLite (WAL, foreign keys, busy timeout), numbered migrations, and
 the one write path: ``transaction(db)``.
 
-Migrations are the files ``warroom/migrations/NNNN_name.sql``; each domain
-module adds its own file. ``migrate`` applies the missing ones in order, each
+Migrations are the files ``warroom/migrations/NNNN_name.sql`` (the core) and
+``warroom/<package>/migrations/NNNN_name.sql`` (each domain package's own);
+numbers are global, so they apply in one order whichever folder holds them. ``migrate`` applies the missing ones in order, each
 in one transaction together with its row in ``schema_migrations``, so a
 fresh database and an older one end at the same schema and a second run
 changes nothing.
@@ -82,10 +83,15 @@ def transaction(db: Database) -> Iterator[Database]:
 def available_migrations() -> list[tuple[int, str, str]]:
     """(number, name, sql) for every migration file, in order."""
     found = []
-    for entry in resources.files("warroom.migrations").iterdir():
-        m = MIGRATION_NAME.match(entry.name)
-        if m:
-            found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    package = resources.files("warroom")
+    folders = [package / "migrations"] + [
+        entry / "migrations" for entry in package.iterdir() if (entry / "migrations").is_dir()
+    ]
+    for folder in folders:
+        for entry in folder.iterdir():
+            m = MIGRATION_NAME.match(entry.name)
+            if m:
+                found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
     found.sort()
     numbers = [n for n, _, _ in found]
     if len(numbers) != len(set(numbers)):

@@ -40,7 +40,9 @@ class Job:
 
 
 def jobs() -> list[Job]:
-    from . import feeds, notifier, pager
+    from . import jobs as pager
+    from . import notifications as notifier
+    from .platforms import rss as feeds
     from .web import board
     from .web import playbooks as playbooks_web
     from .web import roster as roster_web

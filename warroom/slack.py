@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.signature import SignatureVerifier
 
 from .config import Settings, secret
-from .paging import PageMessage, SendError
+from .escalation.paging import PageMessage, SendError
 
 log = logging.getLogger(__name__)
 

@@ -35,8 +35,8 @@ def _size(db, room_id: int) -> int:
 
 def cmd_export(args) -> int:
     from .. import postmortem
-    from .. import postmortem_render as render
     from ..clock import utcnow
+    from ..postmortem import render
     from . import UsageError, settings_for
     from .core import open_database
 

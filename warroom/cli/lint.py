@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from .. import lint as lintmod
+from ..responses import lint as lintmod
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..clock import utcnow
 
 PACKAGE = Path(__file__).resolve().parent.parent
-DEMO_STORM = PACKAGE / "data" / "demo_storm.ndjson"
+DEMO_STORM = PACKAGE / "listening" / "data" / "demo_storm.ndjson"
 PLAYBOOK_DIR = PACKAGE.parent / "playbooks"
 
 
@@ -77,7 +77,7 @@ def _open(args):
 
 
 def cmd_token_add(args) -> int:
-    from .. import tokens
+    from ..listening import tokens
     from . import UsageError
 
     _settings, db = _open(args)
@@ -91,7 +91,7 @@ def cmd_token_add(args) -> int:
 
 
 def cmd_token_list(args) -> int:
-    from .. import tokens
+    from ..listening import tokens
 
     _settings, db = _open(args)
     for t in tokens.list_tokens(db, args.room):
@@ -101,7 +101,7 @@ def cmd_token_list(args) -> int:
 
 
 def cmd_token_revoke(args) -> int:
-    from .. import tokens
+    from ..listening import tokens
     from . import UsageError
 
     _settings, db = _open(args)
@@ -131,7 +131,7 @@ class ProgressBar:
 
 
 def _load(path: str, settings, source: str | None = None):
-    from .. import mentions, replay
+    from ..listening import mentions, replay
     from . import UsageError
 
     try:
@@ -142,8 +142,8 @@ def _load(path: str, settings, source: str | None = None):
 
 
 def _run(db, room_id: int, batch, args, label: str):
-    from .. import replay
-    from ..sentiment import Scorer
+    from ..listening import replay
+    from ..listening.sentiment import Scorer
     from . import UsageError
 
     if args.speed is not None and args.speed <= 0:
@@ -155,7 +155,7 @@ def _run(db, room_id: int, batch, args, label: str):
 
 
 def cmd_ingest(args) -> int:
-    from .. import mentions
+    from ..listening import mentions
     from . import UsageError
 
     settings, db = _open(args)
@@ -202,7 +202,7 @@ def _owner(db, name: str | None):
 
 
 def cmd_drill(args) -> int:
-    from .. import drills
+    from ..listening import drills
 
     settings, db = _open(args)
     playbook = _playbook(args.playbook)
@@ -220,7 +220,7 @@ def cmd_drill(args) -> int:
 
 
 def cmd_feed_add(args) -> int:
-    from .. import feeds
+    from ..platforms import rss as feeds
     from . import UsageError
 
     _settings, db = _open(args)
@@ -233,7 +233,7 @@ def cmd_feed_add(args) -> int:
 
 
 def cmd_feed_list(args) -> int:
-    from .. import feeds
+    from ..platforms import rss as feeds
 
     _settings, db = _open(args)
     for f in feeds.list_feeds(db):
@@ -242,7 +242,7 @@ def cmd_feed_list(args) -> int:
 
 
 def cmd_feed_poll(args) -> int:
-    from .. import feeds
+    from ..platforms import rss as feeds
 
     settings, db = _open(args)
     for outcome in feeds.poll_all(db, utcnow(), settings, force=True):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 
-from .. import accounts, oncall
+from .. import accounts
 from ..clock import utcnow
+from ..roster import oncall
 
 
 def register(sub, common) -> None:

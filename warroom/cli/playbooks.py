@@ -6,9 +6,8 @@ import sys
 from pathlib import Path
 
 from .. import accounts, rooms
-from .. import playbook_store as store
 from ..clock import utcnow
-from ..playbooks import PlaybookInvalid, parse
+from ..playbooks import PlaybookInvalid, parse, store
 
 
 def register(sub, common) -> None:

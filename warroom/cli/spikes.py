@@ -8,7 +8,7 @@ import math
 import sys
 from datetime import UTC, datetime
 
-from ..spikes import SpikeDetector
+from ..listening.spikes import SpikeDetector
 
 
 def register(sub, common) -> None:

@@ -17,11 +17,12 @@ import urllib.request
 
 from flask import Blueprint, current_app, jsonify
 
-from .. import events, facts, responses, rooms
+from .. import events, responses, rooms
 from ..accounts import has_role
 from ..clock import utcnow
 from ..db import transaction
 from ..live import Command, CommandError, channel
+from ..rooms import facts
 from .context import current_user, get_db, json_error, require_role, settings
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,10 @@ import threading
 
 from flask import Blueprint, current_app, jsonify, request
 
-from .. import mentions, rooms, tokens, volume
+from .. import rooms
 from ..clock import utcnow
-from ..sentiment import Scorer
+from ..listening import mentions, tokens, volume
+from ..listening.sentiment import Scorer
 from .auth import csrf_exempt
 from .context import get_db, json_error, public, require_role, settings
 

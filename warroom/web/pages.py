@@ -12,7 +12,7 @@ bp = Blueprint("pages", __name__)
 
 
 def _playbook_choices(db) -> list:
-    from .. import playbook_store
+    from ..playbooks import store as playbook_store
 
     return [v for v, _count in playbook_store.list_latest(db)]
 
@@ -28,7 +28,7 @@ def rooms_list():
 @bp.route("/rooms", methods=["POST"])
 @require_role("lead")
 def room_open():
-    from .. import playbook_store
+    from ..playbooks import store as playbook_store
 
     db = get_db()
     form = {"title": request.form.get("title", ""), "description": request.form.get("description", ""),

@@ -6,10 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from .. import playbook_store as store
 from .. import playbooks, roster
 from ..clock import utcnow
-from ..playbooks import PlaybookInvalid
+from ..playbooks import PlaybookInvalid, store
 from .context import current_user, get_db, json_error, require_role
 
 bp = Blueprint("playbooks", __name__)
@@ -81,7 +80,7 @@ def _errors(text: str, expect_id: str | None, db) -> tuple[list[dict], playbooks
 
 
 def _id_line(text: str) -> int:
-    from ..frontmatter import SplitError, key_lines, line_of, split
+    from ..playbooks.frontmatter import SplitError, key_lines, line_of, split
 
     try:
         front, _b, start, _e = split(text)

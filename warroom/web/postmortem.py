@@ -7,9 +7,9 @@ import re
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from .. import accounts, lessons, postmortem, rooms
-from .. import postmortem_render as render
+from .. import accounts, postmortem, rooms
 from ..clock import utcnow
+from ..postmortem import lessons, render
 from .context import current_user, get_db, json_error, require_role, wants_json
 
 bp = Blueprint("postmortem", __name__)
@@ -108,7 +108,7 @@ OPENAPI_PATHS = {
                 {"name": "fmt", "in": "path", "required": True,
                  "schema": {"type": "string", "enum": ["md", "html", "json"]}},
             ],
-            "responses": {"200": {"description": "the report; JSON follows warroom/postmortem.schema.json"},
+            "responses": {"200": {"description": "the report; JSON follows warroom/postmortem/postmortem.schema.json"},
                           "403": {"description": "viewer, responder or approver"},
                           "404": {"description": "no such room or format"}},
         }

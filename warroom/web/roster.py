@@ -26,9 +26,10 @@ from flask import (
     url_for,
 )
 
-from .. import accounts, coverage, handover, oncall, rooms, roster, shiftfeed, swaps
+from .. import accounts, rooms, roster
 from ..clock import utcnow
 from ..config import ConfigError
+from ..roster import coverage, handover, oncall, shiftfeed, swaps
 from . import roster_openapi
 from .context import current_user, get_db, json_error, public, require_role, settings
 

@@ -1,0 +1,45 @@
+"""Escalation: policies become pages with due times; pages are claimed, sent
+exactly once, retried and closed by an acknowledgement.
+
+Owns ``escalations``, ``pages`` and (historically, in 0040) the
+``notifier_cursor`` table of ``notifications`` (``migrations/``). Face:
+``open_escalation``, ``issue_due_steps``, ``acknowledge``, ``manual_page``,
+``get``, ``for_room``, ``open_for_room``, ``all_open``, ``Policy``,
+``PolicyStep``, ``ON_CALL_POLICY``; the submodule ``paging`` (``tick``: the
+claims, sends and retries; senders are handed in).
+"""
+
+
+from . import paging
+from .policy import (
+    ON_CALL_POLICY,
+    Escalation,
+    EscalationError,
+    Policy,
+    PolicyStep,
+    acknowledge,
+    all_open,
+    for_room,
+    get,
+    issue_due_steps,
+    manual_page,
+    open_escalation,
+    open_for_room,
+)
+
+__all__ = [
+    "Escalation",
+    "EscalationError",
+    "ON_CALL_POLICY",
+    "Policy",
+    "PolicyStep",
+    "acknowledge",
+    "all_open",
+    "for_room",
+    "get",
+    "issue_due_steps",
+    "manual_page",
+    "open_escalation",
+    "open_for_room",
+    "paging",
+]

@@ -1,0 +1,76 @@
+"""Scheduler glue for paging: the Slack (or log) sender of this process, the
+on-call resolver from the settings, fault injection for the crash tests, and
+the escalation tick job.
+
+``WARROOM_FAULT=after_claim|after_send`` makes the process ``os._exit(137)``
+at that point of a send: the crash tests kill a real server exactly between
+the claim and the send, or between the send and recording it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from .clock import utcnow
+from .config import Settings
+from .escalation import paging
+from .roster import oncall
+from .slack import SlackSender, make_client
+
+log = logging.getLogger(__name__)
+
+
+def sender_for(app):
+    """One sender per app: Slack when SLACK_BOT_TOKEN is set, else the log."""
+    found = app.extensions.get("warroom_sender")
+    if found is None:
+        settings: Settings = app.extensions["warroom"]
+        client = make_client(settings)
+        found = SlackSender(client, settings.url) if client else paging.LogSender()
+        app.extensions["warroom_sender"] = found
+    return found
+
+
+def paging_config(settings: Settings) -> paging.PagingConfig:
+    e = settings.escalation
+    return paging.PagingConfig(max_tries=max(1, e.max_tries), backoff_seconds=e.backoff_seconds,
+                               throttle_per_15min=e.throttle_per_15min, stale_seconds=e.stale_seconds)
+
+
+def on_call_for(settings: Settings):
+    """on_call(db, now) -> User | None from the configured rotation (None without one)."""
+    rotation = oncall.load_rotation(settings)
+    if rotation is None:
+        return None
+    return lambda db, now: oncall.on_call(db, rotation, now)
+
+
+def fault_from_env(env=None):
+    point = (env or os.environ).get("WARROOM_FAULT", "")
+    if point not in ("after_claim", "after_send"):
+        return None
+
+    def fault(at: str) -> None:
+        if at == point:
+            log.error("WARROOM_FAULT=%s: exiting now", point)
+            os._exit(137)
+
+    return fault
+
+
+def token_for(app) -> str:
+    token = app.extensions.get("warroom_claim_token")
+    if token is None:
+        token = app.extensions["warroom_claim_token"] = paging.new_claim_token()
+    return token
+
+
+def run_tick(app) -> paging.TickResult:
+    settings: Settings = app.extensions["warroom"]
+    db = app.extensions["warroom_open_db"]()
+    try:
+        return paging.tick(db, utcnow(), sender_for(app), paging_config(settings), token_for(app),
+                           on_call=on_call_for(settings), fault=fault_from_env())
+    finally:
+        db.close()

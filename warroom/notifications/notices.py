@@ -1,0 +1,138 @@
+"""What Slack hears: decides from the event stream which events become a
+Slack message, and sends them (or, without Slack, logs them; the board
+already shows every event).
+
+Each event is notified at most once: the notifier keeps its own cursor in
+``notifier_cursor`` and moves it past a batch (compare-and-set, so two
+processes never take the same batch) before sending. A crash mid-batch
+loses those notifications rather than repeating them. Pages are not sent
+here: ``warroom.paging`` sends them with its exactly-once claims.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from .. import accounts, events, rooms
+from ..db import Database, transaction
+
+log = logging.getLogger(__name__)
+CURSOR = "slack"
+KINDS = (
+    "room.opened", "room.closed", "spike.detected", "escalation.opened", "escalation.acknowledged",
+    "page.failed", "roster.shift_reminder", "response.published", "response.clock_breached",
+)
+WAKE_ON = KINDS
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class Notice:
+    dest: str  # "#channel", a channel id, or "user:NAME"
+    text: str
+
+
+def _cut(text: str, n: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def decide(event: events.Event, room_title: str, room_channel: str | None) -> list[Notice]:
+    """Pure: the Slack messages one event deserves (none for most kinds)."""
+    d = event.data
+    where = f"*{room_title}*" if room_title else f"room {event.room}"
+    text = None
+    if event.kind == "roster.shift_reminder":
+        return [Notice(f"user:{d.get('user')}", f"Reminder: your {d.get('role')} shift in {where} starts at "
+                                                f"{d.get('starts_at')}.")] if d.get("user") else []
+    if event.kind == "room.opened":
+        text = f"War room opened: {where} ({d.get('status', 'open')}){' [drill]' if d.get('is_drill') else ''}"
+    elif event.kind == "room.closed":
+        text = f"War room closed: {where}"
+    elif event.kind == "spike.detected":
+        text = (f"Spike in {where}: {d.get('value')} mentions/min (expected about "
+                f"{round(float(d.get('expected') or 0), 1)}, score {round(float(d.get('score') or 0), 1)})")
+    elif event.kind == "escalation.opened":
+        text = f"Escalation #{d.get('escalation')} opened in {where} ({d.get('reason')}); paging now."
+    elif event.kind == "escalation.acknowledged":
+        text = (f"Escalation #{d.get('escalation')} in {where} acknowledged by {d.get('by')} after "
+                f"{d.get('seconds_to_ack')} s.")
+    elif event.kind == "page.failed":
+        text = f"Page to {d.get('recipient')} in {where} failed: {_cut(d.get('error', ''), 120)}. Climbing."
+    elif event.kind == "response.published":
+        text = f"Response published in {where} by {event.actor}: {_cut(d.get('text', ''))}"
+    elif event.kind == "response.clock_breached":
+        text = (f"Response clock breached in {where}: {d.get('count')} mention(s) unanswered after "
+                f"{d.get('first_response_minutes')} min.")
+    if text is None or not room_channel:
+        return [] if text is None else [Notice("", text)]
+    return [Notice(room_channel, text)]
+
+
+def _room_info(db: Database, room_id: int | None, default_channel: str) -> tuple[str, str | None]:
+    if room_id is None:
+        return "", default_channel or None
+    room = rooms.get_room(db, room_id)
+    channel = None
+    try:
+        from .. import playbooks
+
+        pb = playbooks.room_playbook(db, room_id)
+        channel = pb.slack_channel if pb else None
+    except Exception:  # a broken snapshot must not stop notifications
+        log.exception("notifier: room %s playbook", room_id)
+    return (room.title if room else ""), (channel or default_channel or None)
+
+
+def take_batch(db: Database, name: str = CURSOR) -> list[events.Event]:
+    """Move the cursor past the next batch and return it (at most once)."""
+    with transaction(db):
+        row = db.execute("SELECT last_id FROM notifier_cursor WHERE name = ?", [name]).fetchone()
+        if row is None:  # first run: start now, do not replay history
+            db.execute("INSERT INTO notifier_cursor (name, last_id) VALUES (?, ?)", [name, events.last_id(db)])
+            return []
+        batch = events.since(db, row[0], BATCH)
+        if not batch:
+            return []
+        db.execute("UPDATE notifier_cursor SET last_id = ? WHERE name = ? AND last_id = ?",
+                   [batch[-1].id, name, row[0]])
+    return [e for e in batch if e.kind in KINDS]
+
+
+def notify(db: Database, sender, default_channel: str, name: str = CURSOR) -> list[Notice]:
+    sent: list[Notice] = []
+    while True:
+        batch = take_batch(db, name)
+        if not batch:
+            return sent
+        for event in batch:
+            title, channel = _room_info(db, event.room, default_channel)
+            for notice in decide(event, title, channel):
+                deliver(db, sender, notice)
+                sent.append(notice)
+
+
+def deliver(db: Database, sender, notice: Notice) -> None:
+    dest = notice.dest
+    if dest.startswith("user:"):
+        user = accounts.find_user(db, dest[5:])
+        dest = user.slack_id if user and user.slack_id else ""
+    if sender is None or not hasattr(sender, "post") or not dest:
+        log.info("notice (not sent to Slack): %s", notice.text)
+        return
+    try:
+        sender.post(dest, notice.text)
+    except Exception as exc:  # at most once: log and go on
+        log.warning("notice to %s failed: %s (%s)", dest, exc, notice.text)
+
+
+def run_tick(app) -> list[Notice]:
+    from ..jobs import sender_for
+
+    settings = app.extensions["warroom"]
+    db = app.extensions["warroom_open_db"]()
+    try:
+        return notify(db, sender_for(app), settings.slack.default_channel)
+    finally:
+        db.close()

@@ -1,0 +1,30 @@
+"""War rooms: opening and closing them, and each room's fact sheet.
+
+Owns ``rooms`` (migration 0001, with the core) and the fact tables (created
+by the responses migration 0050, which predates this package). Face:
+``open_room`` (pins the playbook snapshot and creates the shift slots in the
+same transaction), ``close_room``, ``get_room``, ``list_rooms``, ``Room``,
+``RoomError``; the submodule ``facts`` (versioned facts, the holding
+statement).
+"""
+
+
+from . import facts
+from .room import (
+    Room,
+    RoomError,
+    close_room,
+    get_room,
+    list_rooms,
+    open_room,
+)
+
+__all__ = [
+    "Room",
+    "RoomError",
+    "close_room",
+    "facts",
+    "get_room",
+    "list_rooms",
+    "open_room",
+]
