@@ -165,15 +165,15 @@ def test_due_interval_errors_and_bad_urls(db, room, now, feed_server, settings):
 def test_scheduler_jobs_run(app, settings, feed_server, now):
     """The feed and volume jobs as the scheduler calls them (app in, own db)."""
     from warroom import db as dbmod
-    from warroom import scheduler
+    from warroom import jobs, scheduler
 
     assert {"feeds", "volume"} <= {j.name for j in scheduler.jobs()}
     db = dbmod.connect(settings.db_path)
     room = rooms.open_room(db, now, make_user(db, "lena", "lead"), "Jobs", status="monitoring")
     feed_server.docs["/rss"] = (rss([("j1", "Anything at all", "no keywords here", "ann", 5)]), '"j"', None)
     feeds.add_feed(db, now, room.id, feed_server.url + "/rss")
-    feeds.run_feed_poll(app)
-    feeds.run_volume_tick(app)
+    jobs.run_feed_poll(app)
+    jobs.run_volume_tick(app)
     assert mentions.count(db, room.id) == 1  # a room without a playbook takes every entry
     assert feeds.list_feeds(db)[0].last_status == 200
     # the detector's state starts with the stream's first minute (the tick leaves

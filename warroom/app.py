@@ -76,7 +76,10 @@ def create_app(settings: configmod.Settings | str | Path | None = None) -> Flask
         return render_template("error.html", code=exc.code, name=exc.name, description=exc.description), exc.code
 
     socketio = live.make_socketio(app, settings.live.message_queue)
-    live.register(app, socketio, commands=socket_commands(), open_db=open_db)
+    # Looked up per call: the scheduler wraps warroom_open_db so that a commit
+    # with an escalation event wakes its job at once, from sockets as from HTTP.
+    live.register(app, socketio, commands=socket_commands(),
+                  open_db=lambda: app.extensions["warroom_open_db"]())
     return app
 
 

@@ -1,6 +1,7 @@
-"""Scheduler glue for paging: the Slack (or log) sender of this process, the
-on-call resolver from the settings, fault injection for the crash tests, and
-the escalation tick job.
+"""The scheduler's jobs: thin functions that open a database, build what the
+domain is handed (the Slack or log sender of this process, the on-call
+resolver from the settings, fault injection for the crash tests) and call a
+domain tick with ``now``. Domain packages never import this module.
 
 ``WARROOM_FAULT=after_claim|after_send`` makes the process ``os._exit(137)``
 at that point of a send: the crash tests kill a real server exactly between
@@ -12,9 +13,12 @@ from __future__ import annotations
 import logging
 import os
 
+from . import notifications
 from .clock import utcnow
 from .config import Settings
 from .escalation import paging
+from .listening import volume
+from .platforms import rss
 from .roster import oncall
 from .slack import SlackSender, make_client
 
@@ -72,5 +76,34 @@ def run_tick(app) -> paging.TickResult:
     try:
         return paging.tick(db, utcnow(), sender_for(app), paging_config(settings), token_for(app),
                            on_call=on_call_for(settings), fault=fault_from_env())
+    finally:
+        db.close()
+
+
+def run_notifier(app) -> list:
+    """What Slack hears: the notifier is handed this process's sender."""
+    settings: Settings = app.extensions["warroom"]
+    db = app.extensions["warroom_open_db"]()
+    try:
+        return notifications.notify(db, sender_for(app), settings.slack.default_channel)
+    finally:
+        db.close()
+
+
+def run_feed_poll(app) -> None:
+    db = app.extensions["warroom_open_db"]()
+    try:
+        for outcome in rss.poll_all(db, utcnow(), app.extensions["warroom"]):
+            if outcome.error:
+                log.warning("feed %s: %s", outcome.feed_id, outcome.error)
+    finally:
+        db.close()
+
+
+def run_volume_tick(app) -> None:
+    settings: Settings = app.extensions["warroom"]
+    db = app.extensions["warroom_open_db"]()
+    try:
+        volume.tick(db, utcnow(), lag_seconds=settings.ingest.close_lag_seconds)
     finally:
         db.close()

@@ -40,20 +40,19 @@ class Job:
 
 
 def jobs() -> list[Job]:
-    from . import jobs as pager
-    from . import notifications as notifier
-    from .platforms import rss as feeds
+    from . import jobs as glue
+    from .notifications import WAKE_ON as NOTIFIER_WAKE_ON
     from .web import board
     from .web import playbooks as playbooks_web
     from .web import roster as roster_web
 
     return [
-        Job("escalation", pager.run_tick, lambda s: s.scheduler.interval_seconds,
+        Job("escalation", glue.run_tick, lambda s: s.scheduler.interval_seconds,
             wake_on=("escalation.opened", "escalation.advanced", "escalation.acknowledged")),
-        Job("notifier", notifier.run_tick, lambda s: s.scheduler.interval_seconds,
-            wake_on=notifier.WAKE_ON),
-        Job("feeds", feeds.run_feed_poll, lambda s: min(s.ingest.feed_interval_seconds, 60)),
-        Job("volume", feeds.run_volume_tick, lambda s: 15),
+        Job("notifier", glue.run_notifier, lambda s: s.scheduler.interval_seconds,
+            wake_on=NOTIFIER_WAKE_ON),
+        Job("feeds", glue.run_feed_poll, lambda s: min(s.ingest.feed_interval_seconds, 60)),
+        Job("volume", glue.run_volume_tick, lambda s: 15),
         Job("responses", board.run_tick, lambda s: s.scheduler.interval_seconds),
         Job("roster", roster_web.run_tick, lambda s: s.scheduler.interval_seconds),
         # `serve` imports the folder before it starts; this catches later file

@@ -12,18 +12,14 @@ import argparse
 import sys
 
 from ..config import ConfigError
-from ..config import load as load_settings
 from . import core, listening, spikes
 from . import export as export_cli
 from . import lint as lint_cli
 from . import oncall as oncall_cli
 from . import playbooks as playbooks_cli
+from .common import UsageError
 
 GROUPS = [core, spikes, lint_cli, export_cli, playbooks_cli, listening, oncall_cli]
-
-
-class UsageError(Exception):
-    """Printed as-is to stderr; exit 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,15 +36,6 @@ def build_parser() -> argparse.ArgumentParser:
     for group in GROUPS:
         group.register(sub, common)
     return parser
-
-
-def settings_for(args):
-    from pathlib import Path
-
-    path = args.config
-    if path is None and Path("config.toml").exists():
-        path = "config.toml"
-    return load_settings(path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ import sys
 
 from .. import accounts
 from ..clock import utcnow
+from .common import open_database
 
 
 def register(sub, common) -> None:
@@ -29,16 +30,8 @@ def register(sub, common) -> None:
     ls.set_defaults(func=cmd_user_list)
 
 
-def open_database(settings):
-    from .. import db as dbmod
-
-    db = dbmod.connect(settings.db_path, settings.db.busy_timeout_ms)
-    dbmod.migrate(db)
-    return db
-
-
 def cmd_user_add(args) -> int:
-    from . import UsageError, settings_for
+    from .common import UsageError, settings_for
 
     settings = settings_for(args)
     db = open_database(settings)
@@ -55,7 +48,7 @@ def cmd_user_add(args) -> int:
 
 
 def cmd_user_list(args) -> int:
-    from . import settings_for
+    from .common import settings_for
 
     db = open_database(settings_for(args))
     for user in accounts.list_users(db):
@@ -67,7 +60,7 @@ def cmd_serve(args) -> int:
     from dataclasses import replace
 
     from ..app import create_app, start_background
-    from . import settings_for
+    from .common import settings_for
 
     settings = settings_for(args)
     server = settings.server

@@ -37,8 +37,7 @@ def cmd_export(args) -> int:
     from .. import postmortem
     from ..clock import utcnow
     from ..postmortem import render
-    from . import UsageError, settings_for
-    from .core import open_database
+    from .common import UsageError, open_database, settings_for
 
     try:
         room_id = int(args.room)

@@ -39,7 +39,7 @@ def playbook_dirs(settings) -> list[Path]:
 
 def find_playbook(settings, playbook_id: str):
     from .. import playbooks
-    from . import UsageError
+    from .common import UsageError
 
     for folder in playbook_dirs(settings):
         for path in sorted(folder.glob("*.md")):
@@ -55,7 +55,7 @@ def find_playbook(settings, playbook_id: str):
 
 
 def cmd_lint(args) -> int:
-    from . import settings_for
+    from .common import settings_for
 
     rules = lintmod.DEFAULT_RULES
     if args.playbook:

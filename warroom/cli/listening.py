@@ -69,8 +69,7 @@ def _replay_options(p) -> None:
 
 
 def _open(args):
-    from . import settings_for
-    from .core import open_database
+    from .common import open_database, settings_for
 
     settings = settings_for(args)
     return settings, open_database(settings)
@@ -78,7 +77,7 @@ def _open(args):
 
 def cmd_token_add(args) -> int:
     from ..listening import tokens
-    from . import UsageError
+    from .common import UsageError
 
     _settings, db = _open(args)
     try:
@@ -102,7 +101,7 @@ def cmd_token_list(args) -> int:
 
 def cmd_token_revoke(args) -> int:
     from ..listening import tokens
-    from . import UsageError
+    from .common import UsageError
 
     _settings, db = _open(args)
     try:
@@ -132,7 +131,7 @@ class ProgressBar:
 
 def _load(path: str, settings, source: str | None = None):
     from ..listening import mentions, replay
-    from . import UsageError
+    from .common import UsageError
 
     try:
         return replay.load(path, utcnow(), mentions.Limits(text=settings.ingest.max_text_chars),
@@ -144,7 +143,7 @@ def _load(path: str, settings, source: str | None = None):
 def _run(db, room_id: int, batch, args, label: str):
     from ..listening import replay
     from ..listening.sentiment import Scorer
-    from . import UsageError
+    from .common import UsageError
 
     if args.speed is not None and args.speed <= 0:
         raise UsageError("--speed must be positive")
@@ -156,7 +155,7 @@ def _run(db, room_id: int, batch, args, label: str):
 
 def cmd_ingest(args) -> int:
     from ..listening import mentions
-    from . import UsageError
+    from .common import UsageError
 
     settings, db = _open(args)
     batch = _load(args.file, settings, args.source)
@@ -172,7 +171,7 @@ def cmd_ingest(args) -> int:
 
 def _playbook(ref: str):
     from .. import playbooks
-    from . import UsageError
+    from .common import UsageError
 
     path = Path(ref)
     if not path.is_file():
@@ -189,7 +188,7 @@ def _playbook(ref: str):
 def _owner(db, name: str | None):
     from .. import accounts
     from ..accounts import User
-    from . import UsageError
+    from .common import UsageError
 
     if name:
         user = accounts.find_user(db, name)
@@ -221,7 +220,7 @@ def cmd_drill(args) -> int:
 
 def cmd_feed_add(args) -> int:
     from ..platforms import rss as feeds
-    from . import UsageError
+    from .common import UsageError
 
     _settings, db = _open(args)
     try:

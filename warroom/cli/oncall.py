@@ -25,8 +25,7 @@ def _local(dt, tz) -> str:
 def cmd_show(args) -> int:
     from zoneinfo import ZoneInfo
 
-    from . import UsageError, settings_for
-    from .core import open_database
+    from .common import UsageError, open_database, settings_for
 
     if not 1 <= args.days <= 366:
         raise UsageError(f"oncall show: --days must be between 1 and 366, got {args.days}")

@@ -65,15 +65,14 @@ def register(sub, common) -> None:
 
 
 def _settings_db(args):
-    from . import settings_for
-    from .core import open_database
+    from .common import open_database, settings_for
 
     settings = settings_for(args)
     return settings, open_database(settings)
 
 
 def _paths(args, settings) -> list[Path]:
-    from . import UsageError
+    from .common import UsageError
 
     if args.paths:
         return [Path(p) for p in args.paths]
@@ -85,7 +84,7 @@ def _paths(args, settings) -> list[Path]:
 
 
 def cmd_check(args) -> int:
-    from . import UsageError, settings_for
+    from .common import UsageError, settings_for
 
     settings = settings_for(args)
     paths = _paths(args, settings)
@@ -93,7 +92,7 @@ def cmd_check(args) -> int:
     if settings.db_path.exists():
         # Versions are checked against the stored ones only when a database
         # exists: `check` in a fresh checkout must not create one.
-        from .core import open_database
+        from .common import open_database
 
         db = open_database(settings)
     errors: list[str] = []
@@ -117,7 +116,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from . import UsageError
+    from .common import UsageError
 
     settings, db = _settings_db(args)
     report = store.import_files(db, utcnow(), _paths(args, settings), actor="cli")
@@ -138,7 +137,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from . import UsageError
+    from .common import UsageError
 
     _settings, db = _settings_db(args)
     versions = store.history(db, args.id)
@@ -150,7 +149,7 @@ def cmd_history(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from . import UsageError
+    from .common import UsageError
 
     _settings, db = _settings_db(args)
     try:
@@ -161,7 +160,7 @@ def cmd_diff(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from . import UsageError
+    from .common import UsageError
 
     _settings, db = _settings_db(args)
     found = store.get_version(db, args.id, args.version)
@@ -182,7 +181,7 @@ def import_folder(settings, db, actor: str) -> list[str]:
 
 
 def _owner(db, name: str | None):
-    from . import UsageError
+    from .common import UsageError
 
     if name:
         user = accounts.find_user(db, name)
@@ -198,7 +197,7 @@ def _owner(db, name: str | None):
 
 
 def cmd_room_open(args) -> int:
-    from . import UsageError
+    from .common import UsageError
 
     settings, db = _settings_db(args)
     errors = import_folder(settings, db, actor="cli")

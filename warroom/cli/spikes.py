@@ -46,7 +46,7 @@ def _is_header(ts_text: str, value_text: str) -> bool:
 
 def read_series(name: str, text: str) -> list[tuple[str, str, datetime, float]]:
     """Validated rows (timestamp text, value text, timestamp, value); UsageError on the first bad one."""
-    from . import UsageError
+    from .common import UsageError
 
     rows = []
     last: datetime | None = None
@@ -76,7 +76,7 @@ def read_series(name: str, text: str) -> list[tuple[str, str, datetime, float]]:
 
 
 def cmd_replay(args) -> int:
-    from . import UsageError
+    from .common import UsageError
 
     if args.file == "-":
         name, text = "<stdin>", sys.stdin.read()

@@ -12,7 +12,6 @@ from .notices import (
     Notice,
     decide,
     notify,
-    run_tick,
 )
 
 __all__ = [
@@ -20,5 +19,4 @@ __all__ = [
     "WAKE_ON",
     "decide",
     "notify",
-    "run_tick",
 ]

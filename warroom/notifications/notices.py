@@ -125,14 +125,3 @@ def deliver(db: Database, sender, notice: Notice) -> None:
         sender.post(dest, notice.text)
     except Exception as exc:  # at most once: log and go on
         log.warning("notice to %s failed: %s (%s)", dest, exc, notice.text)
-
-
-def run_tick(app) -> list[Notice]:
-    from ..jobs import sender_for
-
-    settings = app.extensions["warroom"]
-    db = app.extensions["warroom_open_db"]()
-    try:
-        return notify(db, sender_for(app), settings.slack.default_channel)
-    finally:
-        db.close()

@@ -29,7 +29,7 @@ import feedparser
 from .. import __version__, events, playbooks, rooms
 from ..clock import iso
 from ..db import Database, transaction
-from ..listening import mentions, volume
+from ..listening import mentions
 
 log = logging.getLogger(__name__)
 SOURCE = "rss"
@@ -235,30 +235,3 @@ def poll_all(db: Database, now: datetime, settings, force: bool = False, scorer=
     todo = list_feeds(db) if force else due_feeds(db, now, cfg.feed_interval_seconds)
     scorer = scorer or _default_scorer()
     return [poll_feed(db, now, f, scorer, cfg.feed_timeout_seconds, cfg.max_text_chars) for f in todo]
-
-
-# -- scheduler jobs -------------------------------------------------------------
-
-
-def run_feed_poll(app) -> None:
-    from ..clock import utcnow
-
-    db = app.extensions["warroom_open_db"]()
-    try:
-        for outcome in poll_all(db, utcnow(), app.extensions["warroom"]):
-            if outcome.error:
-                log.warning("feed %s: %s", outcome.feed_id, outcome.error)
-    finally:
-        db.close()
-
-
-def run_volume_tick(app) -> None:
-    from ..clock import utcnow
-
-    settings = app.extensions["warroom"]
-    db = app.extensions["warroom_open_db"]()
-    try:
-        volume.tick(db, utcnow(), lag_seconds=settings.ingest.close_lag_seconds)
-    finally:
-        db.close()
-

@@ -6,6 +6,10 @@ may also define:
 - ``COMMANDS``: Socket.IO commands (``live.Command``) for the /board namespace;
 - ``room_panel(db, room, user) -> (template, context) | None``: a panel on the
   room page, shown in MODULES order.
+
+This module is the only one that knows them all: it registers the
+blueprints and hands the panel providers and the OpenAPI paths to the app
+(``app.extensions``), so no web module imports its own package.
 """
 
 from __future__ import annotations
@@ -26,6 +30,25 @@ def modules():
 def register_blueprints(app: Flask) -> None:
     for module in modules():
         app.register_blueprint(module.bp)
+    app.extensions["warroom_room_panels"] = [
+        m.room_panel for m in modules() if getattr(m, "room_panel", None) is not None
+    ]
+    app.extensions["warroom_openapi_paths"] = openapi_paths()
+
+
+def openapi_paths() -> dict:
+    """Every web module's entries for the OpenAPI document."""
+    paths: dict = {}
+    for module in modules():
+        paths.update(getattr(module, "OPENAPI_PATHS", {}))
+    return paths
+
+
+def api_document() -> dict:
+    """The whole OpenAPI document, outside a request (tests, tools)."""
+    from .openapi import document
+
+    return document(openapi_paths())
 
 
 def socket_commands() -> list:
@@ -33,14 +56,3 @@ def socket_commands() -> list:
     for module in modules():
         out.extend(getattr(module, "COMMANDS", []))
     return out
-
-
-def room_panels(db, room, user) -> list[tuple[str, dict]]:
-    panels = []
-    for module in modules():
-        provider = getattr(module, "room_panel", None)
-        if provider is not None:
-            panel = provider(db, room, user)
-            if panel is not None:
-                panels.append(panel)
-    return panels

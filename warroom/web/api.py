@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from .. import db as dbmod
 from .. import events, rooms
@@ -25,7 +25,7 @@ def healthz():
 @bp.route("/api/v1/openapi.json")
 @public
 def openapi():
-    return jsonify(document())
+    return jsonify(document(current_app.extensions["warroom_openapi_paths"]))
 
 
 @bp.route("/api/v1/rooms")

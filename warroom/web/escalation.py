@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
-from .. import escalation, rooms, scheduler
+from .. import escalation, rooms
 from ..clock import parse_iso, utcnow
 from ..live import Command, CommandError
 from .context import current_user, get_db, json_error, require_role
@@ -83,7 +83,6 @@ def _ack(room_id: int, escalation_id: int):
     if esc is None or esc.room_id != room_id:
         abort(404)
     esc = escalation.acknowledge(db, utcnow(), escalation_id, current_user())
-    scheduler.wake("escalation")  # tell everyone paged now, not at the next interval
     return esc
 
 
@@ -113,7 +112,6 @@ def _page(room_id: int, note):
     if note is not None and not isinstance(note, str):
         raise escalation.EscalationError("note", "note must be text")
     esc = escalation.manual_page(db, utcnow(), room_id, current_user(), note or "")
-    scheduler.wake("escalation")
     return esc
 
 
@@ -155,7 +153,6 @@ def _cmd_ack(db, user, payload, now):
     if esc is None:
         raise CommandError("no such escalation")
     esc = escalation.acknowledge(db, now, esc.id, user)
-    scheduler.wake("escalation")
     return {"escalation": esc.id, "state": esc.state}
 
 
@@ -167,7 +164,6 @@ def _cmd_page(db, user, payload, now):
     if not isinstance(note, str):
         raise CommandError("note must be text")
     esc = escalation.manual_page(db, now, room_id, user, note)
-    scheduler.wake("escalation")
     return {"escalation": esc.id, "state": esc.state}
 
 

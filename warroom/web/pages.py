@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from .. import events, rooms
 from ..clock import utcnow
@@ -55,11 +55,10 @@ def room_page(room_id: int):
     room = rooms.get_room(db, room_id)
     if room is None:
         abort(404)
-    from . import room_panels
 
     recent = events.after(db, room_id, 0, limit=events.MAX_PAGE)
     return render_template(
-        "room.html", room=room, events=recent, panels=room_panels(db, room, current_user())
+        "room.html", room=room, events=recent, panels=_room_panels(db, room, current_user())
     )
 
 
@@ -71,3 +70,13 @@ def room_close(room_id: int):
     except rooms.RoomError as exc:
         abort(409, description=str(exc))
     return redirect(url_for("pages.room_page", room_id=room_id))
+
+
+def _room_panels(db, room, user) -> list[tuple[str, dict]]:
+    """The panels of the room page, in the web modules' order (see web/__init__)."""
+    panels = []
+    for provider in current_app.extensions["warroom_room_panels"]:
+        panel = provider(db, room, user)
+        if panel is not None:
+            panels.append(panel)
+    return panels

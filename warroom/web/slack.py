@@ -16,7 +16,7 @@ import json
 
 from flask import Blueprint, current_app, jsonify, request
 
-from .. import accounts, escalation, rooms, scheduler
+from .. import accounts, escalation, rooms
 from ..clock import utcnow
 from ..slack import ACK_ACTION, verifier, verify_request
 from .auth import csrf_exempt
@@ -60,7 +60,6 @@ def _ack(db, user: accounts.User, escalation_id: int | None) -> str:
         esc = escalation.acknowledge(db, utcnow(), escalation_id, user)
     except escalation.EscalationError as exc:
         return f"Could not acknowledge: {exc}."
-    scheduler.wake("escalation")
     room = rooms.get_room(db, esc.room_id)
     return f"You took escalation #{esc.id} ({room.title if room else ''}). Board: {_board_url(esc.room_id)}"
 
@@ -121,7 +120,6 @@ def commands():
             esc = escalation.manual_page(db, utcnow(), room.id, user, " ".join(args[1:]))
         except escalation.EscalationError as exc:
             return _reply(f"Sorry, {exc}.")
-        scheduler.wake("escalation")
         return _reply(f"Paging for {room.title}: escalation #{esc.id}.", public_reply=True)
     if verb == "open":
         if not accounts.has_role(user, "lead"):
