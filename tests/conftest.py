@@ -1,5 +1,7 @@
-"""Shared fixtures: real SQLite files in tmp folders, a fixed clock, the Flask
-app with its test client, and a real `run.py serve` process on a free port."""
+"""Shared fixtures, defined once for every test folder: real SQLite files in
+tmp folders, a fixed clock, the Flask app with its test client, Socket.IO
+test clients, a mention row, a real `run.py serve` process on a free port,
+real Chromium, a Slack-compatible server and redis-server."""
 
 from __future__ import annotations
 
@@ -80,6 +82,94 @@ def login_client(client, name: str, password: str = PASSWORD):
     resp = client.post("/login", data={"name": name, "password": password, "csrf_token": csrf_from(page.text)})
     assert resp.status_code == 302, resp.text
     return csrf_from(client.get("/").text)
+
+
+# -- the board over Socket.IO (Flask-SocketIO's test client) -------------------
+
+
+def sock(app, name):
+    """A logged-in HTTP test client and its /board socket."""
+    client = app.test_client()
+    login_client(client, name)
+    socketio = app.extensions["socketio"]
+    sc = socketio.test_client(app, namespace="/board", flask_test_client=client)
+    assert sc.is_connected("/board")
+    return client, sc
+
+
+def call(sc, name, payload):
+    """A board command and its acknowledgement."""
+    return sc.emit(name, payload, namespace="/board", callback=True)
+
+
+# -- mentions and replies --------------------------------------------------------
+
+GOOD = "So sorry, Anna: the ash cloud grounded your flight. I'll rebook you and DM you by 5pm."
+DEFENSIVE = "We are not responsible for the ash cloud. I'll rebook you and DM you by 5pm."
+
+
+def add_mention(db, room_id, now, text="my flight is cancelled and nobody answers",
+                label="negative", ext=None, received=None):
+    """One mention row, written directly (the ingest path has its own tests)."""
+    from warroom.clock import iso
+
+    with dbmod.transaction(db):
+        cur = db.execute(
+            "INSERT INTO mentions (room_id, source, external_id, author, text, url, created_at,"
+            " received_at, sentiment, sentiment_label) VALUES (?, 'twitter', ?, '@anna', ?, '', ?, ?, ?, ?)",
+            [room_id, ext or f"t{db.execute('SELECT COUNT(*) FROM mentions').fetchone()[0]}",
+             text, iso(received or now), iso(received or now), -0.6 if label == "negative" else 0.0,
+             label],
+        )
+    return cur.lastrowid
+
+
+# -- real Chromium (Debian's; Playwright's own browser is not downloaded) --------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def launch_chromium(playwright):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs it")
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()
+
+
+def browser_login(context, server, name):
+    """A new page in this browser context, logged in through the form."""
+    page = context.new_page()
+    page.goto(server.url + "/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button[type=submit], form input[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    return page
+
+
+def open_board(page, server, room_id):
+    page.goto(f"{server.url}/rooms/{room_id}")
+    page.wait_for_selector("#live-state.on", timeout=10000)
+    page.wait_for_function("() => window.warroomBoard && window.warroomBoard.state.me !== null", timeout=10000)
+
+
+def mention_sel(mid):
+    return f'#mention-list li.mention[data-mention-id="{mid}"]'
+
+
+def command(page, name, payload):
+    return page.evaluate("([n, p]) => window.warroomBoard.command(n, p)", [name, payload])
 
 
 class Server:

@@ -13,8 +13,7 @@ from warroom import accounts, events, responses, rooms
 from warroom import db as dbmod
 from warroom.web import board
 
-from .conftest import free_port, login_client, make_user
-from .test_responses import GOOD, add_mention
+from .conftest import GOOD, add_mention, call, free_port, login_client, make_user, sock
 
 
 @pytest.fixture
@@ -26,19 +25,6 @@ def world(app, db, now):
     room = rooms.open_room(db, now, lead, "Recall")
     mid = add_mention(db, room.id, now)
     return room, mid
-
-
-def sock(app, name):
-    client = app.test_client()
-    login_client(client, name)
-    socketio = app.extensions["socketio"]
-    sc = socketio.test_client(app, namespace="/board", flask_test_client=client)
-    assert sc.is_connected("/board")
-    return client, sc
-
-
-def call(sc, name, payload):
-    return sc.emit(name, payload, namespace="/board", callback=True)
 
 
 def test_commands_check_roles_and_the_author_rule(app, world):

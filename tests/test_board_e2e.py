@@ -4,8 +4,6 @@ API, and a server restart the boards survive."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import requests
 
@@ -15,54 +13,23 @@ from warroom.clock import utcnow
 from warroom.listening import tokens
 from warroom.rooms import facts
 
-from .conftest import PASSWORD, ROOT, Server, make_user
+from .conftest import (
+    ROOT,
+    Server,
+    browser_login,
+    command,
+    make_user,
+    mention_sel,
+    open_board,
+)
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = ROOT / "test-artifacts"
 
 DEFENSIVE = "We are not responsible for the ash cloud. I'll rebook you and DM you the details by 5pm."
 GOOD = ("So sorry, Anna: the ash cloud grounded your flight. I'll rebook you now and DM you "
         "the new booking by 5pm.")
-
-
-def login(context, server, name):
-    page = context.new_page()
-    page.goto(server.url + "/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit], form input[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-    return page
-
-
-def open_board(page, server, room_id):
-    page.goto(f"{server.url}/rooms/{room_id}")
-    page.wait_for_selector("#live-state.on", timeout=10000)
-    page.wait_for_function("() => window.warroomBoard && window.warroomBoard.state.me !== null", timeout=10000)
-
-
-def mention_sel(mid):
-    return f'#mention-list li.mention[data-mention-id="{mid}"]'
-
-
-def command(page, name, payload):
-    return page.evaluate("([n, p]) => window.warroomBoard.command(n, p)", [name, payload])
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
@@ -87,8 +54,8 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
 
     vol_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     lead_ctx = browser.new_context(viewport={"width": 390, "height": 844})  # phone width
-    vol = login(vol_ctx, server, "vol")
-    lead = login(lead_ctx, server, "lead")
+    vol = browser_login(vol_ctx, server, "vol")
+    lead = browser_login(lead_ctx, server, "lead")
     open_board(vol, server, room_id)
     open_board(lead, server, room_id)
 

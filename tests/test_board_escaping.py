@@ -9,8 +9,7 @@ from warroom import db as dbmod
 from warroom.clock import utcnow
 from warroom.listening import tokens
 
-from .conftest import make_user
-from .test_board_e2e import browser, login, mention_sel, open_board  # noqa: F401 (fixture)
+from .conftest import browser_login, make_user, mention_sel, open_board
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +28,7 @@ def test_html_in_mention_text_is_shown_as_text(server, browser):  # noqa: F811
     _row, token = tokens.create(db, utcnow(), "twitter", room_id)
     db.close()
 
-    page = login(browser.new_context(), server, "lead")
+    page = browser_login(browser.new_context(), server, "lead")
     open_board(page, server, room_id)
     posted = requests.post(f"{server.url}/api/v1/rooms/{room_id}/mentions", json={
         "external_id": "x1", "source": "twitter", "author": "<i>@mallory</i>", "text": HOSTILE,

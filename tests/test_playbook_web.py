@@ -11,7 +11,7 @@ from warroom import playbooks
 from warroom.clock import utcnow
 from warroom.playbooks import store
 
-from .conftest import Server, csrf_from, login_client, make_user
+from .conftest import Server, csrf_from, launch_chromium, login_client, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 MASS = (ROOT / "playbooks" / "mass-disruption.md").read_text()
@@ -176,8 +176,7 @@ def editor_live_validation(srv):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])
+        browser = launch_chromium(p)
         try:
             page = browser.new_page()
             page.goto(srv.url + "/login")

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import FIXED_NOW, PASSWORD
+from tests.conftest import FIXED_NOW, PASSWORD, launch_chromium
 from warroom import accounts, rooms
 from warroom import db as dbmod
 from warroom.postmortem import lessons
-
-ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.mark.e2e
@@ -33,7 +30,7 @@ def test_close_asks_for_lessons_then_offers_the_export(server):
             assert http.get(f"{server.url}/rooms/{room.id}/export.{fmt}").status_code == 403
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        browser = launch_chromium(p)
         try:
             page = browser.new_page()
             page.goto(server.url + "/login")

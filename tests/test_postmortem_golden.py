@@ -18,7 +18,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.conftest import make_user
+from tests.conftest import launch_chromium, make_user
 from warroom import db as dbmod
 from warroom import escalation, playbooks, postmortem, responses, rooms, roster
 from warroom.clock import iso
@@ -440,9 +440,7 @@ def test_html_renders_in_chromium_with_visible_charts(scenario):
     out.mkdir(exist_ok=True)
     (out / "postmortem.html").write_text(html, encoding="utf-8")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
-            "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 900})
             page.set_content(html, wait_until="load")

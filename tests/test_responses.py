@@ -13,23 +13,7 @@ from warroom.clock import iso
 from warroom.responses import ResponseError
 from warroom.rooms import facts
 
-from .conftest import ROOT, make_user
-
-GOOD = "So sorry, Anna: the ash cloud grounded your flight. I'll rebook you and DM you by 5pm."
-DEFENSIVE = "We are not responsible for the ash cloud. I'll rebook you and DM you by 5pm."
-
-
-def add_mention(db, room_id, now, text="my flight is cancelled and nobody answers",
-                label="negative", ext=None, received=None):
-    with dbmod.transaction(db):
-        cur = db.execute(
-            "INSERT INTO mentions (room_id, source, external_id, author, text, url, created_at,"
-            " received_at, sentiment, sentiment_label) VALUES (?, 'twitter', ?, '@anna', ?, '', ?, ?, ?, ?)",
-            [room_id, ext or f"t{db.execute('SELECT COUNT(*) FROM mentions').fetchone()[0]}",
-             text, iso(received or now), iso(received or now), -0.6 if label == "negative" else 0.0,
-             label],
-        )
-    return cur.lastrowid
+from .conftest import DEFENSIVE, GOOD, ROOT, add_mention, make_user
 
 
 @pytest.fixture

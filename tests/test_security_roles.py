@@ -5,9 +5,7 @@ from pathlib import Path
 
 from warroom import accounts, responses, rooms
 
-from .conftest import csrf_from, make_user
-from .test_board_commands import call, sock
-from .test_responses import GOOD, add_mention
+from .conftest import GOOD, add_mention, call, csrf_from, make_user, sock
 
 ROOT = Path(__file__).resolve().parent.parent
 
