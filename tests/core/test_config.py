@@ -1,0 +1,56 @@
+"""config.toml plus WARROOM_<SECTION>_<KEY> overrides, with errors naming the key."""
+
+import os
+import stat
+
+import pytest
+
+from warroom import config
+
+
+def test_defaults_then_file_then_environment(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[server]\nport = 6000\n[db]\npath = "data/x.db"\n')
+    s = config.load(path, env={"WARROOM_SERVER_PORT": "7000", "WARROOM_SCHEDULER_ENABLED": "false"})
+    assert s.server.port == 7000            # env beats file
+    assert s.server.host == "127.0.0.1"     # default kept
+    assert s.scheduler.enabled is False
+    assert s.db_path == tmp_path / "data" / "x.db"   # relative to the config file
+
+
+@pytest.mark.parametrize(
+    "text, env, message",
+    [
+        ('[server]\nport = "abc"\n', {}, "c.toml:2: server.port must be an integer"),
+        ("[server]\nprot = 1\n", {}, "c.toml:2: unknown key server.prot (did you mean 'port'?)"),
+        ("[servre]\n", {}, "unknown section [servre] (did you mean 'server'?)"),
+        ("", {"WARROOM_SERVER_PORT": "eighty"}, "WARROOM_SERVER_PORT: server.port must be an integer"),
+        ("", {"WARROOM_SCHEDULER_ENABLED": "maybe"}, "scheduler.enabled must be true or false"),
+        ("[server]\nport = 70000\n", {}, "server.port must be between 1 and 65535"),
+        ("[live]\nmessage_queue = \"amqp://x\"\n", {}, "live.message_queue must be a redis:// URL"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path, text, env, message):
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(config.ConfigError) as err:
+        config.load(path, env=env)
+    assert message in str(err.value)
+
+
+def test_shipped_config_loads_and_matches_defaults():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    shipped = config.load(os.path.join(root, "config.toml"), env={})
+    defaults = config.load(None, env={})
+    for section in config.SECTIONS:
+        assert getattr(shipped, section) == getattr(defaults, section), section
+
+
+def test_secret_key_generated_once_with_mode_0600(tmp_path):
+    s = config.load(None, env={"WARROOM_DB_PATH": str(tmp_path / "d" / "w.db")})
+    first = config.secret_key(s, env={})
+    assert len(first) == 64
+    assert config.secret_key(s, env={}) == first
+    mode = stat.S_IMODE(os.stat(tmp_path / "d" / "secret_key").st_mode)
+    assert mode == 0o600
+    assert config.secret_key(s, env={"WARROOM_SECRET_KEY": "from-env"}) == "from-env"

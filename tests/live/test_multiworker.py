@@ -1,0 +1,102 @@
+"""Two `run.py serve` workers on one database share the fan-out through a real
+redis-server (Flask-SocketIO's message queue): a board on worker A sees an
+event committed on worker B, and the other way round."""
+
+import queue
+import time
+
+import pytest
+
+from warroom import accounts, escalation
+from warroom import db as dbmod
+from warroom.clock import utcnow
+
+from ..conftest import Server, close_clients, socket_client
+from ..slack_server import SlackServer
+
+pytestmark = pytest.mark.e2e
+
+
+def kinds_until(q, want: str, timeout=8.0):
+    deadline = time.monotonic() + timeout
+    got = []
+    while time.monotonic() < deadline:
+        try:
+            event = q.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        got.append(event)
+        if event["kind"] == want:
+            return event
+    raise AssertionError(f"no {want} within {timeout}s; got {[e['kind'] for e in got]}")
+
+
+def test_cross_worker_delivery_through_redis_and_each_page_sent_once(tmp_path, redis_url):
+    slack = SlackServer().start()
+    db_path = tmp_path / "shared.db"
+    common = {"WARROOM_LIVE_MESSAGE_QUEUE": redis_url, "SLACK_BOT_TOKEN": "xoxb-mw",
+              "WARROOM_SLACK_BASE_URL": slack.url, "WARROOM_SCHEDULER_INTERVAL_SECONDS": "1"}
+    dbmod.migrate(dbmod.connect(db_path))  # before two processes race to create the schema
+    a = Server(tmp_path, db_path=db_path, extra_env=common).start()
+    # README runs one scheduler per database; B runs one too, to show that the
+    # page claims in SQLite keep paging exactly-once even then.
+    b = Server(tmp_path, db_path=db_path, extra_env={
+        **common,
+        "WARROOM_LIVE_PUBLISH": "false",       # one publisher per database
+    }).start()
+    clients = []
+    try:
+        a.add_user("lena", "lead")
+        on_a, on_b = a.login("lena"), b.login("lena")
+        client_a, client_b = socket_client(a, on_a), socket_client(b, on_b)
+        clients = [client_a, client_b]
+        qa, qb = queue.Queue(), queue.Queue()
+        client_a.on("event", qa.put, namespace="/board")
+        client_b.on("event", qb.put, namespace="/board")
+
+        # Committed on worker B (which does not publish itself) ...
+        resp = on_b.post(b.url + "/rooms", data={"title": "Opened on B"}, allow_redirects=False)
+        assert resp.status_code == 302
+        room_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+        # ... reaches the boards on both workers.
+        assert kinds_until(qa, "room.opened")["data"]["title"] == "Opened on B"
+        assert kinds_until(qb, "room.opened")["room"] == room_id
+
+        for client in clients:
+            assert client.call("join", {"room": room_id}, namespace="/board", timeout=5)["ok"]
+        # Committed on worker A reaches the board on worker B.
+        assert on_a.post(f"{a.url}/rooms/{room_id}/close", allow_redirects=False).status_code == 302
+        closed_b = kinds_until(qb, "room.closed")
+        closed_a = kinds_until(qa, "room.closed")
+        assert closed_a["id"] == closed_b["id"]
+        # A client in both the room and the lobby gets each event once.
+        time.sleep(0.5)
+        extra = [qa.get_nowait()["id"] for _ in range(qa.qsize())]
+        assert closed_a["id"] not in extra
+
+        # A page: both workers run a scheduler tick every second; Slack hears it once
+        # and both boards see it sent.
+        resp = on_b.post(b.url + "/rooms", data={"title": "Paging"}, allow_redirects=False)
+        paging_room = int(resp.headers["Location"].rsplit("/", 1)[1])
+        for client in clients:
+            assert client.call("join", {"room": paging_room}, namespace="/board", timeout=5)["ok"]
+        db = dbmod.connect(db_path)
+        with dbmod.transaction(db):
+            db.execute("UPDATE users SET slack_id = 'U0LENA' WHERE name = 'lena'")
+            esc = escalation.open_escalation(db, utcnow(), paging_room, "spike", {"value": 99}, None)
+            policy = escalation.Policy((escalation.PolicyStep(0, ("user:lena",)),), 0, "test")
+            db.execute("UPDATE escalations SET policy = ? WHERE id = ?", [policy.to_json(), esc.id])
+        assert accounts.find_by_slack_id(db, "U0LENA").name == "lena"
+        db.close()
+        sent_a, sent_b = kinds_until(qa, "page.sent", 15), kinds_until(qb, "page.sent", 15)
+        assert sent_a["id"] == sent_b["id"]
+        time.sleep(2.5)  # two more ticks on each worker: nothing may go out again
+        opened = slack.calls_to("conversations.open")
+        posted = slack.calls_to("chat.postMessage")
+        assert len(opened) == 1 and len(posted) == 1, (opened, posted)
+        assert "page_key" in str(posted[0]["body"])
+    finally:
+        close_clients(*clients)
+        a.stop()
+        b.stop()
+        slack.stop()
