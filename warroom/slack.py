@@ -8,7 +8,7 @@ board.
 
 slack-sdk's retry handlers retry inside one call: a 429 after its
 Retry-After, and connection errors. Anything else that fails is one failed
-try for ``warroom.paging`` (which backs off and, after ``max_tries``, climbs).
+try for ``escalation.paging`` (which backs off and, after ``max_tries``, climbs).
 """
 
 from __future__ import annotations

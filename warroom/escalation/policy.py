@@ -10,7 +10,7 @@ updates it (``escalation.updated``) and pages nobody again.
 Steps are issued by the scheduler's tick (``issue_due_steps``), which is when
 their targets are resolved (who is on shift *then*), into one ``pages`` row
 per recipient. Sending, retries, throttling and crash recovery live in
-``warroom.paging``. ``after_minutes`` counts from the start of the cycle; a
+``escalation.paging``. ``after_minutes`` counts from the start of the cycle; a
 new cycle (``escalation_repeat`` of them after the first) starts one "last
 gap" after the last step (the gap between the last two steps, or
 ``REPEAT_GAP`` for a single-step policy).

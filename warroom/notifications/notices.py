@@ -6,7 +6,7 @@ Each event is notified at most once: the notifier keeps its own cursor in
 ``notifier_cursor`` and moves it past a batch (compare-and-set, so two
 processes never take the same batch) before sending. A crash mid-batch
 loses those notifications rather than repeating them. Pages are not sent
-here: ``warroom.paging`` sends them with its exactly-once claims.
+here: ``escalation.paging`` sends them with its exactly-once claims.
 """
 
 from __future__ import annotations

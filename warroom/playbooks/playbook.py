@@ -4,7 +4,7 @@
 ``PlaybookInvalid`` carrying every error at once as ``path:line: message``,
 the line being that of the offending key in the front matter (tomllib gives
 no positions for keys, so ``key_lines`` finds them with a small scanner).
-Stored versions, imports and diffs live in ``playbook_store``.
+Stored versions, imports and diffs live in ``playbooks.store``.
 """
 
 from __future__ import annotations
