@@ -5,10 +5,11 @@ work together. Nothing else wires things; nothing here runs at import time.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -74,6 +75,23 @@ def create_app(settings: configmod.Settings | str | Path | None = None) -> Flask
         if wants_json():
             return json_error(exc.code or 500, exc.description or exc.name)
         return render_template("error.html", code=exc.code, name=exc.name, description=exc.description), exc.code
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def store_unavailable(exc: sqlite3.OperationalError):
+        # A locked, read-only or full database is the store's state, not a bug:
+        # 503 with Retry-After, and nothing half-written (transaction() rolled back).
+        reason = dbmod.unavailable(exc)
+        if reason is None:
+            raise exc
+        app.logger.warning("database %s: %s (%s %s)", reason, exc, request.method, request.path)
+        message = f"the database is {reason}; retry shortly"
+        if wants_json():
+            resp = json_error(503, message, retry_after=dbmod.retry_after(reason))
+        else:
+            resp = make_response(render_template(
+                "error.html", code=503, name="Service Unavailable", description=message), 503)
+        resp.headers["Retry-After"] = str(dbmod.retry_after(reason))
+        return resp
 
     socketio = live.make_socketio(app, settings.live.message_queue)
     # Looked up per call: the scheduler wraps warroom_open_db so that a commit

@@ -161,3 +161,48 @@ def schema_sql(db: Database) -> list[str]:
 def check(db: Database) -> bool:
     """Cheap liveness check used by /healthz."""
     return db.execute("SELECT 1").fetchone()[0] == 1
+
+
+# SQLite's own error names (Python 3.11+ sets ``sqlite_errorname``) for a store
+# that cannot serve right now, as opposed to a bug in a query. Extended codes
+# share the prefix (SQLITE_BUSY_SNAPSHOT, SQLITE_READONLY_DIRECTORY, ...).
+_UNAVAILABLE = {
+    "SQLITE_BUSY": "busy", "SQLITE_LOCKED": "busy", "SQLITE_READONLY": "read-only",
+    "SQLITE_FULL": "full", "SQLITE_IOERR": "failing (I/O error)", "SQLITE_CANTOPEN": "unreachable",
+}
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """Why the store cannot serve (``busy``, ``read-only``, ...), or None when
+    ``exc`` is not that kind of error."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return None
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    for prefix, reason in _UNAVAILABLE.items():
+        if name == prefix or name.startswith(prefix + "_"):
+            return reason
+    return None
+
+
+def retry_after(reason: str) -> int:
+    """Seconds a client should wait: a lock passes quickly, the rest needs a person."""
+    return 1 if reason == "busy" else 30
+
+
+def check_writable(db: Database, timeout_ms: int = 1000) -> None:
+    """Raise the store's error unless a write could start within ``timeout_ms``.
+
+    Takes and releases the write lock (``BEGIN IMMEDIATE`` .. ``ROLLBACK``), so
+    a database that another process keeps locked, or that is read-only, fails
+    here rather than being reported healthy.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        return
+    old = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute(f"PRAGMA busy_timeout = {min(int(old), int(timeout_ms))}")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(old)}")

@@ -21,6 +21,7 @@ from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, join_room, leave_room
 
 from . import accounts, events, rooms
+from . import db as dbmod
 from .clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,11 @@ class BoardNamespace(Namespace):
         db = self.open_db()
         try:
             user = self._user(db)
+        except Exception as exc:
+            reason = dbmod.unavailable(exc)
+            if reason is None:
+                raise
+            raise ConnectionRefusedError(f"the database is {reason}; try again shortly") from None
         finally:
             db.close()
         if user is None:
@@ -72,9 +78,23 @@ class BoardNamespace(Namespace):
         # args start with the sid; _handle_event sets up the request context
         # (session, request.sid) the same way it does for on_* methods.
         def handler(payload=None, *_rest):
-            return self.dispatch(event, payload)
+            return self.answer(event, payload)
 
         return self.socketio._handle_event(handler, event, self.namespace, *args)
+
+    def answer(self, name: str, payload) -> dict:
+        """Every command gets a reply: a store that cannot serve is an error
+        reply the board can retry, and a bug is logged and answered too."""
+        try:
+            return self.dispatch(name, payload)
+        except Exception as exc:
+            reason = dbmod.unavailable(exc)
+            if reason is not None:
+                log.warning("board %s: database %s: %s", name, reason, exc)
+                return {"error": f"the database is {reason}; try again shortly",
+                        "retry_after": dbmod.retry_after(reason)}
+            log.exception("board command %s failed", name)
+            return {"error": "internal error (logged on the server)"}
 
     def dispatch(self, name: str, payload) -> dict:
         command = self.commands.get(name)

@@ -117,17 +117,57 @@ def test_wrong_and_other_rooms_token(setup):
     assert stored(setup) == 0
 
 
-def test_rate_limit_429(setup):
+AT = "2026-03-29T08:59:00Z"
+
+
+def test_rate_limit_429(setup, monkeypatch):
+    # The clock is fixed (09:00:20), so the minute window is exact.
+    from datetime import timedelta
+
+    from warroom.web import ingest as ingest_web
+
+    monkeypatch.setattr(ingest_web, "utcnow", lambda: FIXED_NOW + timedelta(seconds=20))
     db = setup["db"]
     token, secret = tokens.create(db, FIXED_NOW, "rss", setup["room"], rate_per_minute=2)
-    codes = [post(setup, [rec(i, source="rss")], secret=secret).status_code for i in range(3)]
-    assert codes[:2] == [202, 202]
-    if codes[2] != 429:  # the two first requests straddled a minute boundary
-        codes.append(post(setup, [rec(9, source="rss")], secret=secret).status_code)
-    assert codes[-1] == 429
-    r = post(setup, [rec(10, source="rss")], secret=secret)
-    assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 60
+    # a refused body is not counted: it never reaches the store
+    assert post(setup, "{not json", secret=secret).status_code == 400
+    codes = [post(setup, [rec(i, source="rss", created_at=AT)], secret=secret).status_code for i in range(3)]
+    assert codes == [202, 202, 429]
+    r = post(setup, [rec(10, source="rss", created_at=AT)], secret=secret)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "40"
     assert r.json["field"] == "Authorization"
+    assert db.execute("SELECT COUNT(*) FROM mentions WHERE source = 'rss'").fetchone()[0] == 2
+    monkeypatch.setattr(ingest_web, "utcnow", lambda: FIXED_NOW + timedelta(minutes=1))
+    assert post(setup, [rec(11, source="rss", created_at=AT)], secret=secret).status_code == 202  # a new window
+
+
+def test_rate_is_charged_in_the_storing_transaction(setup):
+    """A batch that is rolled back (here: the room closed meanwhile) is not counted."""
+    from warroom.listening import mentions
+    from warroom.listening.sentiment import Scorer
+
+    db = setup["db"]
+    token, _secret = tokens.create(db, FIXED_NOW, "rss", setup["room"], rate_per_minute=1)
+
+    def charge(tx_db):
+        tokens.charge(tx_db, FIXED_NOW, token, 600)
+
+    batch = mentions.validate([rec(20, source="rss", created_at=AT)], FIXED_NOW, mentions.Limits(text=1000))
+    mentions.ingest(db, FIXED_NOW, setup["room"], batch, Scorer(), charge=charge)
+    assert tokens.wait_seconds(db, FIXED_NOW, token, 600) == 60
+    with pytest.raises(tokens.OverRate):
+        mentions.ingest(db, FIXED_NOW, setup["room"], batch, Scorer(), charge=charge)
+    lead = make_user(db, "carl", "lead")
+    other, _ = tokens.create(db, FIXED_NOW, "rss2", setup["room"], rate_per_minute=1)
+
+    def charge_then_close(tx_db):  # the room closes inside the storing transaction
+        tokens.charge(tx_db, FIXED_NOW, other, 600)
+        rooms.close_room(tx_db, FIXED_NOW, lead, setup["room"])
+
+    with pytest.raises(mentions.RoomNotListening):
+        mentions.ingest(db, FIXED_NOW, setup["room"], batch, Scorer(), charge=charge_then_close)
+    assert tokens.wait_seconds(db, FIXED_NOW, other, 600) == 0  # rolled back with the batch
+    assert rooms.get_room(db, setup["room"]).closed_at is None
 
 
 def test_closed_room_409(setup):

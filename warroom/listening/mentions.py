@@ -170,8 +170,12 @@ def _room_for_ingest(db: Database, room_id: int) -> rooms.Room:
 
 
 def ingest(db: Database, now: datetime, room_id: int, batch: list[NewMention], scorer,
-           actor: str | None = None, detector_params=None) -> IngestResult:
-    """Store a validated batch in one transaction; see the module docstring."""
+           actor: str | None = None, detector_params=None, charge=None) -> IngestResult:
+    """Store a validated batch in one transaction; see the module docstring.
+
+    ``charge(db)``, when given, runs first inside that transaction (an ingestion
+    token's rate: one write transaction per request, not two).
+    """
     _room_for_ingest(db, room_id)
     received = iso(now)
     scored = []
@@ -184,6 +188,8 @@ def ingest(db: Database, now: datetime, room_id: int, batch: list[NewMention], s
         scored.append((room_id, *m, received, compound, s.label))
         negative_flags.append(s.label == "negative")
     with transaction(db):
+        if charge is not None:
+            charge(db)
         _room_for_ingest(db, room_id)  # it may have closed meanwhile
         before = db.execute("SELECT COALESCE(MAX(id), 0) FROM mentions").fetchone()[0]
         changes = db.conn.total_changes

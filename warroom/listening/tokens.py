@@ -119,19 +119,48 @@ def window_decision(window_start: datetime | None, window_count: int, now: datet
     return True, start, window_count + 1, retry_after
 
 
+class OverRate(Exception):
+    """The token has used its requests for this minute."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"over its rate; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+def _window(db: Database, token: Token) -> tuple[datetime | None, int]:
+    row = db.execute(
+        "SELECT window_start, window_count FROM ingest_tokens WHERE id = ?", [token.id]
+    ).fetchone()
+    return (parse_iso(row[0]) if row and row[0] else None), (row[1] if row else 0)
+
+
+def wait_seconds(db: Database, now: datetime, token: Token, default_limit: int) -> int:
+    """Read-only: 0 if one more request is allowed now, else the seconds to wait.
+    Lets a caller refuse early without taking the write lock."""
+    started, count = _window(db, token)
+    allowed, _start, _count, retry_after = window_decision(
+        started, count, now, token.rate_per_minute or default_limit)
+    return 0 if allowed else retry_after
+
+
+def charge(db: Database, now: datetime, token: Token, default_limit: int) -> None:
+    """Count one request inside the caller's write transaction (so a request
+    that is rolled back is not counted); raises OverRate when over the limit."""
+    started, count = _window(db, token)
+    allowed, start, count, retry_after = window_decision(
+        started, count, now, token.rate_per_minute or default_limit)
+    if not allowed:
+        raise OverRate(retry_after)
+    db.execute("UPDATE ingest_tokens SET window_start = ?, window_count = ? WHERE id = ?",
+               [iso(start), count, token.id])
+
+
 def hit(db: Database, now: datetime, token: Token, default_limit: int) -> int:
-    """Count one request; 0 if allowed, else the seconds to wait (Retry-After)."""
-    limit = token.rate_per_minute or default_limit
-    with transaction(db):
-        row = db.execute(
-            "SELECT window_start, window_count FROM ingest_tokens WHERE id = ?", [token.id]
-        ).fetchone()
-        started = parse_iso(row[0]) if row and row[0] else None
-        allowed, start, count, retry_after = window_decision(started, row[1] if row else 0, now, limit)
-        if not allowed:
-            return retry_after
-        db.execute(
-            "UPDATE ingest_tokens SET window_start = ?, window_count = ? WHERE id = ?",
-            [iso(start), count, token.id],
-        )
+    """Count one request in its own transaction; 0 if allowed, else the seconds
+    to wait (Retry-After)."""
+    try:
+        with transaction(db):
+            charge(db, now, token, default_limit)
+    except OverRate as exc:
+        return exc.retry_after
     return 0

@@ -15,10 +15,18 @@ bp = Blueprint("api", __name__)
 @bp.route("/healthz")
 @public
 def healthz():
+    """Healthy means the store can be read AND written: a database that another
+    process keeps locked, or that became read-only, answers 503."""
     try:
-        ok = dbmod.check(get_db())
+        db = get_db()
+        ok = dbmod.check(db)
+        dbmod.check_writable(db)
     except Exception as exc:  # the point is to answer, not to crash
-        return json_error(503, f"database: {exc.__class__.__name__}")
+        reason = dbmod.unavailable(exc) or exc.__class__.__name__
+        resp = jsonify({"status": "fail", "database": reason, "error": f"database: {reason}"})
+        resp.status_code = 503
+        resp.headers["Retry-After"] = str(dbmod.retry_after(reason))
+        return resp
     return jsonify({"status": "ok" if ok else "fail", "database": "ok" if ok else "fail"})
 
 

@@ -5,7 +5,9 @@ no browser session reaches it: it checks its own bearer token (401 unknown,
 403 bound to another room), the token's rate (429 + Retry-After), the body
 size (413), parses a JSON object, a JSON array or NDJSON (400), validates
 every row (422/413 naming the row and field), and stores the batch in one
-transaction (202). Nothing of a refused request is stored.
+transaction (202) that also counts the request against the token's rate.
+Nothing of a refused request is stored; a locked or read-only database is a
+503 with Retry-After (the app's handler).
 """
 
 from __future__ import annotations
@@ -95,6 +97,12 @@ def _bearer() -> str | None:
     return value.strip() if scheme.lower() == "bearer" else None
 
 
+def _over_rate(wait: int):
+    resp = json_error(429, f"this token is over its rate; retry in {wait} s", field="Authorization")
+    resp.headers["Retry-After"] = str(wait)
+    return resp
+
+
 def _unauthorized(message: str):
     resp = json_error(401, message, field="Authorization")
     resp.headers["WWW-Authenticate"] = 'Bearer realm="warroom-ingest"'
@@ -114,11 +122,12 @@ def post_mentions(room_id: int):
         return json_error(403, f"this token posts into room {token.room_id}, not room {room_id}",
                           field="Authorization")
     now = utcnow()
-    wait = tokens.hit(db, now, token, cfg.requests_per_minute)
+    # Read-only here: the request is counted in the same write transaction as
+    # its mentions, so under load a token's rate costs no extra write (and an
+    # over-rate client is refused before any lock is taken).
+    wait = tokens.wait_seconds(db, now, token, cfg.requests_per_minute)
     if wait:
-        resp = json_error(429, f"this token is over its rate; retry in {wait} s", field="Authorization")
-        resp.headers["Retry-After"] = str(wait)
-        return resp
+        return _over_rate(wait)
     if request.content_length is not None and request.content_length > cfg.max_body_bytes:
         return json_error(413, f"the body is larger than {cfg.max_body_bytes} bytes", field="body")
     # Back-pressure: a bounded number of batches in flight; the rest are told
@@ -150,9 +159,16 @@ def _ingest_body(cfg, db, room_id: int, token, now):
         return json_error(413, f"at most {cfg.max_rows} mentions per request, got {len(records)}",
                           field="body")
     limits = mentions.Limits(text=cfg.max_text_chars)
+
+    def charge(tx_db):
+        tokens.charge(tx_db, now, token, cfg.requests_per_minute)
+
     try:
         batch = mentions.validate(records, now, limits, default_source=token.source, rows=rows)
-        result = mentions.ingest(db, now, room_id, batch, scorer(), actor=f"token:{token.source}")
+        result = mentions.ingest(db, now, room_id, batch, scorer(), actor=f"token:{token.source}",
+                                 charge=charge)
+    except tokens.OverRate as exc:  # another request of this token took the last place
+        return _over_rate(exc.retry_after)
     except mentions.MentionInvalid as exc:
         return json_error(exc.status, str(exc), field=exc.field, row=exc.row)
     except mentions.RoomNotListening as exc:
