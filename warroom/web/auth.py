@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -93,9 +94,24 @@ ONE_TIME_ALLOWED = {"auth.change_password", "auth.logout"}
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("pages.rooms_list")
+    """``target`` if it is a path on this origin, else the home page.
+
+    Judged as a browser would read it: browsers drop tabs and newlines
+    anywhere in a URL, strip leading control characters and spaces, and read
+    ``\\`` as ``/``, so ``/<tab>/evil.example`` means ``//evil.example``.
+    Rather than imitate that normalisation, any such character refuses the
+    target; what is left must be ``/`` not followed by ``/``, with no scheme
+    and no host.
+    """
+    home = url_for("pages.rooms_list")
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
+        return home
+    if "\\" in target or any(c <= " " or c == "\x7f" for c in target):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return home
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
