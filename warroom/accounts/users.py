@@ -7,6 +7,7 @@ Installation roles are ordered: admin > lead > approver > responder > viewer;
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -222,11 +223,17 @@ def login_blocked(db: Database, name: str, address: str, now: datetime, limit: i
 def authenticate(
     db: Database, name: str, password: str, address: str, now: datetime, limit: int = 10
 ) -> User | None:
-    """The user if name and password match and neither is throttled; records failures."""
+    """The user if name and password match and neither is throttled; records failures.
+
+    Known, unknown and disabled names cost the same one scrypt check."""
     if login_blocked(db, name, address, now, limit):
         return None
     row = db.execute("SELECT id, password_hash, disabled FROM users WHERE name = ?", [name]).fetchone()
-    ok = row is not None and not row[2] and check_password(row[1], password)
+    # Always one scrypt check, against a dummy hash for an unknown name, and
+    # before looking at the disabled flag: the answer's timing must not tell
+    # which names exist.
+    matches = check_password(row[1] if row is not None else _dummy_hash(), password)
+    ok = row is not None and not row[2] and matches
     if not ok:
         with transaction(db):
             db.execute("DELETE FROM login_failures WHERE at < ?", [iso(now - THROTTLE_WINDOW)])
@@ -234,6 +241,13 @@ def authenticate(
                 db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", [key, iso(now)])
         return None
     return get_user(db, row[0])
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a password nobody knows, made once (on the first unknown name)
+    with the same scrypt cost as real ones."""
+    return hash_password(secrets.token_urlsafe(32))
 
 
 def generate_password() -> str:
