@@ -42,6 +42,22 @@ def channel(room_id: int | None) -> str:
     return "lobby" if room_id is None else f"room:{room_id}"
 
 
+def user_channel(user_id: int) -> str:
+    """Every socket of a user joins this room, so that it can be found."""
+    return f"user:{user_id}"
+
+
+def disconnect_user(socketio: SocketIO, user_id: int) -> int:
+    """Disconnect this process's sockets of a user (their session has ended);
+    returns how many. Sockets on other workers are refused at their next
+    command, which re-reads the session from the shared database."""
+    manager = socketio.server.manager
+    sids = [sid for sid, _eio in manager.get_participants(NAMESPACE, user_channel(user_id))]
+    for sid in sids:
+        socketio.server.disconnect(sid, namespace=NAMESPACE)
+    return len(sids)
+
+
 class BoardNamespace(Namespace):
     def __init__(self, namespace: str, commands: dict[str, Command], open_db: Callable):
         super().__init__(namespace)
@@ -61,6 +77,7 @@ class BoardNamespace(Namespace):
         if user is None:
             raise ConnectionRefusedError("unauthorized")
         join_room("lobby")
+        join_room(user_channel(user.id))
         log.info("board connect %s as %s", request.sid, user.name)
 
     def on_disconnect(self, reason=None):

@@ -135,7 +135,9 @@ def check_new_password(password: str) -> None:
 
 
 def change_password(db: Database, now: datetime, user: User, current: str, new: str) -> User:
-    """Replace the password (the current one must match); ends one-time status."""
+    """Replace the password (the current one must match); ends one-time status
+    and every session of the user, in the same transaction: whoever knew the
+    old password is out. The caller starts a new session for the one asking."""
     row = db.execute("SELECT password_hash FROM users WHERE id = ?", [user.id]).fetchone()
     if row is None or not check_password(row[0], current):
         raise AccountError("current", "the current password is wrong")
@@ -147,6 +149,7 @@ def change_password(db: Database, now: datetime, user: User, current: str, new: 
             "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?",
             [hash_password(new), user.id],
         )
+        db.execute("DELETE FROM sessions WHERE user_id = ?", [user.id])
         events.append(db, None, "user.password_changed", user.name, {"name": user.name}, now)
     return get_user(db, user.id)
 

@@ -25,7 +25,7 @@ from flask import (
     url_for,
 )
 
-from .. import accounts
+from .. import accounts, live
 from ..clock import utcnow
 from .context import get_db, json_error, public, settings, wants_json
 
@@ -136,12 +136,7 @@ def login():
         status = 429 if blocked else 401
         return render_template("login.html", next=request.form.get("next", ""), error=message), status
     # A fresh session id on every login: a planted cookie is worth nothing.
-    old = session.get("token")
-    session.clear()
-    accounts.end_session(db, old)
-    token, _csrf = accounts.start_session(db, user, utcnow(), settings().auth.session_hours)
-    session["token"] = token
-    session.permanent = True
+    _renew_session(db, user)
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -149,13 +144,28 @@ def login():
 def change_password():
     if request.method == "GET":
         return render_template("password.html", error=None)
+    db = get_db()
     try:
-        accounts.change_password(
-            get_db(), utcnow(), g.user, request.form.get("current", ""), request.form.get("password", "")
+        user = accounts.change_password(
+            db, utcnow(), g.user, request.form.get("current", ""), request.form.get("password", "")
         )
     except accounts.AccountError as exc:
         return render_template("password.html", error=f"{exc.field}: {exc}"), 422
+    # The change ended every session of the user, this one too: this browser
+    # goes on under a new id, the others are out, and so are their sockets
+    # (which carry an ended session's cookie; this one's board reconnects).
+    _renew_session(db, user)
+    live.disconnect_user(current_app.extensions["socketio"], user.id)
     return redirect(url_for("pages.rooms_list"))
+
+
+def _renew_session(db, user) -> None:
+    old = session.get("token")
+    session.clear()
+    accounts.end_session(db, old)
+    token, _csrf = accounts.start_session(db, user, utcnow(), settings().auth.session_hours)
+    session["token"] = token
+    session.permanent = True
 
 
 @bp.route("/logout", methods=["POST"])
