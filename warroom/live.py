@@ -42,6 +42,9 @@ def channel(room_id: int | None) -> str:
     return "lobby" if room_id is None else f"room:{room_id}"
 
 
+ONE_TIME = "choose your own password first (/me/password)"
+
+
 def user_channel(user_id: int) -> str:
     """Every socket of a user joins this room, so that it can be found."""
     return f"user:{user_id}"
@@ -76,6 +79,8 @@ class BoardNamespace(Namespace):
             db.close()
         if user is None:
             raise ConnectionRefusedError("unauthorized")
+        if user.must_change_password:
+            raise ConnectionRefusedError(ONE_TIME)
         join_room("lobby")
         join_room(user_channel(user.id))
         log.info("board connect %s as %s", request.sid, user.name)
@@ -106,6 +111,8 @@ class BoardNamespace(Namespace):
             user = self._user(db)
             if user is None:
                 return {"error": "unauthorized"}
+            if user.must_change_password:
+                return {"error": ONE_TIME, "field": "password"}
             if not accounts.has_role(user, command.min_role):
                 return {"error": f"forbidden: {name} needs the {command.min_role} role"}
             try:
