@@ -2,7 +2,9 @@
 
 Connections are authenticated with the same server-side session as pages;
 every command re-checks the session and the role it needs, so a logout or a
-demotion takes effect at once. The publisher is the one place that emits
+demotion takes effect at once. Each socket also joins ``user:<id>``, so that a
+password change can disconnect the user's sockets (``disconnect_user``; this
+process's only, the database's session check covers the other workers). The publisher is the one place that emits
 ``event`` messages: it sends every committed row of the events table, in id
 order, to the room's channel (``room:<id>``; room-less and ``room.*`` events
 also to ``lobby``). Commits in this process wake it at once; commits by other
