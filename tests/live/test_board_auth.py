@@ -2,12 +2,15 @@
 password must be replaced first, a password change ends the user's sockets,
 an expired session is refused (Flask-SocketIO's test client, in-process)."""
 
+import threading
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from warroom import accounts, live, rooms
 from warroom import db as dbmod
 
-from ..conftest import PASSWORD, call, csrf_from, make_user, sock
+from ..conftest import PASSWORD, call, close_clients, csrf_from, make_user, sock, socket_client
 
 
 def _one_time(db, name):
@@ -98,3 +101,21 @@ def test_a_disabled_user_is_refused_on_commands(app, db, now):
         db.execute("UPDATE users SET disabled = 1 WHERE id = ?", [lena.id])
     assert call(sc, "join", {"room": room.id}) == {"error": "unauthorized"}
     sc.disconnect(namespace="/board")
+
+
+@pytest.mark.e2e
+def test_a_password_change_drops_a_real_websocket_of_the_user(server):
+    server.add_user("lena", "lead")
+    here, laptop = server.login("lena"), server.login("lena")
+    client = socket_client(server, laptop)
+    dropped = threading.Event()
+    client.on("disconnect", lambda *reason: dropped.set(), namespace="/board")
+    try:
+        assert client.transport() == "websocket"
+        r = here.post(server.url + "/me/password", allow_redirects=False,
+                      data={"current": PASSWORD, "password": "a brand new secret"})
+        assert r.status_code == 302
+        assert dropped.wait(10), "the server did not drop the socket"
+        assert laptop.get(server.url + "/", allow_redirects=False).status_code == 401
+    finally:
+        close_clients(client)
