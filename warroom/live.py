@@ -2,7 +2,9 @@
 
 Connections are authenticated with the same server-side session as pages;
 every command re-checks the session and the role it needs, so a logout or a
-demotion takes effect at once. The publisher is the one place that emits
+demotion takes effect at once. Each socket also joins ``user:<id>``, so that a
+password change can disconnect the user's sockets (``disconnect_user``; this
+process's only, the database's session check covers the other workers). The publisher is the one place that emits
 ``event`` messages: it sends every committed row of the events table, in id
 order, to the room's channel (``room:<id>``; room-less and ``room.*`` events
 also to ``lobby``). Commits in this process wake it at once; commits by other
@@ -43,6 +45,25 @@ def channel(room_id: int | None) -> str:
     return "lobby" if room_id is None else f"room:{room_id}"
 
 
+ONE_TIME = "choose your own password first (/me/password)"
+
+
+def user_channel(user_id: int) -> str:
+    """Every socket of a user joins this room, so that it can be found."""
+    return f"user:{user_id}"
+
+
+def disconnect_user(socketio: SocketIO, user_id: int) -> int:
+    """Disconnect this process's sockets of a user (their session has ended);
+    returns how many. Sockets on other workers are refused at their next
+    command, which re-reads the session from the shared database."""
+    manager = socketio.server.manager
+    sids = [sid for sid, _eio in manager.get_participants(NAMESPACE, user_channel(user_id))]
+    for sid in sids:
+        socketio.server.disconnect(sid, namespace=NAMESPACE)
+    return len(sids)
+
+
 class BoardNamespace(Namespace):
     def __init__(self, namespace: str, commands: dict[str, Command], open_db: Callable):
         super().__init__(namespace)
@@ -66,7 +87,10 @@ class BoardNamespace(Namespace):
             db.close()
         if user is None:
             raise ConnectionRefusedError("unauthorized")
+        if user.must_change_password:
+            raise ConnectionRefusedError(ONE_TIME)
         join_room("lobby")
+        join_room(user_channel(user.id))
         log.info("board connect %s as %s", request.sid, user.name)
 
     def on_disconnect(self, reason=None):
@@ -109,6 +133,8 @@ class BoardNamespace(Namespace):
             user = self._user(db)
             if user is None:
                 return {"error": "unauthorized"}
+            if user.must_change_password:
+                return {"error": ONE_TIME, "field": "password"}
             if not accounts.has_role(user, command.min_role):
                 return {"error": f"forbidden: {name} needs the {command.min_role} role"}
             try:

@@ -7,6 +7,7 @@ Installation roles are ordered: admin > lead > approver > responder > viewer;
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -134,7 +135,9 @@ def check_new_password(password: str) -> None:
 
 
 def change_password(db: Database, now: datetime, user: User, current: str, new: str) -> User:
-    """Replace the password (the current one must match); ends one-time status."""
+    """Replace the password (the current one must match); ends one-time status
+    and every session of the user, in the same transaction: whoever knew the
+    old password is out. The caller starts a new session for the one asking."""
     row = db.execute("SELECT password_hash FROM users WHERE id = ?", [user.id]).fetchone()
     if row is None or not check_password(row[0], current):
         raise AccountError("current", "the current password is wrong")
@@ -146,6 +149,7 @@ def change_password(db: Database, now: datetime, user: User, current: str, new: 
             "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?",
             [hash_password(new), user.id],
         )
+        db.execute("DELETE FROM sessions WHERE user_id = ?", [user.id])
         events.append(db, None, "user.password_changed", user.name, {"name": user.name}, now)
     return get_user(db, user.id)
 
@@ -222,11 +226,17 @@ def login_blocked(db: Database, name: str, address: str, now: datetime, limit: i
 def authenticate(
     db: Database, name: str, password: str, address: str, now: datetime, limit: int = 10
 ) -> User | None:
-    """The user if name and password match and neither is throttled; records failures."""
+    """The user if name and password match and neither is throttled; records failures.
+
+    Known, unknown and disabled names cost the same one scrypt check."""
     if login_blocked(db, name, address, now, limit):
         return None
     row = db.execute("SELECT id, password_hash, disabled FROM users WHERE name = ?", [name]).fetchone()
-    ok = row is not None and not row[2] and check_password(row[1], password)
+    # Always one scrypt check, against a dummy hash for an unknown name, and
+    # before looking at the disabled flag: the answer's timing must not tell
+    # which names exist.
+    matches = check_password(row[1] if row is not None else _dummy_hash(), password)
+    ok = row is not None and not row[2] and matches
     if not ok:
         with transaction(db):
             db.execute("DELETE FROM login_failures WHERE at < ?", [iso(now - THROTTLE_WINDOW)])
@@ -234,6 +244,13 @@ def authenticate(
                 db.execute("INSERT INTO login_failures (key, at) VALUES (?, ?)", [key, iso(now)])
         return None
     return get_user(db, row[0])
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a password nobody knows, made once (on the first unknown name)
+    with the same scrypt cost as real ones."""
+    return hash_password(secrets.token_urlsafe(32))
 
 
 def generate_password() -> str:

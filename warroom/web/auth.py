@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -24,7 +25,7 @@ from flask import (
     url_for,
 )
 
-from .. import accounts
+from .. import accounts, live
 from ..clock import utcnow
 from .context import get_db, json_error, public, settings, wants_json
 
@@ -93,9 +94,24 @@ ONE_TIME_ALLOWED = {"auth.change_password", "auth.logout"}
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("pages.rooms_list")
+    """``target`` if it is a path on this origin, else the home page.
+
+    Judged as a browser would read it: browsers drop tabs and newlines
+    anywhere in a URL, strip leading control characters and spaces, and read
+    ``\\`` as ``/``, so ``/<tab>/evil.example`` means ``//evil.example``.
+    Rather than imitate that normalisation, any such character refuses the
+    target; what is left must be ``/`` not followed by ``/``, with no scheme
+    and no host.
+    """
+    home = url_for("pages.rooms_list")
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
+        return home
+    if "\\" in target or any(c <= " " or c == "\x7f" for c in target):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return home
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -120,12 +136,7 @@ def login():
         status = 429 if blocked else 401
         return render_template("login.html", next=request.form.get("next", ""), error=message), status
     # A fresh session id on every login: a planted cookie is worth nothing.
-    old = session.get("token")
-    session.clear()
-    accounts.end_session(db, old)
-    token, _csrf = accounts.start_session(db, user, utcnow(), settings().auth.session_hours)
-    session["token"] = token
-    session.permanent = True
+    _renew_session(db, user)
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -133,13 +144,28 @@ def login():
 def change_password():
     if request.method == "GET":
         return render_template("password.html", error=None)
+    db = get_db()
     try:
-        accounts.change_password(
-            get_db(), utcnow(), g.user, request.form.get("current", ""), request.form.get("password", "")
+        user = accounts.change_password(
+            db, utcnow(), g.user, request.form.get("current", ""), request.form.get("password", "")
         )
     except accounts.AccountError as exc:
         return render_template("password.html", error=f"{exc.field}: {exc}"), 422
+    # The change ended every session of the user, this one too: this browser
+    # goes on under a new id, the others are out, and so are their sockets
+    # (which carry an ended session's cookie; this one's board reconnects).
+    _renew_session(db, user)
+    live.disconnect_user(current_app.extensions["socketio"], user.id)
     return redirect(url_for("pages.rooms_list"))
+
+
+def _renew_session(db, user) -> None:
+    old = session.get("token")
+    session.clear()
+    accounts.end_session(db, old)
+    token, _csrf = accounts.start_session(db, user, utcnow(), settings().auth.session_hours)
+    session["token"] = token
+    session.permanent = True
 
 
 @bp.route("/logout", methods=["POST"])
