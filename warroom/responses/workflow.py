@@ -25,12 +25,12 @@ from ..clock import iso, parse_iso
 from ..db import Database, transaction
 from ..rooms import facts, require_open
 from . import lint as lintmod
+from . import stock
 
 log = logging.getLogger(__name__)
 
 STATES = ("draft", "submitted", "approved", "rejected", "published")
 MAX_TEXT = 2000
-PUBLISHED_SAMPLE = 500  # recent replies compared for stock answers
 
 
 class ResponseError(ValueError):
@@ -293,18 +293,21 @@ def save_draft(
 
 
 def check(db: Database, room_id: int, text: str, mention_id: int | None = None) -> list[lintmod.Finding]:
-    """The lint as the room's rules see it (angry customer, stock answers)."""
+    """The lint as the room's rules see it (angry customer, stock answers).
+
+    Stock answers: the room's published replies are looked up in its LSH
+    index (``stock``), and the lint's exact similarity runs on the few
+    candidates only, so a check costs the same with 50 or 50,000 replies."""
     negative = False
     if mention_id is not None:
         mention = _mention(db, mention_id)
         negative = bool(mention and mention[2] == "negative")
-    published = [
-        r[0] for r in db.execute(
-            "SELECT text FROM responses WHERE room_id = ? ORDER BY id DESC LIMIT ?",
-            [room_id, PUBLISHED_SAMPLE],
-        )
-    ]
-    return lintmod.lint(text, rules_for_room(db, room_id), negative=negative, published=published)
+    rules = rules_for_room(db, room_id)
+    published: list[str] = []
+    if (text or "").strip() and getattr(rules, "stock_answer_min_recipients", 3) > 0:
+        similarity = float(getattr(rules, "stock_answer_similarity", 0.8))
+        published = stock.similar_published(db, room_id, text, similarity)
+    return lintmod.lint(text, rules, negative=negative, published=published)
 
 
 def override_lint(db: Database, now: datetime, user: User, draft_id: int, reason: str) -> Draft:
