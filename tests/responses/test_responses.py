@@ -256,6 +256,44 @@ def test_clock_breach_emitted_once_and_answered_mentions_skip(db, now, people, r
     assert kinds(db, room.id).count("response.clock_breached") == 2
 
 
+def test_reply_at_exactly_the_first_response_target_is_on_time(db, now, people, room):
+    limit = responses.rules_for_room(db, room.id).first_response_minutes
+    on_time = add_mention(db, room.id, now, received=now - timedelta(minutes=limit))
+    late = add_mention(db, room.id, now, received=now - timedelta(minutes=limit, seconds=1))
+    for mid in (on_time, late):
+        d = responses.save_draft(db, now, people["vol"], room.id, GOOD + f" #{mid}", mention_id=mid)
+        responses.submit(db, now, people["vol"], d.id)
+        responses.approve(db, now, people["appr"], d.id, rev(db, d.id))
+        responses.publish(db, now, people["vol"], d.id)
+    published = {e.data["mention_id"]: e.data for e in events.timeline(db, room.id)
+                 if e.kind == "response.published"}
+    assert published[on_time]["clock_seconds"] == limit * 60 and published[on_time]["breached"] is False
+    assert published[late]["clock_seconds"] == limit * 60 + 1 and published[late]["breached"] is True
+
+
+def test_clock_breaches_once_the_limit_has_passed_not_at_it(db, now, people, room):
+    limit = responses.rules_for_room(db, room.id).first_response_minutes
+    mid = add_mention(db, room.id, now, received=now - timedelta(minutes=limit))
+    assert responses.check_clocks(db, now) == []  # exactly at the limit: still on time
+    breached = responses.check_clocks(db, now + timedelta(seconds=1))
+    assert [e.data["mention_ids"] for e in breached] == [[mid]]
+
+
+def test_reply_of_exactly_max_text_is_accepted_and_one_more_refused(db, now, people, room):
+    longest = (GOOD + " ") * (responses.MAX_TEXT // len(GOOD))
+    longest = (longest + "x" * responses.MAX_TEXT)[: responses.MAX_TEXT]
+    assert len(longest) == responses.MAX_TEXT and longest == longest.strip()
+    draft = responses.save_draft(db, now, people["vol"], room.id, longest)
+    assert len(draft.text) == responses.MAX_TEXT
+    with pytest.raises(ResponseError, match=f"longer than {responses.MAX_TEXT}") as err:
+        responses.save_draft(db, now, people["vol"], room.id, longest + "y")
+    assert err.value.field == "text"
+    with pytest.raises(ResponseError, match="longer than"):
+        responses.save_draft(db, now, people["vol"], room.id, longest + "y", draft_id=draft.id)
+    # surrounding blanks are not counted
+    assert len(responses.save_draft(db, now, people["vol"], room.id, f"  {longest}\n").text) == responses.MAX_TEXT
+
+
 def test_approval_timeout_pages_through_escalation_once(db, now, people, room):
     draft = responses.save_draft(db, now, people["vol"], room.id, GOOD)
     responses.submit(db, now, people["vol"], draft.id)
