@@ -409,12 +409,13 @@
     } else if (d.status === "submitted" && S.me && d.author === S.me.name) {
       actions.append(el("span", "muted", "yours: another approver decides"));
     } else if (d.status === "submitted" && S.me && S.me.can_approve) {
-      actions.append(button("Approve", "approve-btn", function () { decide("draft.approve", d.id); }));
+      // The revision shown here goes with the decision: a draft changed since is refused.
+      actions.append(button("Approve", "approve-btn", function () { decide("draft.approve", d); }));
       var reason = el("input", "reject-reason");
       reason.placeholder = "reason to reject";
       reason.maxLength = 500;
       actions.append(reason, button("Reject", "secondary reject-btn", function () {
-        decide("draft.reject", d.id, reason.value);
+        decide("draft.reject", d, reason.value);
       }));
     }
     li.append(actions);
@@ -438,12 +439,16 @@
     $("mydrafts-empty").hidden = nm > 0;
     $("approvals-empty").hidden = nq > 0;
   }
-  function decide(name, id, reason) {
-    var payload = { draft_id: id };
+  function decide(name, d, reason) {
+    var payload = { draft_id: d.id, revision: d.revision };
     if (reason !== undefined) { payload.reason = reason; }
     return command(name, payload).then(function (ack) {
-      if (ack.error) { alertIn("approvals", ack.error); return; }
-      S.drafts[id] = ack.draft;
+      if (ack.error) {
+        alertIn("approvals", ack.error);
+        if (ack.field === "revision") { loadBoard(); }  // show what it says now
+        return;
+      }
+      S.drafts[d.id] = ack.draft;
       renderDrafts();
     });
   }

@@ -108,6 +108,13 @@ GOOD = "So sorry, Anna: the ash cloud grounded your flight. I'll rebook you and 
 DEFENSIVE = "We are not responsible for the ash cloud. I'll rebook you and DM you by 5pm."
 
 
+def rev(db, draft_id: int) -> int:
+    """A draft's current revision: what an approver who just read it names."""
+    from warroom import responses
+
+    return responses.get_draft(db, draft_id).revision
+
+
 def add_mention(db, room_id, now, text="my flight is cancelled and nobody answers",
                 label="negative", ext=None, received=None):
     """One mention row, written directly (the ingest path has its own tests)."""

@@ -2,20 +2,23 @@
 
 Connections are authenticated with the same server-side session as pages;
 every command re-checks the session and the role it needs, so a logout or a
-demotion takes effect at once. Each socket also joins ``user:<id>``, so that a
-password change can disconnect the user's sockets (``disconnect_user``; this
-process's only, the database's session check covers the other workers). The publisher is the one place that emits
+demotion takes effect at once, and each session's commands are rate-limited
+(``CommandLimiter``, a token bucket). Each socket also joins ``user:<id>``, so
+that a password change can disconnect the user's sockets (``disconnect_user``;
+this process's only, the database's session check covers the other workers).
+The publisher is the one place that emits
 ``event`` messages: it sends every committed row of the events table, in id
 order, to the room's channel (``room:<id>``; room-less and ``room.*`` events
-also to ``lobby``). Commits in this process wake it at once; commits by other
-processes (``run.py ingest``, a second worker) are picked up within
-``[live] poll_ms``.
+also to ``lobby``). Commits in this process are sent by the committing thread
+(see ``Publisher``); commits by other processes (``run.py ingest``, a second
+worker) are picked up within ``[live] poll_ms``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,6 +42,30 @@ class Command:
 
 class CommandError(Exception):
     """Raised by a command handler: the client gets {"error": message}."""
+
+
+class CommandLimiter:
+    """A token bucket per Socket.IO session: ``rate`` commands a second,
+    bursts of ``burst``. Generous for people (a board sends a few a second
+    while typing); it stops a script looping ``lint.check`` from slowing
+    everyone's board. Buckets idle long enough to be full again are dropped."""
+
+    def __init__(self, rate: float = 20.0, burst: float = 40.0, clock: Callable[[], float] = time.monotonic):
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # sid -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def allow(self, sid: str) -> bool:
+        now = self.clock()
+        with self._lock:
+            tokens, at = self._buckets.get(sid, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - at) * self.rate)
+            allowed = tokens >= 1
+            self._buckets[sid] = (tokens - 1 if allowed else tokens, now)
+            if len(self._buckets) > 1000:  # forget sessions whose bucket is full again
+                full = self.burst / self.rate
+                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full}
+            return allowed
 
 
 def channel(room_id: int | None) -> str:
@@ -69,6 +96,7 @@ class BoardNamespace(Namespace):
         super().__init__(namespace)
         self.commands = commands
         self.open_db = open_db
+        self.limiter = CommandLimiter()
 
     def _user(self, db):
         found = accounts.session_user(db, session.get("token"), utcnow())
@@ -121,6 +149,8 @@ class BoardNamespace(Namespace):
             return {"error": "internal error (logged on the server)"}
 
     def dispatch(self, name: str, payload) -> dict:
+        if not self.limiter.allow(request.sid):
+            return {"error": "too many commands, slow down"}
         command = self.commands.get(name)
         if command is None:
             return {"error": f"unknown command {name!r}"}
@@ -282,8 +312,10 @@ def socket_emitter(socketio: SocketIO) -> Callable[[events.Event], None]:
 
 def register(app, socketio: SocketIO, commands: list[Command], open_db: Callable) -> None:
     table = {c.name: c for c in BUILTIN_COMMANDS + commands}
-    socketio.on_namespace(BoardNamespace(NAMESPACE, table, open_db))
+    namespace = BoardNamespace(NAMESPACE, table, open_db)
+    socketio.on_namespace(namespace)
     app.extensions["warroom_commands"] = table
+    app.extensions["warroom_command_limiter"] = namespace.limiter
 
 
 def current_commands() -> dict[str, Command]:

@@ -44,7 +44,7 @@ def test_open_escalation_joins_the_callers_transaction(db, now):
 
 
 def test_open_escalation_refuses_unknown_room(db, now):
-    with pytest.raises(escalation.EscalationError) as err:
+    with pytest.raises(rooms.RoomError) as err:
         escalation.open_escalation(db, now, 999, "spike", {}, None)
     assert err.value.field == "room"
 

@@ -13,7 +13,7 @@ from warroom import accounts, events, responses, rooms
 from warroom import db as dbmod
 from warroom.web import board
 
-from ..conftest import GOOD, add_mention, call, free_port, login_client, make_user, sock
+from ..conftest import GOOD, add_mention, call, free_port, login_client, make_user, rev, sock
 
 
 @pytest.fixture
@@ -37,13 +37,16 @@ def test_commands_check_roles_and_the_author_rule(app, world):
     findings = call(vol, "lint.check", {"room": room.id, "text": "You are mistaken.", "mention_id": mid})
     assert [f["rule"] for f in findings["findings"]] == ["defensive", "no-next-step", "non-apology"]
     saved = call(vol, "draft.save", {"room": room.id, "mention_id": mid, "text": GOOD})["draft"]
-    assert call(vol, "draft.submit", {"draft_id": saved["id"]})["draft"]["status"] == "submitted"
-    assert "forbidden" in call(vol, "draft.approve", {"draft_id": saved["id"]})["error"]
+    submitted = call(vol, "draft.submit", {"draft_id": saved["id"]})["draft"]
+    assert submitted["status"] == "submitted"
+    shown = {"draft_id": saved["id"], "revision": submitted["revision"]}
+    assert "forbidden" in call(vol, "draft.approve", shown)["error"]
     assert "forbidden" in call(vol, "facts.update", {"room": room.id, "text": "x"})["error"]
     _, appr = sock(app, "appr")
-    rejected = call(appr, "draft.reject", {"draft_id": saved["id"], "reason": ""})
+    rejected = call(appr, "draft.reject", {**shown, "reason": ""})
     assert rejected == {"error": "a rejection needs a reason", "field": "reason"}
-    assert call(appr, "draft.approve", {"draft_id": saved["id"]})["draft"]["status"] == "approved"
+    assert call(appr, "draft.approve", {"draft_id": saved["id"]}) == {"error": "revision is required"}
+    assert call(appr, "draft.approve", shown)["draft"]["status"] == "approved"
     published = call(vol, "draft.publish", {"draft_id": saved["id"]})["response"]
     assert published["text"] == GOOD and published["mention_id"] == mid
     for c in (viewer, vol, appr):
@@ -130,7 +133,7 @@ def test_publish_webhook_posts_and_records_outcome(settings, db, now, world):
     appr = accounts.find_user(db, "appr")
     d = responses.save_draft(db, now, lead, room.id, GOOD)
     responses.submit(db, now, lead, d.id)
-    responses.approve(db, now, appr, d.id)
+    responses.approve(db, now, appr, d.id, rev(db, d.id))
     response = responses.publish(db, now, lead, d.id)
     port = free_port()
     httpd = HTTPServer(("127.0.0.1", port), Hook)

@@ -138,8 +138,9 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
 
     # A lead's own draft is refused by the author rule, not only by role.
     lead_draft = command(lead, "draft.save", {"room": room_id, "text": GOOD})["draft"]["id"]
-    assert command(lead, "draft.submit", {"draft_id": lead_draft})["ok"] is True
-    refused = command(lead, "draft.approve", {"draft_id": lead_draft})
+    lead_sub = command(lead, "draft.submit", {"draft_id": lead_draft})
+    assert lead_sub["ok"] is True
+    refused = command(lead, "draft.approve", {"draft_id": lead_draft, "revision": lead_sub["draft"]["revision"]})
     assert refused["error"] == "the author cannot approve or reject their own draft"
     lead.wait_for_selector(f'#approval-list li.draft[data-draft-id="{lead_draft}"]', timeout=5000)
     assert lead.locator(f'#approval-list li.draft[data-draft-id="{lead_draft}"] .approve-btn').count() == 0

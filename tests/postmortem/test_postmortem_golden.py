@@ -18,7 +18,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.conftest import launch_chromium, make_user
+from tests.conftest import launch_chromium, make_user, rev
 from warroom import db as dbmod
 from warroom import escalation, playbooks, postmortem, responses, rooms, roster
 from warroom.clock import iso
@@ -147,7 +147,7 @@ def scenario(tmp_path_factory):
     def reply_1(now):
         d = responses.save_draft(db, now, rob, rid, GOOD_1, mention_id=m("spike-0915-0"))
         responses.submit(db, now + timedelta(minutes=1), rob, d.id)
-        responses.approve(db, now + timedelta(minutes=2), ann, d.id)
+        responses.approve(db, now + timedelta(minutes=2), ann, d.id, rev(db, d.id))
         responses.publish(db, now + timedelta(minutes=3), rob, d.id)  # 09:21:00
 
     actions = [
@@ -170,16 +170,16 @@ def scenario(tmp_path_factory):
     d1 = db.execute("SELECT id FROM drafts WHERE mention_id = ?", [m("spike-0915-0")]).fetchone()[0]
     d2 = responses.save_draft(db, at(10, 0), tim, rid, GOOD_2, mention_id=m("spike-0915-1"))
     responses.submit(db, at(10, 1), tim, d2.id)
-    responses.reject(db, at(10, 2), ann, d2.id, "Too vague | say which <flight>")
+    responses.reject(db, at(10, 2), ann, d2.id, rev(db, d2.id), "Too vague | say which <flight>")
     responses.save_draft(db, at(10, 3), tim, rid, GOOD_2 + " Again, sorry.", draft_id=d2.id)
     responses.submit(db, at(10, 4), tim, d2.id)
-    responses.approve(db, at(10, 5), ann, d2.id)
+    responses.approve(db, at(10, 5), ann, d2.id, rev(db, d2.id))
     responses.publish(db, at(10, 6), tim, d2.id)
     # m3: a blocking banned phrase overridden by the lead with a reason
     d3 = responses.save_draft(db, at(10, 10), rob, rid, BANNED, mention_id=m("spike-0915-2"))
     responses.override_lint(db, at(10, 11), lea, d3.id, "Legal insisted on this wording")
     responses.submit(db, at(10, 12), rob, d3.id)
-    responses.approve(db, at(10, 13), ann, d3.id)
+    responses.approve(db, at(10, 13), ann, d3.id, rev(db, d3.id))
     responses.publish(db, at(10, 14), rob, d3.id)
     # a draft that never went out
     responses.save_draft(db, at(10, 20), rob, rid, GOOD_1, mention_id=m("spike-0915-3"))

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from warroom.responses.lint import DEFAULT_RULES, LintRules, lint, similarity
+from warroom.responses.lint import DEFAULT_RULES, OWNS, REDIRECT, LintRules, lint, similarity
 
 from ..conftest import ROOT
 
@@ -44,8 +44,10 @@ def test_deflection_cs_team_on_twitter():
     deflect = [f for f in found if f.rule == "deflection"][0]
     assert span(text, deflect).startswith("we have a CS team")
     assert deflect.blocking
-    # the same pointer is fine when the reply owns the problem
-    owned = "I've passed this to our CS team myself; I'll update you by 3pm."
+    # the same pointer is fine when the reply owns the problem: the example
+    # must carry the pointer itself, or the exemption is never exercised
+    owned = "We have a CS team on Twitter too: I've passed your case to them and I'll update you by 3pm."
+    assert REDIRECT.search(owned) and OWNS.search(owned)
     assert lint(owned) == []
 
 
@@ -80,6 +82,23 @@ def test_hide_critics():
     found = lint(text)
     assert rules_of(found) == ["hide-critics"]
     assert span(text, found[0]) == "delete those negative comments"
+
+
+def test_hide_critics_passive():
+    text = "Those comments will be deleted. We will update you at 5pm."
+    found = lint(text)
+    assert rules_of(found) == ["hide-critics"]
+    assert span(text, found[0]) == "comments will be deleted"
+    assert found[0].blocking
+
+
+def test_banned_phrase_matches_whatever_the_case():
+    rules = LintRules(banned_phrases=("Force Majeure",))
+    text = "This is FORCE MAJEURE, so we will refund you by Friday."
+    found = lint(text, rules)
+    assert rules_of(found) == ["banned-phrase"]
+    assert span(text, found[0]) == "FORCE MAJEURE"
+    assert "'Force Majeure'" in found[0].reason  # named as the playbook spells it
 
 
 def test_banned_phrase_from_playbook():

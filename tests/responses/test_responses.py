@@ -13,7 +13,7 @@ from warroom.clock import iso
 from warroom.responses import ResponseError
 from warroom.rooms import facts
 
-from ..conftest import DEFENSIVE, GOOD, ROOT, add_mention, make_user
+from ..conftest import DEFENSIVE, GOOD, ROOT, add_mention, make_user, rev
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_happy_path_states_and_events(db, now, people, room):
     # saving on an unclaimed mention claims it
     assert [c.user_name for c in responses.room_claims(db, room.id)] == ["vol"]
     assert responses.submit(db, now, people["vol"], draft.id).status == "submitted"
-    approved = responses.approve(db, now + timedelta(minutes=1), people["appr"], draft.id)
+    approved = responses.approve(db, now + timedelta(minutes=1), people["appr"], draft.id, rev(db, draft.id))
     assert approved.status == "approved" and approved.decided_by == "appr"
     published = responses.publish(db, now + timedelta(minutes=2), people["vol"], draft.id)
     assert published.text == GOOD and published.published_by == "vol"
@@ -60,12 +60,12 @@ def test_author_can_never_approve_own_draft(db, now, people, room):
     draft = responses.save_draft(db, now, people["lead"], room.id, GOOD)
     responses.submit(db, now, people["lead"], draft.id)
     with pytest.raises(ResponseError, match="own draft"):
-        responses.approve(db, now, people["lead"], draft.id)
+        responses.approve(db, now, people["lead"], draft.id, rev(db, draft.id))
     with pytest.raises(ResponseError, match="own draft"):
-        responses.reject(db, now, people["lead"], draft.id, "no")
+        responses.reject(db, now, people["lead"], draft.id, rev(db, draft.id), "no")
     # a responder is not an approver either
     with pytest.raises(ResponseError, match="approver"):
-        responses.approve(db, now, people["vol"], draft.id)
+        responses.approve(db, now, people["vol"], draft.id, rev(db, draft.id))
     assert responses.get_draft(db, draft.id).status == "submitted"
 
 
@@ -73,9 +73,9 @@ def test_reject_needs_reason_and_edit_returns_to_draft(db, now, people, room):
     draft = responses.save_draft(db, now, people["vol"], room.id, GOOD)
     responses.submit(db, now, people["vol"], draft.id)
     with pytest.raises(ResponseError) as err:
-        responses.reject(db, now, people["appr"], draft.id, "  ")
+        responses.reject(db, now, people["appr"], draft.id, rev(db, draft.id), "  ")
     assert err.value.field == "reason"
-    rejected = responses.reject(db, now, people["appr"], draft.id, "say when the next update is")
+    rejected = responses.reject(db, now, people["appr"], draft.id, rev(db, draft.id), "say when the next update is")
     assert rejected.status == "rejected" and rejected.reject_reason == "say when the next update is"
     with pytest.raises(ResponseError, match="not approved"):
         responses.publish(db, now, people["vol"], draft.id)
@@ -87,10 +87,53 @@ def test_reject_needs_reason_and_edit_returns_to_draft(db, now, people, room):
         responses.save_draft(db, now, people["vol2"], room.id, "mine now", draft_id=draft.id)
 
 
+def test_approval_names_the_revision_read_and_a_stale_one_is_refused(db, now, people, room):
+    draft = responses.save_draft(db, now, people["vol"], room.id, GOOD)
+    read = responses.submit(db, now, people["vol"], draft.id)
+    assert read.revision > draft.revision
+    # the author changes the text and resubmits while the approver is reading
+    changed = responses.save_draft(db, now, people["vol"], room.id, GOOD + " Meals are on us.",
+                                   draft_id=draft.id)
+    resubmitted = responses.submit(db, now, people["vol"], changed.id)
+    assert resubmitted.status == "submitted" and resubmitted.revision > read.revision
+    for decide in (lambda r: responses.approve(db, now, people["appr"], draft.id, r),
+                   lambda r: responses.reject(db, now, people["appr"], draft.id, r, "vague")):
+        with pytest.raises(ResponseError, match="changed since you read it") as err:
+            decide(read.revision)
+        assert err.value.field == "revision"
+        with pytest.raises(ResponseError, match="revision") as err:
+            decide(None)
+        assert err.value.field == "revision"
+    assert responses.get_draft(db, draft.id).status == "submitted"
+    approved = responses.approve(db, now, people["appr"], draft.id, resubmitted.revision)
+    assert approved.status == "approved" and approved.text == GOOD + " Meals are on us."
+    assert events.timeline(db, room.id)[-1].data["revision"] == resubmitted.revision
+
+
+def test_editing_an_approved_draft_sends_it_back_for_approval(db, now, people, room):
+    draft = responses.save_draft(db, now, people["vol"], room.id, GOOD)
+    submitted = responses.submit(db, now, people["vol"], draft.id)
+    approved = responses.approve(db, now, people["appr"], draft.id, submitted.revision)
+    edited = responses.save_draft(db, now, people["vol"], room.id, GOOD + " PS: no refunds.",
+                                  draft_id=draft.id)
+    assert edited.status == "draft" and edited.decided_by is None and edited.decided_at is None
+    assert edited.revision > approved.revision
+    # the edited text can neither be published nor approved under the old approval
+    with pytest.raises(ResponseError, match="not approved"):
+        responses.publish(db, now, people["vol"], draft.id)
+    with pytest.raises(ResponseError, match="changed since you read it"):
+        responses.approve(db, now, people["appr"], draft.id, approved.revision)
+    assert responses.room_responses(db, room.id) == []
+    again = responses.submit(db, now, people["vol"], draft.id)
+    assert again.status == "submitted"
+    assert responses.approve(db, now, people["appr"], draft.id, again.revision).status == "approved"
+    assert responses.publish(db, now, people["vol"], draft.id).text == GOOD + " PS: no refunds."
+
+
 def test_published_text_is_immutable(db, now, people, room):
     draft = responses.save_draft(db, now, people["vol"], room.id, GOOD)
     responses.submit(db, now, people["vol"], draft.id)
-    responses.approve(db, now, people["appr"], draft.id)
+    responses.approve(db, now, people["appr"], draft.id, rev(db, draft.id))
     published = responses.publish(db, now, people["vol"], draft.id)
     with pytest.raises(ResponseError, match="published"):
         responses.save_draft(db, now, people["vol"], room.id, "changed", draft_id=draft.id)
@@ -142,7 +185,7 @@ def test_lint_check_uses_mention_sentiment_and_published_replies(db, now, people
     for i in range(3):
         d = responses.save_draft(db, now, people["vol"], room.id, text.replace("5pm", f"{i + 5}pm"))
         responses.submit(db, now, people["vol"], d.id)
-        responses.approve(db, now, people["appr"], d.id)
+        responses.approve(db, now, people["appr"], d.id, rev(db, d.id))
         responses.publish(db, now, people["vol"], d.id)
     assert [f.rule for f in responses.check(db, room.id, text, calm)] == ["stock-answer"]
 
@@ -199,7 +242,7 @@ def test_clock_breach_emitted_once_and_answered_mentions_skip(db, now, people, r
     fresh = add_mention(db, room.id, now, received=now - timedelta(minutes=59))
     d = responses.save_draft(db, now, people["vol"], room.id, GOOD, mention_id=answered)
     responses.submit(db, now, people["vol"], d.id)
-    responses.approve(db, now, people["appr"], d.id)
+    responses.approve(db, now, people["appr"], d.id, rev(db, d.id))
     published = responses.publish(db, now, people["vol"], d.id)
     assert published.clock_seconds == 90 * 60
     assert events.timeline(db, room.id)[-1].data["breached"] is True
@@ -211,6 +254,44 @@ def test_clock_breach_emitted_once_and_answered_mentions_skip(db, now, people, r
     later = responses.check_clocks(db, now + timedelta(minutes=2))
     assert [e.data["mention_ids"] for e in later] == [[fresh]]
     assert kinds(db, room.id).count("response.clock_breached") == 2
+
+
+def test_reply_at_exactly_the_first_response_target_is_on_time(db, now, people, room):
+    limit = responses.rules_for_room(db, room.id).first_response_minutes
+    on_time = add_mention(db, room.id, now, received=now - timedelta(minutes=limit))
+    late = add_mention(db, room.id, now, received=now - timedelta(minutes=limit, seconds=1))
+    for mid in (on_time, late):
+        d = responses.save_draft(db, now, people["vol"], room.id, GOOD + f" #{mid}", mention_id=mid)
+        responses.submit(db, now, people["vol"], d.id)
+        responses.approve(db, now, people["appr"], d.id, rev(db, d.id))
+        responses.publish(db, now, people["vol"], d.id)
+    published = {e.data["mention_id"]: e.data for e in events.timeline(db, room.id)
+                 if e.kind == "response.published"}
+    assert published[on_time]["clock_seconds"] == limit * 60 and published[on_time]["breached"] is False
+    assert published[late]["clock_seconds"] == limit * 60 + 1 and published[late]["breached"] is True
+
+
+def test_clock_breaches_once_the_limit_has_passed_not_at_it(db, now, people, room):
+    limit = responses.rules_for_room(db, room.id).first_response_minutes
+    mid = add_mention(db, room.id, now, received=now - timedelta(minutes=limit))
+    assert responses.check_clocks(db, now) == []  # exactly at the limit: still on time
+    breached = responses.check_clocks(db, now + timedelta(seconds=1))
+    assert [e.data["mention_ids"] for e in breached] == [[mid]]
+
+
+def test_reply_of_exactly_max_text_is_accepted_and_one_more_refused(db, now, people, room):
+    longest = (GOOD + " ") * (responses.MAX_TEXT // len(GOOD))
+    longest = (longest + "x" * responses.MAX_TEXT)[: responses.MAX_TEXT]
+    assert len(longest) == responses.MAX_TEXT and longest == longest.strip()
+    draft = responses.save_draft(db, now, people["vol"], room.id, longest)
+    assert len(draft.text) == responses.MAX_TEXT
+    with pytest.raises(ResponseError, match=f"longer than {responses.MAX_TEXT}") as err:
+        responses.save_draft(db, now, people["vol"], room.id, longest + "y")
+    assert err.value.field == "text"
+    with pytest.raises(ResponseError, match="longer than"):
+        responses.save_draft(db, now, people["vol"], room.id, longest + "y", draft_id=draft.id)
+    # surrounding blanks are not counted
+    assert len(responses.save_draft(db, now, people["vol"], room.id, f"  {longest}\n").text) == responses.MAX_TEXT
 
 
 def test_approval_timeout_pages_through_escalation_once(db, now, people, room):
@@ -240,8 +321,8 @@ def test_playbook_rules_apply_lead_approval_and_banned_phrase(db, now, people):
     draft = responses.save_draft(db, now, people["vol"], room.id, GOOD)
     responses.submit(db, now, people["vol"], draft.id)
     with pytest.raises(ResponseError, match="needs a lead"):
-        responses.approve(db, now, people["appr"], draft.id)
-    assert responses.approve(db, now, people["lead"], draft.id).status == "approved"
+        responses.approve(db, now, people["appr"], draft.id, rev(db, draft.id))
+    assert responses.approve(db, now, people["lead"], draft.id, rev(db, draft.id)).status == "approved"
 
 
 def test_published_reply_records_facts_it_relied_on(db, now, people, room):
@@ -249,7 +330,7 @@ def test_published_reply_records_facts_it_relied_on(db, now, people, room):
     draft = responses.save_draft(db, now, people["vol"], room.id, GOOD + " Flights resume at 18:00 UTC.",
                                  fact_ids=[fact.id])
     responses.submit(db, now, people["vol"], draft.id)
-    responses.approve(db, now, people["appr"], draft.id)
+    responses.approve(db, now, people["appr"], draft.id, rev(db, draft.id))
     resp = responses.publish(db, now, people["vol"], draft.id)
     rows = db.execute("SELECT fact_id, version FROM response_facts WHERE response_id = ?",
                       [resp.id]).fetchall()
@@ -262,9 +343,9 @@ def test_published_reply_records_facts_it_relied_on(db, now, people, room):
 def test_closed_room_accepts_no_new_work(db, now, people, room):
     mid = add_mention(db, room.id, now)
     rooms.close_room(db, now, people["lead"], room.id)
-    with pytest.raises(ResponseError, match="closed"):
+    with pytest.raises(rooms.RoomClosedError, match="closed"):
         responses.claim(db, now, people["vol"], mid)
-    with pytest.raises(ResponseError, match="closed"):
+    with pytest.raises(rooms.RoomClosedError, match="closed"):
         responses.save_draft(db, now, people["vol"], room.id, GOOD)
     assert responses.check_clocks(db, now + timedelta(hours=5)) == []
 

@@ -10,7 +10,7 @@ from warroom import events, responses, rooms
 from warroom.rooms import facts
 from warroom.rooms.facts import FactError
 
-from ..conftest import make_user
+from ..conftest import make_user, rev
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def setup(db, now):
 def publish(db, now, vol, appr, room, text, fact_ids):
     draft = responses.save_draft(db, now, vol, room.id, text, fact_ids=fact_ids)
     responses.submit(db, now, vol, draft.id)
-    responses.approve(db, now, appr, draft.id)
+    responses.approve(db, now, appr, draft.id, rev(db, draft.id))
     return responses.publish(db, now, vol, draft.id)
 
 

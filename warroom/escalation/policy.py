@@ -202,11 +202,7 @@ def open_escalation(
         raise EscalationError("reason", "an escalation needs a reason")
     detail = dict(detail or {})
     with transaction(db):
-        room = rooms.get_room(db, room_id)
-        if room is None:
-            raise EscalationError("room", f"no room {room_id}")
-        if room.status == "closed":
-            raise EscalationError("room", "the room is closed")
+        room = rooms.require_open(db, room_id)
         current = open_for_room(db, room_id)
         if current is not None:
             db.execute(
@@ -261,6 +257,7 @@ def manual_page(db: Database, now: datetime, room_id: int, user: User, note: str
         raise EscalationError("role", "paging needs the lead role")
     note = (note or "").strip()[:500]
     with transaction(db):
+        rooms.require_open(db, room_id)
         current = open_for_room(db, room_id)
         if current is None:
             return open_escalation(db, now, room_id, "manual", {"note": note}, user.name)
@@ -273,6 +270,7 @@ def acknowledge(db: Database, now: datetime, escalation_id: int, user: User) -> 
         esc = get(db, escalation_id)
         if esc is None:
             raise EscalationError("escalation", f"no escalation {escalation_id}")
+        rooms.require_open(db, esc.room_id)
         if esc.state == "acknowledged":
             raise EscalationError("escalation", f"already acknowledged by {esc.acked_by}")
         if user is None or user.disabled:

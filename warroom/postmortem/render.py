@@ -4,6 +4,10 @@ The Markdown is the master text: GitHub-flavoured tables, charts as data URIs
 or as SVG files next to it. The HTML page is that same Markdown rendered with
 ``markdown`` (tables extension), cleaned with nh3, with the charts inlined as
 SVG and a print stylesheet: one self-contained file, no scripts, no fetches.
+It is opened from disk, where no server's header protects it, so it carries
+its own Content-Security-Policy (``EXPORT_CSP``: nothing remote, images only
+``data:``, inline styles) and images in the lessons' Markdown that point
+anywhere but ``data:`` lose their ``src`` (the alt text stays).
 User text (titles, reasons, notes, lessons) is HTML-escaped before it enters
 the Markdown, so nothing a user typed becomes markup.
 """
@@ -266,6 +270,19 @@ figure.chart { margin: 1rem 0; } figure.chart svg { max-width: 100%; height: aut
 """
 
 
+# The exported page's own policy: opened from disk it has no server header.
+EXPORT_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+              "base-uri 'none'; form-action 'none'")
+
+
+def _no_remote_images(element: str, attribute: str, value: str) -> str | None:
+    """nh3 attribute filter: an image may only be a data: URI (a remote one
+    would be fetched, and seen by its host, whenever the file is opened)."""
+    if element == "img" and attribute in ("src", "srcset"):
+        return value if value.strip().lower().startswith("data:image/") else None
+    return value
+
+
 def to_html(report: dict, direct_rows: int = 100) -> str:
     """The page. Tables longer than ``direct_rows`` are built directly as the same
     HTML the tables extension would make: python-markdown needs ~0.7 ms per
@@ -279,7 +296,9 @@ def to_html(report: dict, direct_rows: int = 100) -> str:
 
     text = to_markdown(report, ref, direct=direct, direct_rows=direct_rows)
     body = markdown_lib.markdown(text, extensions=["tables"], output_format="html")
-    body = nh3.clean(body)  # belt and braces: the Markdown already escaped user text
+    # belt and braces: the Markdown already escaped user text; Markdown's own
+    # image syntax in the lessons is still markup, so remote images go here.
+    body = nh3.clean(body, attribute_filter=_no_remote_images)
     for name, svg in svgs.items():
         figure = f'<figure class="chart" id="chart-{name}">{svg}</figure>'
         body = body.replace(f"<p>@@chart-{name}@@</p>", figure)
@@ -288,6 +307,7 @@ def to_html(report: dict, direct_rows: int = 100) -> str:
     title = escape(f"Post-mortem: {report['room']['title']}")
     return (
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{EXPORT_CSP}\">\n"
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n"
         f"<style>{CSS}</style>\n</head>\n<body>\n<main class=\"report\">\n{body}\n</main>\n</body>\n</html>\n"
     )

@@ -5,7 +5,9 @@ Owns ``mention_claims``, ``drafts``, ``responses`` (immutable),
 ``clock_breaches`` and, since 0050, the fact tables of ``rooms``
 (``migrations/``). Face: ``claim``, ``save_draft``, ``submit``, ``approve``,
 ``reject``, ``publish``, ``override_lint``, ``check``, ``tick`` and the
-look-ups below; the submodule ``lint`` (the honesty lint, pure).
+look-ups below; the submodule ``lint`` (the honesty lint, pure). Behind
+the face, ``stock`` keeps each room's published replies in a MinHash LSH
+index for the stock-answer rule.
 """
 
 

@@ -146,14 +146,15 @@ REASONS = {
 }
 
 
-def _words(text: str) -> list[str]:
+def words(text: str) -> list[str]:
+    """The words ``similarity`` compares (lower case, numbers masked)."""
     # Numbers are masked so "update at 5pm" and "update at 6pm" count as the same answer.
     return [re.sub(r"\d+", "0", w) for w in re.findall(r"[\w']+", text.lower())]
 
 
 def similarity(a: str, b: str) -> float:
     """Word-level similarity in 0..1 (1 = same words in the same order)."""
-    wa, wb = _words(a), _words(b)
+    wa, wb = words(a), words(b)
     if not wa or not wb:
         return 0.0
     m = SequenceMatcher(None, wa, wb, autojunk=False)

@@ -1,8 +1,10 @@
 """The response workflow: claim a mention, draft, lint, approve, publish.
 
 States: draft -> submitted -> approved | rejected -> published. A rejected
-or approved draft that is edited goes back to draft. The author never
-approves their own draft; published text is immutable (the ``responses``
+or approved draft that is edited goes back to draft. Every save and submit
+bumps the draft's ``revision``; approving or rejecting names the revision
+the approver read and is refused if the draft has moved on since, so what is
+approved is what was reviewed. The author never approves their own draft; published text is immutable (the ``responses``
 table refuses updates and deletes). Each mention has a response clock from
 arrival to its first published reply; ``tick`` emits
 ``response.clock_breached`` once per mention and pages the on-shift
@@ -21,14 +23,14 @@ from .. import events
 from ..accounts import User, has_role
 from ..clock import iso, parse_iso
 from ..db import Database, transaction
-from ..rooms import facts
+from ..rooms import facts, require_open
 from . import lint as lintmod
+from . import stock
 
 log = logging.getLogger(__name__)
 
 STATES = ("draft", "submitted", "approved", "rejected", "published")
 MAX_TEXT = 2000
-PUBLISHED_SAMPLE = 500  # recent replies compared for stock answers
 
 
 class ResponseError(ValueError):
@@ -67,6 +69,7 @@ class Draft:
     override_by: str | None
     override_reason: str | None
     approval_paged_at: str | None
+    revision: int
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -94,7 +97,7 @@ class Response:
 _DRAFT_COLS = (
     "id, room_id, mention_id, author, text, status, fact_ids, created_at, updated_at,"
     " submitted_at, decided_by, decided_at, reject_reason, override_by, override_reason,"
-    " approval_paged_at"
+    " approval_paged_at, revision"
 )
 _RESP_COLS = (
     "id, room_id, draft_id, mention_id, text, author, approved_by, published_by, published_at,"
@@ -165,14 +168,6 @@ def _mention(db: Database, mention_id: int):
     ).fetchone()
 
 
-def _require_room_open(db: Database, room_id: int) -> None:
-    row = db.execute("SELECT status FROM rooms WHERE id = ?", [room_id]).fetchone()
-    if row is None:
-        raise ResponseError("room", f"no room {room_id}")
-    if row[0] == "closed":
-        raise ResponseError("room", "the room is closed")
-
-
 # -- claims -------------------------------------------------------------------
 
 
@@ -184,7 +179,7 @@ def claim(db: Database, now: datetime, user: User, mention_id: int) -> Claim:
         if mention is None:
             raise ResponseError("mention_id", f"no mention {mention_id}")
         room_id = mention[0]
-        _require_room_open(db, room_id)
+        require_open(db, room_id)
         cur = db.execute(
             "INSERT OR IGNORE INTO mention_claims (mention_id, room_id, user_name, claimed_at)"
             " VALUES (?, ?, ?, ?)",
@@ -210,6 +205,7 @@ def release(db: Database, now: datetime, user: User, mention_id: int) -> None:
         if row is None:
             raise ResponseError("mention_id", "the mention is not claimed")
         room_id, owner = row
+        require_open(db, room_id)
         if owner.lower() != user.name.lower() and not has_role(user, "lead"):
             raise ResponseError("mention_id", f"claimed by {owner}; only they or a lead can release it")
         db.execute("DELETE FROM mention_claims WHERE mention_id = ?", [mention_id])
@@ -250,7 +246,7 @@ def save_draft(
     except (TypeError, ValueError):
         raise ResponseError("fact_ids", "fact_ids must be a list of fact ids") from None
     with transaction(db):
-        _require_room_open(db, room_id)
+        require_open(db, room_id)
         for fid in fact_list:
             fact = facts.get_fact(db, fid)
             if fact is None or fact.room_id != room_id:
@@ -264,7 +260,7 @@ def save_draft(
             mention_id = draft.mention_id
             db.execute(
                 "UPDATE drafts SET text = ?, fact_ids = ?, status = 'draft', updated_at = ?,"
-                " submitted_at = NULL, decided_by = NULL, decided_at = NULL,"
+                " revision = revision + 1, submitted_at = NULL, decided_by = NULL, decided_at = NULL,"
                 " override_by = NULL, override_reason = NULL, approval_paged_at = NULL"
                 " WHERE id = ?",
                 [text, json.dumps(fact_list), iso(now), draft_id],
@@ -287,26 +283,31 @@ def save_draft(
                 [room_id, mention_id, user.name, text, json.dumps(fact_list), iso(now), iso(now)],
             )
             draft_id = cur.lastrowid
+        saved = get_draft(db, draft_id)
         events.append(
             db, room_id, "draft.saved", user.name,
-            {"draft_id": draft_id, "mention_id": mention_id, "text": text}, now,
+            {"draft_id": draft_id, "mention_id": mention_id, "text": text, "revision": saved.revision},
+            now,
         )
-    return get_draft(db, draft_id)
+    return saved
 
 
 def check(db: Database, room_id: int, text: str, mention_id: int | None = None) -> list[lintmod.Finding]:
-    """The lint as the room's rules see it (angry customer, stock answers)."""
+    """The lint as the room's rules see it (angry customer, stock answers).
+
+    Stock answers: the room's published replies are looked up in its LSH
+    index (``stock``), and the lint's exact similarity runs on the few
+    candidates only, so a check costs the same with 50 or 50,000 replies."""
     negative = False
     if mention_id is not None:
         mention = _mention(db, mention_id)
         negative = bool(mention and mention[2] == "negative")
-    published = [
-        r[0] for r in db.execute(
-            "SELECT text FROM responses WHERE room_id = ? ORDER BY id DESC LIMIT ?",
-            [room_id, PUBLISHED_SAMPLE],
-        )
-    ]
-    return lintmod.lint(text, rules_for_room(db, room_id), negative=negative, published=published)
+    rules = rules_for_room(db, room_id)
+    published: list[str] = []
+    if (text or "").strip() and getattr(rules, "stock_answer_min_recipients", 3) > 0:
+        similarity = float(getattr(rules, "stock_answer_similarity", 0.8))
+        published = stock.similar_published(db, room_id, text, similarity)
+    return lintmod.lint(text, rules, negative=negative, published=published)
 
 
 def override_lint(db: Database, now: datetime, user: User, draft_id: int, reason: str) -> Draft:
@@ -320,6 +321,7 @@ def override_lint(db: Database, now: datetime, user: User, draft_id: int, reason
         draft = get_draft(db, draft_id)
         if draft is None:
             raise ResponseError("draft_id", f"no draft {draft_id}")
+        require_open(db, draft.room_id)
         if draft.status != "draft":
             raise ResponseError("draft_id", f"the draft is {draft.status}, not draft")
         blocking = lintmod.blocking_findings(check(db, draft.room_id, draft.text, draft.mention_id))
@@ -345,7 +347,7 @@ def submit(
     overrode them (here with ``override_reason``, or before via override_lint)."""
     with transaction(db):
         draft = _owned(get_draft(db, draft_id), draft_id, user)
-        _require_room_open(db, draft.room_id)
+        require_open(db, draft.room_id)
         if draft.status != "draft":
             raise ResponseError("draft_id", f"the draft is {draft.status}, not draft")
         findings = check(db, draft.room_id, draft.text, draft.mention_id)
@@ -359,22 +361,37 @@ def submit(
                 findings=[f.to_dict() for f in blocking],
             )
         db.execute(
-            "UPDATE drafts SET status = 'submitted', submitted_at = ?, updated_at = ? WHERE id = ?",
+            "UPDATE drafts SET status = 'submitted', submitted_at = ?, updated_at = ?,"
+            " revision = revision + 1 WHERE id = ?",
             [iso(now), iso(now), draft_id],
         )
         events.append(
             db, draft.room_id, "draft.submitted", user.name,
             {"draft_id": draft_id, "mention_id": draft.mention_id, "text": draft.text,
-             "findings": [f.rule for f in findings]},
+             "revision": draft.revision + 1, "findings": [f.rule for f in findings]},
             now,
         )
     return get_draft(db, draft_id)
 
 
-def _decidable(db: Database, user: User, draft_id: int) -> Draft:
+def _revision(revision) -> int:
+    if isinstance(revision, bool) or not isinstance(revision, int):
+        raise ResponseError("revision", "name the revision of the draft you reviewed")
+    return revision
+
+
+def _decidable(db: Database, user: User, draft_id: int, revision: int) -> Draft:
+    """The submitted draft at exactly ``revision`` (the one the approver read)."""
     draft = get_draft(db, draft_id)
     if draft is None:
         raise ResponseError("draft_id", f"no draft {draft_id}")
+    require_open(db, draft.room_id)
+    if draft.revision != revision:
+        raise ResponseError(
+            "revision",
+            f"the draft changed since you read it (you reviewed revision {revision},"
+            f" it is now revision {draft.revision}); read it again before deciding",
+        )
     if draft.status != "submitted":
         raise ResponseError("draft_id", f"the draft is {draft.status}, not submitted")
     if draft.author.lower() == user.name.lower():
@@ -384,9 +401,11 @@ def _decidable(db: Database, user: User, draft_id: int) -> Draft:
     return draft
 
 
-def approve(db: Database, now: datetime, user: User, draft_id: int) -> Draft:
+def approve(db: Database, now: datetime, user: User, draft_id: int, revision: int) -> Draft:
+    """Approve the draft as of ``revision``; refused if it changed since."""
+    revision = _revision(revision)
     with transaction(db):
-        draft = _decidable(db, user, draft_id)
+        draft = _decidable(db, user, draft_id, revision)
         rules = rules_for_room(db, draft.room_id)
         if getattr(rules, "approval", "two-person") == "lead" and not has_role(user, "lead"):
             raise ResponseError("user", "this playbook needs a lead to approve replies")
@@ -397,17 +416,20 @@ def approve(db: Database, now: datetime, user: User, draft_id: int) -> Draft:
         )
         events.append(
             db, draft.room_id, "draft.approved", user.name,
-            {"draft_id": draft_id, "mention_id": draft.mention_id, "author": draft.author}, now,
+            {"draft_id": draft_id, "mention_id": draft.mention_id, "author": draft.author,
+             "revision": revision}, now,
         )
     return get_draft(db, draft_id)
 
 
-def reject(db: Database, now: datetime, user: User, draft_id: int, reason: str) -> Draft:
+def reject(db: Database, now: datetime, user: User, draft_id: int, revision: int, reason: str) -> Draft:
+    """Reject the draft as of ``revision`` with a reason; refused if it changed since."""
+    revision = _revision(revision)
     reason = (reason or "").strip()
     if not reason:
         raise ResponseError("reason", "a rejection needs a reason")
     with transaction(db):
-        draft = _decidable(db, user, draft_id)
+        draft = _decidable(db, user, draft_id, revision)
         db.execute(
             "UPDATE drafts SET status = 'rejected', decided_by = ?, decided_at = ?, updated_at = ?,"
             " reject_reason = ? WHERE id = ?",
@@ -416,7 +438,7 @@ def reject(db: Database, now: datetime, user: User, draft_id: int, reason: str) 
         events.append(
             db, draft.room_id, "draft.rejected", user.name,
             {"draft_id": draft_id, "mention_id": draft.mention_id, "author": draft.author,
-             "reason": reason},
+             "reason": reason, "revision": revision},
             now,
         )
     return get_draft(db, draft_id)
@@ -433,7 +455,7 @@ def publish(db: Database, now: datetime, user: User, draft_id: int) -> Response:
             raise ResponseError("draft_id", f"the draft is {draft.status}, not approved")
         if draft.author.lower() != user.name.lower() and not has_role(user, "lead"):
             raise ResponseError("user", "only the author or a lead can publish")
-        _require_room_open(db, draft.room_id)
+        require_open(db, draft.room_id)
         clock = None
         breached = False
         if draft.mention_id is not None:

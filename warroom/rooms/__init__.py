@@ -4,7 +4,8 @@ Owns ``rooms`` (migration 0001, with the core) and the fact tables (created
 by the responses migration 0050, which predates this package). Face:
 ``open_room`` (pins the playbook snapshot and creates the shift slots in the
 same transaction), ``close_room``, ``get_room``, ``list_rooms``, ``Room``,
-``RoomError``; the submodule ``facts`` (versioned facts, the holding
+``RoomError``, ``RoomClosedError`` and ``require_open`` (the closed-room
+rule, in one place); the submodule ``facts`` (versioned facts, the holding
 statement).
 """
 
@@ -12,19 +13,23 @@ statement).
 from . import facts
 from .room import (
     Room,
+    RoomClosedError,
     RoomError,
     close_room,
     get_room,
     list_rooms,
     open_room,
+    require_open,
 )
 
 __all__ = [
     "Room",
+    "RoomClosedError",
     "RoomError",
     "close_room",
     "facts",
     "get_room",
     "list_rooms",
     "open_room",
+    "require_open",
 ]

@@ -3,7 +3,8 @@
 Leads keep them; every change is a new version (old versions stay in
 ``fact_versions``). Published replies record the fact versions they relied
 on (``responses.publish``), so changing a fact can list the replies that
-cited the old text and need a correction.
+cited the old text and need a correction. The sheet is part of the
+room's record, so a closed room's sheet is final (``require_open``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .. import events
 from ..accounts import User, has_role
 from ..clock import iso
 from ..db import Database, transaction
+from .room import require_open
 
 KINDS = ("fact", "holding")
 MAX_TEXT = 1000
@@ -129,8 +131,7 @@ def update_fact(
     if kind not in KINDS:
         raise FactError("kind", f"kind must be one of {', '.join(KINDS)}")
     with transaction(db):
-        if db.execute("SELECT 1 FROM rooms WHERE id = ?", [room_id]).fetchone() is None:
-            raise FactError("room", f"no room {room_id}")
+        require_open(db, room_id)
         if fact_id is None and kind == "holding":
             row = db.execute(
                 "SELECT id FROM facts WHERE room_id = ? AND kind = 'holding'", [room_id]

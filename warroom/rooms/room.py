@@ -22,6 +22,16 @@ class RoomError(ValueError):
         self.field = field
 
 
+class RoomClosedError(RoomError):
+    """The room is closed: its record (the post-mortem's input) is final.
+
+    Adapters answer it with 409 (HTTP), an error reply (Socket.IO) or a
+    polite refusal (Slack)."""
+
+    def __init__(self, message: str = "the room is closed"):
+        super().__init__("room", message)
+
+
 @dataclass(frozen=True)
 class Room:
     id: int
@@ -61,6 +71,23 @@ def get_room(db: Database, room_id: int) -> Room | None:
     if not 0 < room_id <= SQLITE_MAX_INT:  # an id from a URL may not fit SQLite's integer
         return None
     return _room(db.execute(f"SELECT {_COLS} FROM rooms WHERE id = ?", [room_id]).fetchone())
+
+
+def require_open(db: Database, room_id: int) -> Room:
+    """The room, if it exists and is not closed; the one place the closed-room rule lives.
+
+    Every domain function that changes a room's record calls it inside its
+    transaction: claims, drafts, approvals, publication, lint overrides, the
+    fact sheet, manual pages and acknowledgements. What stays allowed after
+    close is what the post-mortem itself is made of or read from: saving the
+    lessons learned, the exports and every read.
+    """
+    room = get_room(db, room_id)
+    if room is None:
+        raise RoomError("room", f"no room {room_id}")
+    if room.status == "closed":
+        raise RoomClosedError()
+    return room
 
 
 def list_rooms(db: Database) -> list[Room]:

@@ -89,11 +89,14 @@ def cmd_submit(db, user, payload, now):
 
 
 def cmd_approve(db, user, payload, now):
-    return {"draft": responses.approve(db, now, user, _int(payload, "draft_id")).to_dict()}
+    # The revision the board displayed: a draft changed since is refused.
+    draft = responses.approve(db, now, user, _int(payload, "draft_id"), _int(payload, "revision"))
+    return {"draft": draft.to_dict()}
 
 
 def cmd_reject(db, user, payload, now):
-    draft = responses.reject(db, now, user, _int(payload, "draft_id"), _str(payload, "reason"))
+    draft = responses.reject(db, now, user, _int(payload, "draft_id"), _int(payload, "revision"),
+                             _str(payload, "reason"))
     return {"draft": draft.to_dict()}
 
 

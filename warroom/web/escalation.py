@@ -91,6 +91,8 @@ def _ack(room_id: int, escalation_id: int):
 def api_ack(room_id: int, escalation_id: int):
     try:
         esc = _ack(room_id, escalation_id)
+    except rooms.RoomError as exc:
+        return json_error(409, str(exc), field=exc.field)
     except escalation.EscalationError as exc:
         return json_error(409 if exc.field == "escalation" else 422, str(exc), field=exc.field)
     return jsonify({"escalation": escalation_view(get_db(), esc)})
@@ -101,7 +103,7 @@ def api_ack(room_id: int, escalation_id: int):
 def form_ack(room_id: int, escalation_id: int):
     try:
         _ack(room_id, escalation_id)
-    except escalation.EscalationError as exc:
+    except (escalation.EscalationError, rooms.RoomError) as exc:
         abort(409, description=str(exc))
     return redirect(url_for("pages.room_page", room_id=room_id) + "#escalation")
 
@@ -123,6 +125,8 @@ def api_page(room_id: int):
         return json_error(400, "the body must be a JSON object")
     try:
         esc = _page(room_id, (body or {}).get("note"))
+    except rooms.RoomError as exc:
+        return json_error(409, str(exc), field=exc.field)
     except escalation.EscalationError as exc:
         return json_error(422, str(exc), field=exc.field)
     return jsonify({"escalation": escalation_view(get_db(), esc)}), 201
@@ -133,6 +137,8 @@ def api_page(room_id: int):
 def form_page(room_id: int):
     try:
         _page(room_id, request.form.get("note", ""))
+    except rooms.RoomError as exc:
+        abort(409, description=str(exc))
     except escalation.EscalationError as exc:
         abort(422, description=str(exc))
     return redirect(url_for("pages.room_page", room_id=room_id) + "#escalation")
@@ -179,7 +185,8 @@ OPENAPI_PATHS = {
         "summary": "Acknowledge an escalation (responder and up)", "tags": ["escalation"],
         "parameters": [{"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer"}},
                        {"name": "escalation_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "responses": {"200": {"description": "acknowledged"}, "409": {"description": "already acknowledged"},
+        "responses": {"200": {"description": "acknowledged"},
+                      "409": {"description": "already acknowledged, or the room is closed"},
                       "401": {"description": "login required"}, "403": {"description": "role too low"},
                       "404": {"description": "no such escalation"}}}},
     "/api/v1/rooms/{room_id}/page": {"post": {
@@ -189,5 +196,6 @@ OPENAPI_PATHS = {
             "type": "object", "properties": {"note": {"type": "string", "maxLength": 500}}}}}},
         "responses": {"201": {"description": "paging"}, "401": {"description": "login required"},
                       "403": {"description": "lead role needed"}, "404": {"description": "no such room"},
+                      "409": {"description": "the room is closed"},
                       "422": {"description": "refused", "content": {"application/json": {}}}}}},
 }

@@ -58,7 +58,7 @@ def _ack(db, user: accounts.User, escalation_id: int | None) -> str:
         escalation_id = open_now[0].id
     try:
         esc = escalation.acknowledge(db, utcnow(), escalation_id, user)
-    except escalation.EscalationError as exc:
+    except (escalation.EscalationError, rooms.RoomError) as exc:
         return f"Could not acknowledge: {exc}."
     room = rooms.get_room(db, esc.room_id)
     return f"You took escalation #{esc.id} ({room.title if room else ''}). Board: {_board_url(esc.room_id)}"
@@ -118,7 +118,7 @@ def commands():
             return _reply(f"No room {args[0]}.")
         try:
             esc = escalation.manual_page(db, utcnow(), room.id, user, " ".join(args[1:]))
-        except escalation.EscalationError as exc:
+        except (escalation.EscalationError, rooms.RoomError) as exc:
             return _reply(f"Sorry, {exc}.")
         return _reply(f"Paging for {room.title}: escalation #{esc.id}.", public_reply=True)
     if verb == "open":
