@@ -275,11 +275,15 @@ class Publisher:
     def flush(self, db) -> int:
         sent = 0
         while True:
+            # Read without the lock (a commit's direct send must not wait on
+            # this SELECT); under it, skip what the direct path sent meanwhile.
+            batch = events.since(db, self.last_id)
+            if not batch:
+                return sent
             with self._lock:
-                batch = events.since(db, self.last_id)
-                if not batch:
-                    return sent
                 for event in batch:
+                    if event.id <= self.last_id:
+                        continue
                     self.emit(event)
                     self.last_id = event.id
                     sent += 1

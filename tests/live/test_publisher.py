@@ -64,3 +64,28 @@ def test_a_failed_emit_does_not_fail_the_commit_and_is_sent_later(db, settings):
     event = commit_event(db, "a")  # the emit raises inside notify: the commit stands
     assert sent == [] and events.last_id(db) == event.id
     assert pub.flush(db) == 1 and sent == [event.id]
+
+
+
+def test_flush_reads_without_the_lock_and_skips_what_was_sent_meanwhile(db, settings, monkeypatch):
+    """A commit's direct send never waits on flush's SELECT, and an event it
+    sends between that read and flush's emits is not sent again."""
+    sent: list[int] = []
+    pub = make_publisher(settings, sent)
+    other = dbmod.connect(settings.db_path)
+    event = commit_event(other, "late notify")  # committed, not yet sent
+    other.close()
+    real_since = events.since
+    seen = {}
+
+    def since_observed(read_db, after_id, *args):
+        batch = real_since(read_db, after_id, *args)
+        seen.setdefault("locked", pub._lock.locked())
+        if batch and not pub._lock.locked():
+            pub.notify(batch)  # the committing thread's notify lands right now
+        return batch
+
+    monkeypatch.setattr(events, "since", since_observed)
+    assert pub.flush(db) == 0
+    assert seen["locked"] is False
+    assert sent == [event.id]  # once, by the direct path
