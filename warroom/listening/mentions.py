@@ -4,8 +4,8 @@
 normalised ``NewMention`` tuples out, or ``MentionInvalid`` naming the row and
 the field. ``ingest`` scores the batch (before taking the write lock: scoring
 is the costly part), then in ONE transaction inserts the new rows with one
-``executemany`` (a repeated ``(source, external_id)`` is skipped and counted
-as a duplicate), adds them to the room's per-minute counts, appends one
+``executemany`` (a ``(source, external_id)`` this room already has is skipped
+and counted as a duplicate; another room may hold the same post), adds them to the room's per-minute counts, appends one
 ``mentions.received`` event and lets ``volume.advance`` run the spike detector
 over the minutes that closed. Nothing of a bad batch is stored.
 """
@@ -191,7 +191,7 @@ def ingest(db: Database, now: datetime, room_id: int, batch: list[NewMention], s
             "INSERT INTO mentions (room_id, source, external_id, author, text, url, created_at,"
             " lang, followers, received_at, sentiment, sentiment_label)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (source, external_id) DO NOTHING",
+            " ON CONFLICT (room_id, source, external_id) DO NOTHING",
             scored,
         )
         accepted = db.conn.total_changes - changes

@@ -239,7 +239,7 @@ _MENTION_IN = {
 OPENAPI_PATHS = {
     "/api/v1/rooms/{room_id}/mentions": {
         "post": {
-            "summary": "Ingest mentions (idempotent on source + external_id)",
+            "summary": "Ingest mentions (idempotent per room on source + external_id)",
             "security": [{"bearer": []}],
             "parameters": [_ROOM],
             "requestBody": {"required": True, "content": {
