@@ -130,7 +130,7 @@ def tree(value, field: str = "body", max_depth: int = MAX_DEPTH, unicode: bool =
             if isinstance(item, dict):
                 for k, v in item.items():
                     # the top level's keys name the field; below, the field stays
-                    name = k if depth == 1 and isinstance(k, str) and is_unicode(k) else where
+                    name = k if depth == 1 and isinstance(k, str) and k and is_unicode(k) else where
                     stack.append((k, depth, where))
                     stack.append((v, depth + 1, name))
             else:

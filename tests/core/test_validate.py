@@ -52,6 +52,7 @@ def test_json_depth_surrogates_constants_and_digits():
         "[" * 100_000 + "]" * 100_000: "body",
         '{"note": "\\ud800"}': "note",
         '{"\\ud800": 1}': "body",
+        '{"": "\\ud800"}': "body",  # found by the Slack fuzz: an empty key named no field
         '{"x": NaN}': "body",
         '{"x": ' + "9" * 5000 + "}": "body",
         "{": "body",
