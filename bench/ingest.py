@@ -66,7 +66,7 @@ def raw_table(folder: Path) -> sqlite3.Connection:
     conn.execute(
         "CREATE TABLE mentions (id INTEGER PRIMARY KEY, room_id INTEGER, source TEXT, external_id TEXT,"
         " author TEXT, text TEXT, url TEXT, created_at TEXT, received_at TEXT, lang TEXT,"
-        " followers INTEGER, sentiment REAL, sentiment_label TEXT, UNIQUE (source, external_id))"
+        " followers INTEGER, sentiment REAL, sentiment_label TEXT, UNIQUE (room_id, source, external_id))"
     )
     return conn
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, join_room, leave_room
 
-from . import accounts, events, rooms
+from . import accounts, events, rooms, validate
 from . import db as dbmod
 from .clock import utcnow
 
@@ -41,7 +41,12 @@ class Command:
 
 
 class CommandError(Exception):
-    """Raised by a command handler: the client gets {"error": message}."""
+    """Raised by a command handler: the client gets {"error": message}, and
+    {"field": field} when one argument is to blame."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class CommandLimiter:
@@ -158,6 +163,10 @@ class BoardNamespace(Namespace):
             payload = {}
         if not isinstance(payload, dict):
             return {"error": "the payload must be an object"}
+        try:  # nesting and lone surrogates, before any handler reads it
+            validate.tree(payload, "payload")
+        except validate.Invalid as exc:
+            return {"error": str(exc), "field": exc.field}
         db = self.open_db()
         try:
             user = self._user(db)
@@ -180,11 +189,15 @@ class BoardNamespace(Namespace):
             db.close()
 
 
-def _join(db, user, payload, now):
+def _room_id(payload) -> int:
     try:
-        room_id = int(payload.get("room"))
-    except (TypeError, ValueError):
-        raise CommandError("room must be a room id") from None
+        return validate.integer(payload.get("room"), "room", from_text=True)
+    except validate.Invalid:
+        raise CommandError("room must be a room id", field="room") from None
+
+
+def _join(db, user, payload, now):
+    room_id = _room_id(payload)
     if rooms.get_room(db, room_id) is None:
         raise CommandError(f"no room {room_id}")
     join_room(channel(room_id))
@@ -192,10 +205,7 @@ def _join(db, user, payload, now):
 
 
 def _leave(db, user, payload, now):
-    try:
-        leave_room(channel(int(payload.get("room"))))
-    except (TypeError, ValueError):
-        raise CommandError("room must be a room id") from None
+    leave_room(channel(_room_id(payload)))
     return {}
 
 
@@ -314,10 +324,18 @@ def socket_emitter(socketio: SocketIO) -> Callable[[events.Event], None]:
     return emit
 
 
+def _unexpected(exc: Exception) -> dict:
+    """A bug in a handler still answers the command (the client is not left
+    waiting); the traceback goes to the log, not to the client."""
+    log.error("board command failed", exc_info=exc)
+    return {"error": "internal error"}
+
+
 def register(app, socketio: SocketIO, commands: list[Command], open_db: Callable) -> None:
     table = {c.name: c for c in BUILTIN_COMMANDS + commands}
     namespace = BoardNamespace(NAMESPACE, table, open_db)
     socketio.on_namespace(namespace)
+    socketio.on_error(NAMESPACE)(_unexpected)
     app.extensions["warroom_commands"] = table
     app.extensions["warroom_command_limiter"] = namespace.limiter
 

@@ -69,3 +69,37 @@ def test_after_returns_only_newer_events_of_that_room(db, now):
     assert [e.id for e in events.after(db, 1, 0)] == [a1.id, a2.id]
     assert [e.id for e in events.after(db, 1, a1.id)] == [a2.id]
     assert events.after(db, 1, a2.id) == []
+
+
+def test_per_room_mention_uniqueness_migration_keeps_rows_and_indexes(tmp_path):
+    # A database at the schema before 0033: mentions unique on (source, external_id).
+    old = dbmod.connect(tmp_path / "old.db")
+    dbmod.migrate(old, target=32)
+    old.execute("INSERT INTO users (name, role, password_hash, created_at) VALUES ('kim', 'lead', 'x', '2026')")
+    for title in ("A", "B"):
+        old.execute("INSERT INTO rooms (title, status, opened_at) VALUES (?, 'open', '2026')", [title])
+    rows = [(10, 1, "twitter", "p1", "neg", -0.5, "negative"), (11, 2, "twitter", "p2", "pos", 0.6, "positive"),
+            (15, 1, "rss", "p1", "neutral", 0.0, "neutral")]
+    for mid, room, source, ext, text, score, label in rows:
+        old.execute(
+            "INSERT INTO mentions (id, room_id, source, external_id, author, text, url, created_at,"
+            " received_at, lang, followers, sentiment, sentiment_label)"
+            " VALUES (?, ?, ?, ?, 'a', ?, '', '2026-03-29T09:00:00Z', '2026-03-29T09:00:01Z', 'en', 5, ?, ?)",
+            [mid, room, source, ext, text, score, label])
+    before = old.execute("SELECT * FROM mentions ORDER BY id").fetchall()
+    assert 33 in dbmod.migrate(old)
+    assert old.execute("SELECT * FROM mentions ORDER BY id").fetchall() == before
+    fresh = dbmod.connect(tmp_path / "fresh.db")
+    dbmod.migrate(fresh)
+    assert dbmod.schema_sql(old) == dbmod.schema_sql(fresh)
+    assert old.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert [r[2] for r in old.execute("PRAGMA foreign_key_list(mentions)")] == ["rooms"]
+    indexes = {r[1] for r in old.execute("PRAGMA index_list(mentions)")}
+    assert "mentions_room_id" in indexes
+    # Now the same post may live in room 2 as well, still once per room.
+    insert = ("INSERT INTO mentions (room_id, source, external_id, author, text, url, created_at,"
+              " received_at, sentiment, sentiment_label) VALUES (?, 'twitter', 'p1', 'a', 't', '',"
+              " '2026', '2026', 0, 'neutral')")
+    old.execute(insert, [2])
+    with pytest.raises(dbmod.sqlite3.IntegrityError):
+        old.execute(insert, [1])

@@ -207,3 +207,20 @@ def test_skewed_clock_does_not_close_the_current_minute(db, room, now):
     assert decided == [iso(now - timedelta(minutes=2)), iso(now - timedelta(minutes=1))]
     with pytest.raises(mentions.MentionInvalid):
         mentions.validate([rec(3, now + timedelta(minutes=6))], now)
+
+
+def test_one_post_is_stored_in_every_room_that_hears_it_once_per_room(db, room, now):
+    # (source, external_id) used to be unique across all rooms: room B's copy
+    # was a silent "duplicate" of room A's.
+    lead = make_user(db, "otto", "lead")
+    other = rooms.open_room(db, now, lead, "Other storm", status="monitoring")
+    post = mentions.validate([rec(7, now, "Stuck at the gate, flight cancelled")], now)
+    in_a = mentions.ingest(db, now, room.id, post, SCORER)
+    in_b = mentions.ingest(db, now, other.id, post, SCORER)
+    assert (in_a.accepted, in_a.duplicates) == (1, 0)
+    assert (in_b.accepted, in_b.duplicates) == (1, 0)
+    assert [m.external_id for m in mentions.listing(db, room.id)] == ["x7"]
+    assert [m.external_id for m in mentions.listing(db, other.id)] == ["x7"]
+    again = mentions.ingest(db, now, other.id, post, SCORER)
+    assert (again.accepted, again.duplicates) == (0, 1)
+    assert mentions.count(db, other.id) == 1 and mentions.count(db, room.id) == 1

@@ -4,8 +4,8 @@
 normalised ``NewMention`` tuples out, or ``MentionInvalid`` naming the row and
 the field. ``ingest`` scores the batch (before taking the write lock: scoring
 is the costly part), then in ONE transaction inserts the new rows with one
-``executemany`` (a repeated ``(source, external_id)`` is skipped and counted
-as a duplicate), adds them to the room's per-minute counts, appends one
+``executemany`` (a ``(source, external_id)`` this room already has is skipped
+and counted as a duplicate; another room may hold the same post), adds them to the room's per-minute counts, appends one
 ``mentions.received`` event and lets ``volume.advance`` run the spike detector
 over the minutes that closed. Nothing of a bad batch is stored.
 """
@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from .. import events, rooms
-from ..clock import iso, parse_iso
+from .. import validate as checks
+from ..clock import iso
 from ..db import Database, transaction
 from . import volume
 
@@ -110,6 +111,8 @@ def _text_field(rec: dict, name: str, row: int, limit: int, *, required: bool = 
         value = str(value)
     if not isinstance(value, str):
         raise MentionInvalid(row, name, f"{name} must be a string, got {type(value).__name__}")
+    if not checks.is_unicode(value):
+        raise MentionInvalid(row, name, f"{name} is not valid Unicode (a lone surrogate)")
     value = value.strip()
     if not value and not allow_empty:
         raise MentionInvalid(row, name, f"{name} must not be empty")
@@ -138,16 +141,19 @@ def validate_one(rec, row: int, now: datetime, limits: Limits = Limits(),
     if raw_ts is None:
         raise MentionInvalid(row, "created_at", "the field 'created_at' is missing")
     try:
-        created = parse_iso(raw_ts)
-    except ValueError:
-        raise MentionInvalid(row, "created_at", f"created_at must be an ISO-8601 timestamp, got {raw_ts!r}") from None
+        # In UTC and within the years the product can store, count and show
+        # (validate.TS_MIN..TS_MAX): year 1 at +01:00 used to break /volume.
+        created = checks.timestamp(raw_ts, "created_at")
+    except checks.Invalid as exc:
+        raise MentionInvalid(row, "created_at", str(exc)) from None
     if created > now + timedelta(minutes=limits.future_minutes):
         raise MentionInvalid(row, "created_at", f"created_at {raw_ts!r} is in the future")
     lang = _text_field(rec, "lang", row, limits.lang, required=False, allow_empty=True) or None
-    followers = rec.get("followers")
-    if followers is not None:
-        if isinstance(followers, bool) or not isinstance(followers, int) or followers < 0:
-            raise MentionInvalid(row, "followers", "followers must be a whole number >= 0")
+    try:
+        followers = checks.optional_integer(rec.get("followers"), "followers", low=0)
+    except checks.Invalid:
+        raise MentionInvalid(row, "followers",
+                             f"followers must be a whole number from 0 to {checks.INT_MAX}") from None
     return NewMention(source, external_id, author, text, url, iso(created), lang, followers)
 
 
@@ -197,7 +203,7 @@ def ingest(db: Database, now: datetime, room_id: int, batch: list[NewMention], s
             "INSERT INTO mentions (room_id, source, external_id, author, text, url, created_at,"
             " lang, followers, received_at, sentiment, sentiment_label)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (source, external_id) DO NOTHING",
+            " ON CONFLICT (room_id, source, external_id) DO NOTHING",
             scored,
         )
         accepted = db.conn.total_changes - changes

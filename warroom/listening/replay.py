@@ -13,13 +13,13 @@ sleep are parameters, so tests pace without waiting.
 from __future__ import annotations
 
 import csv
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .. import validate as checks
 from ..clock import iso, parse_iso, utcnow
 from ..db import Database
 from . import mentions
@@ -90,7 +90,7 @@ def read_records(path: str | Path) -> Iterator[tuple[int, dict]]:
             for row in reader:
                 try:
                     yield start, (_airline(row) if airline else _generic(row))
-                except (ValueError, KeyError) as exc:
+                except (ValueError, KeyError, OverflowError) as exc:
                     raise ReplayFileError(str(p), start, f"bad row: {exc}") from None
                 start = reader.line_num + 1
             return
@@ -99,9 +99,10 @@ def read_records(path: str | Path) -> Iterator[tuple[int, dict]]:
             if not text or text.startswith("#"):
                 continue
             try:
-                yield no, json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ReplayFileError(str(p), no, f"not JSON: {exc.msg}") from None
+                record = checks.loads(text, "line", unicode=False)  # bounded nesting
+            except checks.Invalid as exc:
+                raise ReplayFileError(str(p), no, f"not JSON: {exc.reason or exc}") from None
+            yield no, record
 
 
 def load(path: str | Path, now: datetime, limits: mentions.Limits | None = None,

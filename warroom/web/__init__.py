@@ -28,8 +28,12 @@ def modules():
 
 
 def register_blueprints(app: Flask) -> None:
+    from .context import check_json_body
+
     for module in modules():
         app.register_blueprint(module.bp)
+    # After the blueprints' own hooks (the auth gate answers first).
+    app.before_request(check_json_body)
     app.extensions["warroom_room_panels"] = [
         m.room_panel for m in modules() if getattr(m, "room_panel", None) is not None
     ]

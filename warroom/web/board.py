@@ -17,7 +17,7 @@ import urllib.request
 
 from flask import Blueprint, current_app, jsonify
 
-from .. import events, responses, rooms
+from .. import events, responses, rooms, validate
 from ..accounts import has_role
 from ..clock import utcnow
 from ..db import transaction
@@ -30,15 +30,16 @@ bp = Blueprint("board", __name__)
 
 
 def _int(payload: dict, name: str, required: bool = True) -> int | None:
+    """An id: a JSON integer (or its ASCII digits) within SQLite's INTEGER."""
     value = payload.get(name)
     if value is None or value == "":
         if required:
             raise CommandError(f"{name} is required")
         return None
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise CommandError(f"{name} must be an integer") from None
+        return validate.integer(value, name, from_text=True)
+    except validate.Invalid:
+        raise CommandError(field=name, message=f"{name} must be an integer") from None
 
 
 def _room(db, payload: dict) -> int:
@@ -48,11 +49,21 @@ def _room(db, payload: dict) -> int:
     return room_id
 
 
-def _str(payload: dict, name: str) -> str:
-    value = payload.get(name, "")
-    if not isinstance(value, str):
-        raise CommandError(f"{name} must be a string")
-    return value
+def _str(payload: dict, name: str, default: str | None = "") -> str | None:
+    value = payload.get(name, default)
+    if value is None and default is None:
+        return None
+    try:
+        return validate.text(value, name)
+    except validate.Invalid as exc:
+        raise CommandError(field=name, message=str(exc)) from None
+
+
+def _ids(payload: dict, name: str) -> list[int]:
+    value = payload.get(name) or []
+    if not isinstance(value, list):
+        raise CommandError(field=name, message=f"{name} must be a list")
+    return [_int({name: v}, name) for v in value]
 
 
 # -- commands -----------------------------------------------------------------
@@ -69,9 +80,7 @@ def cmd_release(db, user, payload, now):
 
 
 def cmd_save(db, user, payload, now):
-    fact_ids = payload.get("fact_ids") or []
-    if not isinstance(fact_ids, list):
-        raise CommandError("fact_ids must be a list")
+    fact_ids = _ids(payload, "fact_ids")
     draft = responses.save_draft(
         db, now, user, _room(db, payload), _str(payload, "text"),
         mention_id=_int(payload, "mention_id", required=False),
@@ -81,9 +90,7 @@ def cmd_save(db, user, payload, now):
 
 
 def cmd_submit(db, user, payload, now):
-    reason = payload.get("override_reason") or None
-    if reason is not None and not isinstance(reason, str):
-        raise CommandError("override_reason must be a string")
+    reason = _str(payload, "override_reason", default=None) or None
     draft = responses.submit(db, now, user, _int(payload, "draft_id"), override_reason=reason)
     return {"draft": draft.to_dict()}
 
@@ -127,10 +134,10 @@ def cmd_override(db, user, payload, now):
 
 
 def cmd_facts(db, user, payload, now):
-    kind = payload.get("kind") or "fact"
+    kind = _str(payload, "kind", default=None) or "fact"
     fact, cited = facts.update_fact(
         db, now, user, _room(db, payload), _str(payload, "text"),
-        fact_id=_int(payload, "fact_id", required=False), kind=str(kind),
+        fact_id=_int(payload, "fact_id", required=False), kind=kind,
         retire=bool(payload.get("retire")),
     )
     return {"fact": fact.to_dict(), "cited": [c.to_dict() for c in cited]}

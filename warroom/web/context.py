@@ -6,7 +6,7 @@ from functools import wraps
 
 from flask import abort, current_app, g, jsonify, request
 
-from .. import accounts
+from .. import accounts, validate
 from ..config import Settings
 from ..db import Database
 
@@ -36,6 +36,32 @@ def public(view):
     """Mark a view as reachable without a session (login, healthz, static...)."""
     view.warroom_public = True
     return view
+
+
+def own_body(view):
+    """Mark a view that reads and checks its body itself (streamed, with row numbers)."""
+    view.warroom_own_body = True
+    return view
+
+
+def check_json_body():
+    """Before every view: a JSON body must be plain, checkable JSON (nesting,
+    lone surrogates, NaN, giant numbers; see ``validate.loads``), or the
+    request is a 400 naming ``body`` before any view reads it. Views then use
+    ``request.get_json`` as before; it parses the cached, checked bytes."""
+    if not request.is_json or request.content_length == 0:
+        return None
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if view is None or getattr(view, "warroom_own_body", False):
+        return None
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return None
+    try:
+        validate.loads(raw, "body")
+    except validate.Invalid as exc:
+        return json_error(400, str(exc), field=exc.field)
+    return None
 
 
 def wants_json() -> bool:

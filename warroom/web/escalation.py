@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
-from .. import escalation, rooms
+from .. import escalation, rooms, validate
 from ..clock import parse_iso, utcnow
 from ..live import Command, CommandError
 from .context import current_user, get_db, json_error, require_role
@@ -149,9 +149,9 @@ def form_page(room_id: int):
 
 def _int(payload: dict, key: str) -> int:
     try:
-        return int(payload.get(key))
-    except (TypeError, ValueError):
-        raise CommandError(f"{key} must be an id") from None
+        return validate.integer(payload.get(key), key, from_text=True)
+    except validate.Invalid:
+        raise CommandError(f"{key} must be an id", field=key) from None
 
 
 def _cmd_ack(db, user, payload, now):
@@ -167,8 +167,10 @@ def _cmd_page(db, user, payload, now):
     if rooms.get_room(db, room_id) is None:
         raise CommandError(f"no room {room_id}")
     note = payload.get("note") or ""
-    if not isinstance(note, str):
-        raise CommandError("note must be text")
+    try:
+        validate.text(note, "note")
+    except validate.Invalid as exc:
+        raise CommandError(str(exc), field="note") from None
     esc = escalation.manual_page(db, now, room_id, user, note)
     return {"escalation": esc.id, "state": esc.state}
 

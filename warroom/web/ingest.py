@@ -12,17 +12,16 @@ Nothing of a refused request is stored; a locked or read-only database is a
 
 from __future__ import annotations
 
-import json
 import threading
 
 from flask import Blueprint, current_app, jsonify, request
 
-from .. import rooms
+from .. import rooms, validate
 from ..clock import utcnow
 from ..listening import mentions, tokens, volume
 from ..listening.sentiment import Scorer
 from .auth import csrf_exempt
-from .context import get_db, json_error, public, require_role, settings
+from .context import get_db, json_error, own_body, public, require_role, settings
 
 bp = Blueprint("ingest", __name__)
 
@@ -55,12 +54,11 @@ def parse_body(text: str, mimetype: str) -> tuple[list, list[int]]:
         raise BadBody("the body is empty: send a JSON object, a JSON array or NDJSON")
     if mimetype not in NDJSON_TYPES:
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            if exc.msg != "Extra data":
-                raise BadBody(f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                              row=None) from None
-        else:
+            data = validate.loads(text, "body", unicode=False)
+        except validate.Invalid as exc:
+            if exc.reason != "Extra data":  # several documents: read it as NDJSON
+                raise BadBody(str(exc), row=None) from None
+        else:  # each kept field is checked (and named) by mentions.validate
             if isinstance(data, dict):
                 return [data], [1]
             if isinstance(data, list):
@@ -72,9 +70,9 @@ def parse_body(text: str, mimetype: str) -> tuple[list, list[int]]:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise BadBody(f"row {no} (line {no}) is not JSON: {exc.msg}", row=no) from None
+            records.append(validate.loads(line, "body", unicode=False))
+        except validate.Invalid as exc:
+            raise BadBody(f"row {no} (line {no}): {exc}", row=no) from None
         rows.append(no)
     return records, rows
 
@@ -112,6 +110,7 @@ def _unauthorized(message: str):
 @bp.route("/api/v1/rooms/<int:room_id>/mentions", methods=["POST"])
 @public
 @csrf_exempt
+@own_body
 def post_mentions(room_id: int):
     cfg = settings().ingest
     db = get_db()
@@ -255,7 +254,7 @@ _MENTION_IN = {
 OPENAPI_PATHS = {
     "/api/v1/rooms/{room_id}/mentions": {
         "post": {
-            "summary": "Ingest mentions (idempotent on source + external_id)",
+            "summary": "Ingest mentions (idempotent per room on source + external_id)",
             "security": [{"bearer": []}],
             "parameters": [_ROOM],
             "requestBody": {"required": True, "content": {

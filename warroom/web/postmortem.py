@@ -116,6 +116,8 @@ OPENAPI_PATHS = {
     "/rooms/{room_id}/lessons": {
         "post": {
             "summary": "Save a new version of the room's lessons (leads); close=true also closes the room",
+            "parameters": [{"name": "room_id", "in": "path", "required": True,
+                            "schema": {"type": "integer"}}],
             "requestBody": {"content": {"application/json": {"schema": {
                 "type": "object", "required": ["lessons"],
                 "properties": {"lessons": {"type": "string"}, "close": {"type": "boolean"}}}}}},

@@ -26,7 +26,7 @@ from flask import (
     url_for,
 )
 
-from .. import accounts, rooms, roster
+from .. import accounts, rooms, roster, validate
 from ..clock import utcnow
 from ..config import ConfigError
 from ..roster import coverage, handover, oncall, shiftfeed, swaps
@@ -51,23 +51,19 @@ def _payload() -> dict:
 
 
 def _int(body: dict, key: str, required: bool = True) -> int | None:
+    """A JSON number or a form field's digits, within SQLite's INTEGER."""
     value = body.get(key)
     if value in (None, "") and not required:
         return None
-    if isinstance(value, bool):
-        raise roster.RosterError(key, f"{key} must be a whole number", 400)
     try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise roster.RosterError(key, f"{key} must be a whole number", 400) from None
-    if not _id_range(number):
-        raise roster.RosterError(key, f"{key} is out of range", 400)
-    return number
+        return validate.integer(value, key, from_text=True)
+    except validate.Invalid as exc:
+        raise roster.RosterError(key, str(exc), 400) from None
 
 
 def _id_range(number: int) -> bool:
     """Fits SQLite's INTEGER (a larger Python int would make it raise)."""
-    return -(2**63) <= number < 2**63
+    return validate.INT_MIN <= number <= validate.INT_MAX
 
 
 def _user_named(db, body: dict, key: str) -> accounts.User:

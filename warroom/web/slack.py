@@ -12,11 +12,9 @@ polite refusal, and every action re-checks the Warroom role it needs.
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, jsonify, request
 
-from .. import accounts, escalation, rooms
+from .. import accounts, escalation, rooms, validate
 from ..clock import utcnow
 from ..slack import ACK_ACTION, verifier, verify_request
 from .auth import csrf_exempt
@@ -70,23 +68,29 @@ def _ack(db, user: accounts.User, escalation_id: int | None) -> str:
 def interactions():
     if not _verified():
         return json_error(401, "bad or stale Slack signature")
+    # Signed is not well-formed: the payload is checked like any other input.
     try:
-        payload = json.loads(request.form.get("payload", ""))
-    except ValueError:
-        return json_error(400, "payload must be JSON", field="payload")
+        payload = validate.loads(request.form.get("payload", ""), "payload")
+    except validate.Invalid as exc:
+        return json_error(400, str(exc), field=exc.field)
     if not isinstance(payload, dict):
         return json_error(400, "payload must be a JSON object", field="payload")
-    db = get_db()
-    user = accounts.find_by_slack_id(db, str((payload.get("user") or {}).get("id", "")))
+    who = payload.get("user") or {}
     actions = payload.get("actions") or []
+    if not isinstance(who, dict) or not isinstance(who.get("id", ""), str):
+        return json_error(400, "user must be an object with a string id", field="user")
+    if not isinstance(actions, list):
+        return json_error(400, "actions must be a list", field="actions")
     ack = next((a for a in actions if isinstance(a, dict) and a.get("action_id") == ACK_ACTION), None)
     if ack is None:
         return "", 200  # e.g. the Open-board link button: nothing to do
+    db = get_db()
+    user = accounts.find_by_slack_id(db, who.get("id", ""))
     if user is None or user.disabled:
-        return _reply(NOT_LINKED.format(id=(payload.get("user") or {}).get("id", "?")))
+        return _reply(NOT_LINKED.format(id=who.get("id") or "?"))
     try:
-        escalation_id = int(ack.get("value"))
-    except (TypeError, ValueError):
+        escalation_id = validate.integer(ack.get("value"), "actions", low=1, from_text=True)
+    except validate.Invalid:
         return json_error(400, "the action value must be an escalation id", field="actions")
     return _reply(_ack(db, user, escalation_id))
 
@@ -107,15 +111,17 @@ def commands():
     if verb == "status":
         return _reply(_status(db))
     if verb == "ack":
-        if args and not args[0].lstrip("#").isdigit():
+        escalation_id = _number(args[0].lstrip("#")) if args else None
+        if args and escalation_id is None:
             return _reply(HELP)
-        return _reply(_ack(db, user, int(args[0].lstrip("#")) if args else None))
+        return _reply(_ack(db, user, escalation_id))
     if verb == "page":
-        if not args or not args[0].isdigit():
+        room_id = _number(args[0]) if args else None
+        if room_id is None:
             return _reply("Usage: `/warroom page ROOM [why]`")
-        room = rooms.get_room(db, int(args[0]))
+        room = rooms.get_room(db, room_id)
         if room is None:
-            return _reply(f"No room {args[0]}.")
+            return _reply(f"No room {room_id}.")
         try:
             esc = escalation.manual_page(db, utcnow(), room.id, user, " ".join(args[1:]))
         except (escalation.EscalationError, rooms.RoomError) as exc:
@@ -130,6 +136,15 @@ def commands():
             return _reply(f"Could not open the room: {exc}.")
         return _reply(f"War room #{room.id} opened: {room.title}. Board: {_board_url(room.id)}", public_reply=True)
     return _reply(HELP)
+
+
+def _number(word: str) -> int | None:
+    """An id typed in Slack: ASCII digits within SQLite's range, else None
+    ("²".isdigit() is true, and 10**30 overflows the query)."""
+    try:
+        return validate.integer(word, "id", low=1, from_text=True)
+    except validate.Invalid:
+        return None
 
 
 def _status(db) -> str:
