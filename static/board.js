@@ -93,9 +93,19 @@
       drawVolume();
     }).catch(function () { /* the chart is optional; the queue still works */ });
   }
-  function reloadAll() {
-    return Promise.all([loadBoard(), loadMentions(), loadVolume()]).catch(function (e) {
-      status("could not load the board: " + e.message, true);
+  // A failed load (a busy server answers 503) is retried with back-off, 1 s
+  // up to 30 s: a board must not stay empty until the socket reconnects.
+  var loadFailed = false;
+  function reloadAll(attempt) {
+    attempt = attempt || 0;
+    clearTimeout(timers.reload);
+    return Promise.all([loadBoard(), loadMentions(), loadVolume()]).then(function () {
+      if (loadFailed) { loadFailed = false; status(""); }
+    }).catch(function (e) {
+      loadFailed = true;
+      var wait = Math.min(30000, 1000 * Math.pow(2, attempt));
+      status("could not load the board: " + e.message + "; trying again in " + wait / 1000 + " s", true);
+      timers.reload = setTimeout(function () { reloadAll(attempt + 1); }, wait);
     });
   }
 

@@ -150,8 +150,7 @@ class BoardNamespace(Namespace):
                 log.warning("board %s: database %s: %s", name, reason, exc)
                 return {"error": f"the database is {reason}; try again shortly",
                         "retry_after": dbmod.retry_after(reason)}
-            log.exception("board command %s failed", name)
-            return {"error": "internal error (logged on the server)"}
+            return _unexpected(exc)
 
     def dispatch(self, name: str, payload) -> dict:
         if not self.limiter.allow(request.sid):
