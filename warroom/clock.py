@@ -20,6 +20,10 @@ def iso(dt: datetime) -> str:
             f"{dt.second:02d}.{dt.microsecond // 1000:03d}Z")
 
 
+class OutsideCalendar(ValueError):
+    """A timestamp that parses but has no UTC time Python can hold."""
+
+
 def parse_iso(text: str) -> datetime:
     """Parse ISO-8601 (Z or offset; naive taken as UTC) into an aware UTC datetime.
 
@@ -36,4 +40,7 @@ def parse_iso(text: str) -> datetime:
         raise ValueError(f"not an ISO-8601 timestamp: {text!r}") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:30+01:00 falls in year 0
+        raise OutsideCalendar(f"outside the calendar once in UTC: {text!r}") from None

@@ -30,6 +30,8 @@ import json
 import re
 from datetime import UTC, datetime
 
+from .clock import OutsideCalendar, parse_iso
+
 INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
 TS_MIN = datetime(1970, 1, 1, tzinfo=UTC)
@@ -92,21 +94,14 @@ def text(value, field: str, *, max_len: int | None = None) -> str:
 
 def timestamp(value, field: str) -> datetime:
     """ISO-8601 text (Z, an offset, or naive = UTC) -> an aware UTC datetime in range."""
-    if not isinstance(value, str) or not value.strip() or not is_unicode(value):
+    if not isinstance(value, str) or not is_unicode(value):
         raise Invalid(field, f"{field} must be an ISO-8601 timestamp")
-    raw = value.strip()
-    if raw.endswith(("Z", "z")):
-        raw = raw[:-1] + "+00:00"
     try:
-        parsed = datetime.fromisoformat(raw)
+        utc = parse_iso(value)
+    except OutsideCalendar:
+        utc = None
     except ValueError:
         raise Invalid(field, f"{field} must be an ISO-8601 timestamp, got {value[:40]!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    try:
-        utc = parsed.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:30+01:00 is in year 0
-        utc = None
     if utc is None or not TS_MIN <= utc < TS_MAX:
         raise Invalid(field, f"{field} must be between {TS_MIN:%Y-%m-%d} and {TS_MAX:%Y-%m-%d} (UTC),"
                       f" got {value[:40]!r}")

@@ -24,3 +24,15 @@ def test_offsets_and_naive_times_become_utc():
     assert parse_iso("2026-03-29T03:00:00+02:00") == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
     with pytest.raises(ValueError):
         parse_iso("384-08-07T12:47::00.000Z")
+
+
+def test_a_timestamp_with_no_utc_time_is_a_value_error_not_an_overflow():
+    import pytest
+
+    from warroom.clock import OutsideCalendar, parse_iso
+
+    with pytest.raises(OutsideCalendar):  # a ValueError, as callers expect
+        parse_iso("0001-01-01T00:30:00+01:00")  # in UTC this is in year 0
+    with pytest.raises(ValueError):
+        parse_iso("9999-12-31T23:30:00-01:00")  # and this in year 10000
+    assert parse_iso("0001-01-01T01:30:00+01:00").year == 1
