@@ -13,7 +13,8 @@ then a burst of E events as fast as a flow-control window allows (at most
 20 events published and not yet delivered to every client: the sustained
 throughput, and latency under load with bounded queues). Latency is receive time minus the driver's send time, over
 every (client, event) pair; events/s is E over the time from the burst's
-first send to its last delivery. The figure is the warroom/bare ratio;
+first send to its last delivery; server CPU s is the server process's CPU
+time over the round (from /proc). The figure is the warroom/bare ratio;
 absolute numbers depend on the machine and on what else runs on it.
 
     .venv/bin/python bench/fanout.py [--clients 200] [--events 500] [--deadline 120]
@@ -42,6 +43,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -309,7 +316,9 @@ def warroom_round(args, tmp: Path) -> dict:
         drv, send = driver(url, cookie, "draft.save",
                            lambda i, t: {"room": room.id, "text": f"bench {i} {t!r}"})
         try:
-            return run_round("warroom", url, cookie, room.id, args, send)
+            cpu0 = cpu_seconds(proc.pid)
+            row = run_round("warroom", url, cookie, room.id, args, send)
+            return {**row, "server_cpu_s": cpu_seconds(proc.pid) - cpu0}
         finally:
             drv.eio.disconnect(abort=True)
     finally:
@@ -327,7 +336,9 @@ def bare_round(args) -> dict:
         wait_http(url + "/", proc)
         drv, send = driver(url, "", "pub", lambda i, t: {"room": 1, "i": i, "t": t})
         try:
-            return run_round("bare python-socketio", url, "", 1, args, send)
+            cpu0 = cpu_seconds(proc.pid)
+            row = run_round("bare python-socketio", url, "", 1, args, send)
+            return {**row, "server_cpu_s": cpu_seconds(proc.pid) - cpu0}
         finally:
             drv.eio.disconnect(abort=True)
     finally:
@@ -369,16 +380,17 @@ def main() -> None:
                 sys.stderr.write("server log (tail):\n" + log.read_text(errors="replace")[-3000:])
             raise
     print(f"{'server':<22}{'conn':>6}{'dropped':>8}{'delivered':>10}{'paced p50':>10}{'p99':>8}"
-          f"{'burst p50':>10}{'p99':>8}{'burst ev/s':>11}   (ms)")
+          f"{'burst p50':>10}{'p99':>8}{'burst ev/s':>11}{'server CPU s':>13}   (ms)")
     for r in rows:
         share = r["received"] / r["expected"] if r["expected"] else 0
         print(f"{r['name']:<22}{r['connected']:>6}{r['dropped']:>8}{share:>10.1%}{r['paced_p50']:>10.1f}{r['paced_p99']:>8.1f}"
-              f"{r['burst_p50']:>10.1f}{r['burst_p99']:>8.1f}{r['events_per_s']:>11.1f}")
+              f"{r['burst_p50']:>10.1f}{r['burst_p99']:>8.1f}{r['events_per_s']:>11.1f}{r['server_cpu_s']:>13.1f}")
     bare, war = rows
     print("ratio warroom/bare: "
           f"paced p50 x{war['paced_p50'] / bare['paced_p50']:.2f}, p99 x{war['paced_p99'] / bare['paced_p99']:.2f}; "
           f"burst p50 x{war['burst_p50'] / bare['burst_p50']:.2f}, p99 x{war['burst_p99'] / bare['burst_p99']:.2f}; "
-          f"events/s x{war['events_per_s'] / bare['events_per_s']:.2f}")
+          f"events/s x{war['events_per_s'] / bare['events_per_s']:.2f}; "
+          f"server CPU x{war['server_cpu_s'] / max(1e-9, bare['server_cpu_s']):.2f}")
 
 if __name__ == "__main__":
     main()
