@@ -118,7 +118,10 @@ MUTANTS: list[Mutant] = [
     M("resp-foreign-claim", W,
       "elif holder[0].lower() != user.name.lower():",
       "elif holder[0] != user.name:",
-      "a draft on a mention someone else holds is refused, names case-insensitively (dropped casefold)"),
+      "a draft on a mention someone else holds is refused, names case-insensitively (dropped casefold)",
+      equivalent="users.name is UNIQUE COLLATE NOCASE and every User comes from that row, and the"
+                 " claim stores user.name, so the holder's name and the same user's name never"
+                 " differ in case: the exact and the case-insensitive comparison always agree"),
     M("resp-clock-cutoff", W,
       "m.received_at < ?",
       "m.received_at <= ?",
@@ -128,9 +131,9 @@ MUTANTS: list[Mutant] = [
       "breached = clock >= limit * 60",
       "a reply published exactly at the limit is within it (boundary)"),
     M("resp-approval-timeout", W,
-      "if waited < timeout:",
       "if waited <= timeout:",
-      "an approval waiting exactly approval_timeout_minutes pages (boundary)"),
+      "if waited < timeout:",
+      "an approval pages only once it has waited LONGER than approval_timeout_minutes (boundary)"),
     M("resp-approval-once", W,
       'db.execute("UPDATE drafts SET approval_paged_at = ? WHERE id = ?", [iso(now), draft_id])',
       "pass",
@@ -304,7 +307,11 @@ MUTANTS: list[Mutant] = [
     M("page-recover-own", PG,
       "if old == token or alive(old, stale):",
       "if alive(old, stale):",
-      "a tick never recovers its own claims (dropped)"),
+      "a tick never recovers its own claims (dropped)",
+      equivalent="tick() adds its token to _LIVE_TOKENS before recover_stale, and claimer_alive"
+                 " (the production check) answers True for a token of this host and pid that is"
+                 " in _LIVE_TOKENS, so the tick's own claims are skipped either way; only a test"
+                 " that passes another alive() could tell"),
     M("page-backoff", PG,
       "cfg.backoff_seconds * (2 ** (attempts - 1))",
       "cfg.backoff_seconds * (2 ** attempts)",
@@ -440,7 +447,11 @@ MUTANTS: list[Mutant] = [
     M("pm-bundled-sent", REP,
       "COALESCE(p.sent_at, c.sent_at)",
       "p.sent_at",
-      "a bundled page counts as sent when its carrier was (wrong field)"),
+      "a bundled page counts as sent when its carrier was (wrong field)",
+      equivalent="record_sent writes sent_at on the bundled members in the same transaction that"
+                 " marks the carrier sent, and nothing else sets a carrier's sent_at, so a member"
+                 " has sent_at exactly when its carrier has: the COALESCE never falls through"
+                 " (it keeps rows written by older versions right)"),
     M("pm-failed-count", REP,
       '"pages_failed": sum(p["status"] == "failed" for p in pages),',
       '"pages_failed": sum(p["status"] in ("failed", "cancelled") for p in pages),',
