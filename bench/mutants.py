@@ -478,10 +478,6 @@ MUTANTS: list[Mutant] = [
 # -- the runner -----------------------------------------------------------------------
 
 
-class Stop(Exception):
-    pass
-
-
 def _sigterm(signum, frame):
     raise KeyboardInterrupt
 
@@ -567,6 +563,8 @@ def main(argv=None) -> int:
         return 0
 
     signal.signal(signal.SIGTERM, _sigterm)
+    # also when started with SIGINT ignored (a background job): Ctrl-C restores too
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     killed, survived, equivalent_survived = [], [], []
     with tempfile.TemporaryDirectory(prefix="mutants-pyc-") as tmp:
         try:
