@@ -579,7 +579,7 @@ def check_approvals(db: Database, now: datetime) -> list[int]:
             if draft.status != "submitted" or draft.approval_paged_at is not None:
                 continue
             waited = (now - parse_iso(draft.submitted_at)).total_seconds() / 60
-            if waited < timeout:
+            if waited <= timeout:  # "longer than" the timeout, like the response clock
                 continue
             approvers = _on_shift_approvers(db, room_id, now)
             detail = {"draft_id": draft_id, "mention_id": draft.mention_id, "author": draft.author,

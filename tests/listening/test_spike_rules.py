@@ -1,0 +1,42 @@
+"""Spike-detector rules at their edges (each one found missing by a planted
+bug in bench/mutants.py)."""
+
+from datetime import timedelta
+
+from warroom.listening.spikes import Params, SpikeDetector
+
+from .test_spikes import DAY5, START, alarms, replay, series
+
+
+def test_a_storm_longer_than_the_refractory_time_pages_once():
+    # 9 hours at ten times the volume: after the 6-hour refractory time the
+    # residual is still far from normal, so the detector stays disarmed
+    values = series(10 * DAY5, lambda t: 50, seed=3)
+    first = 8 * DAY5
+    for i in range(first, first + 108):
+        values[i] = 500
+    _, out = replay(values)
+    assert alarms(out) == [first]
+
+
+def test_no_alarm_during_the_warm_up_however_big_the_burst():
+    _, out = replay([10] * 12 + [1000])  # an hour of history, then a hundredfold burst
+    assert alarms(out) == []
+    assert out[-1].score > 0.5  # it is surprising; it just does not page yet
+
+
+def test_the_adaptive_thresholds_never_drop_below_their_floors_on_a_calm_series():
+    det = SpikeDetector()
+    out = [det.update(START + timedelta(hours=i), 50) for i in range(24 * 60)]
+    assert min(d.threshold for d in out) >= Params().threshold
+    assert min(d.cusum_threshold for d in out) >= Params().cusum_threshold
+
+
+def test_a_run_of_surprising_buckets_counts_once_for_the_burst_rate_test():
+    det = SpikeDetector()
+    for i in range(DAY5):
+        det.update(START + timedelta(minutes=5 * i), 50)
+    run = [det.update(START + timedelta(minutes=5 * (DAY5 + k)), 117) for k in range(4)]
+    assert all(3.0 < d.z < 6.0 for d in run) and not any(d.alarm for d in run)
+    # one run, one surprise: the later buckets of the run add nothing
+    assert run[-1].burst <= run[0].burst

@@ -1,0 +1,45 @@
+"""Post-mortem counts at their edges (each found missing by a planted bug in
+bench/mutants.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.conftest import make_user
+from warroom import escalation, postmortem, rooms
+from warroom.db import transaction
+from warroom.escalation import Policy, PolicyStep
+
+
+def test_a_page_cancelled_by_the_ack_is_not_a_failed_page(db, now):
+    lead = make_user(db, "lead", "lead")
+    ann = make_user(db, "ann", "responder")
+    room = rooms.open_room(db, now, lead, "Recall")
+    esc = escalation.open_escalation(db, now, room.id, "spike", {}, None)
+    with transaction(db):
+        db.execute("UPDATE escalations SET policy = ? WHERE id = ?",
+                   [Policy((PolicyStep(0, ("user:ann",)),), 0, "t").to_json(), esc.id])
+    escalation.issue_due_steps(db, now)  # one page, due, not sent yet
+    escalation.acknowledge(db, now + timedelta(minutes=1), esc.id, ann)
+    report = postmortem.build_report(db, room.id, now + timedelta(minutes=2))["escalation"]
+    assert [p["status"] for p in report["pages"]] == ["cancelled"]
+    assert (report["pages_sent"], report["pages_failed"]) == (0, 0)
+
+
+def test_a_reply_exactly_at_the_first_response_target_is_within_it(db, now):
+    from tests.conftest import GOOD, ROOT, add_mention, rev
+    from warroom import playbooks, responses
+
+    pb = playbooks.parse((ROOT / "playbooks" / "product-recall.md").read_text(), "product-recall.md")
+    lead = make_user(db, "lead", "lead")
+    vol = make_user(db, "vol", "responder")
+    room = rooms.open_room(db, now, lead, "Recall", playbook=pb)
+    on_time, late = add_mention(db, room.id, now), add_mention(db, room.id, now)
+    for mention, minutes in ((on_time, 45), (late, 46)):  # product-recall: 45 minutes
+        draft = responses.save_draft(db, now, vol, room.id, GOOD, mention_id=mention)
+        responses.submit(db, now, vol, draft.id)
+        responses.approve(db, now, lead, draft.id, rev(db, draft.id))
+        responses.publish(db, now + timedelta(minutes=minutes), vol, draft.id)
+    report = postmortem.build_report(db, room.id, now + timedelta(hours=1))["responses"]
+    assert report["first_response_minutes"] == 45
+    assert (report["replied_mentions"], report["within_target"], report["share_within_target"]) == (2, 1, 0.5)
