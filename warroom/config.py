@@ -48,6 +48,10 @@ class LiveSettings:
     # Exactly one process per database should publish (the one running the
     # scheduler); extra web workers behind a message queue set this false.
     publish: bool = True
+    # Board commands per second per Socket.IO session, and the burst allowed
+    # (a token bucket): generous for people, a brake on a looping script.
+    commands_per_second: int = 20
+    command_burst: int = 40
 
 
 @dataclass(frozen=True)
@@ -277,6 +281,9 @@ def load(path: str | os.PathLike | None = None, env: dict | None = None) -> Sett
     settings = Settings(**built, base_dir=base_dir)
     if not 0 < settings.server.port < 65536:
         raise ConfigError(f"{where}: server.port must be between 1 and 65535, got {settings.server.port}")
+    for key in ("commands_per_second", "command_burst"):
+        if getattr(settings.live, key) < 1:
+            raise ConfigError(f"{where}: live.{key} must be at least 1, got {getattr(settings.live, key)}")
     if settings.live.message_queue and not settings.live.message_queue.startswith(("redis://", "rediss://")):
         raise ConfigError(f"{where}: live.message_queue must be a redis:// URL")
     return settings

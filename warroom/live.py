@@ -97,11 +97,12 @@ def disconnect_user(socketio: SocketIO, user_id: int) -> int:
 
 
 class BoardNamespace(Namespace):
-    def __init__(self, namespace: str, commands: dict[str, Command], open_db: Callable):
+    def __init__(self, namespace: str, commands: dict[str, Command], open_db: Callable,
+                 limiter: CommandLimiter | None = None):
         super().__init__(namespace)
         self.commands = commands
         self.open_db = open_db
-        self.limiter = CommandLimiter()
+        self.limiter = limiter or CommandLimiter()
 
     def _user(self, db):
         found = accounts.session_user(db, session.get("token"), utcnow())
@@ -332,7 +333,9 @@ def _unexpected(exc: Exception) -> dict:
 
 def register(app, socketio: SocketIO, commands: list[Command], open_db: Callable) -> None:
     table = {c.name: c for c in BUILTIN_COMMANDS + commands}
-    namespace = BoardNamespace(NAMESPACE, table, open_db)
+    live = app.extensions["warroom"].live
+    limiter = CommandLimiter(rate=float(live.commands_per_second), burst=float(live.command_burst))
+    namespace = BoardNamespace(NAMESPACE, table, open_db, limiter)
     socketio.on_namespace(namespace)
     socketio.on_error(NAMESPACE)(_unexpected)
     app.extensions["warroom_commands"] = table

@@ -47,3 +47,29 @@ def test_bucket_refills_at_the_rate_up_to_the_burst_and_idle_sessions_are_forgot
     clock[0] += 10
     limiter.allow("late")
     assert len(limiter._buckets) < 10
+
+
+def test_the_limit_comes_from_the_settings(tmp_path, now):
+    import pytest
+
+    from warroom import config as configmod
+    from warroom import db as dbmod
+    from warroom.app import create_app
+
+    env = {"WARROOM_DB_PATH": str(tmp_path / "w.db"), "WARROOM_SECRET_KEY": "k",
+           "WARROOM_LIVE_COMMANDS_PER_SECOND": "3", "WARROOM_LIVE_COMMAND_BURST": "2"}
+    app = create_app(configmod.load(None, env=env))
+    app.config["TESTING"] = True
+    db = dbmod.connect(tmp_path / "w.db")
+    lead = make_user(db, "lead", "lead")
+    room = rooms.open_room(db, now, lead, "Recall")
+    db.close()
+    limiter = app.extensions["warroom_command_limiter"]
+    assert (limiter.rate, limiter.burst) == (3.0, 2.0)
+    limiter.clock = lambda: 50.0
+    _, sc = sock(app, "lead")
+    answers = [call(sc, "lint.check", {"room": room.id, "text": GOOD}) for _ in range(3)]
+    assert ["findings" in a for a in answers] == [True, True, False] and answers[2] == SLOW_DOWN
+    sc.disconnect(namespace="/board")
+    with pytest.raises(configmod.ConfigError, match="live.command_burst must be at least 1"):
+        configmod.load(None, env={**env, "WARROOM_LIVE_COMMAND_BURST": "0"})
