@@ -16,21 +16,6 @@ from warroom.rooms import facts
 from ..conftest import DEFENSIVE, GOOD, ROOT, add_mention, make_user, rev
 
 
-@pytest.fixture
-def people(db):
-    return {
-        "vol": make_user(db, "vol", "responder"),
-        "vol2": make_user(db, "vol2", "responder"),
-        "appr": make_user(db, "appr", "approver"),
-        "lead": make_user(db, "lead", "lead"),
-    }
-
-
-@pytest.fixture
-def room(db, now, people):
-    return rooms.open_room(db, now, people["lead"], "Ash cloud")
-
-
 def kinds(db, room_id):
     return [e.kind for e in events.timeline(db, room_id)]
 

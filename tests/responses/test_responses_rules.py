@@ -7,25 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from warroom import responses, rooms
+from warroom import responses
 from warroom.responses import ResponseError
 
-from ..conftest import GOOD, make_user, rev
-
-
-@pytest.fixture
-def people(db):
-    return {
-        "vol": make_user(db, "vol", "responder"),
-        "vol2": make_user(db, "vol2", "responder"),
-        "appr": make_user(db, "appr", "approver"),
-        "lead": make_user(db, "lead", "lead"),
-    }
-
-
-@pytest.fixture
-def room(db, now, people):
-    return rooms.open_room(db, now, people["lead"], "Ash cloud")
+from ..conftest import GOOD, rev
 
 
 def _submitted(db, now, people, room, author="vol"):
