@@ -1,10 +1,12 @@
 """Platforms: one connector per outside platform that posts come from (and,
 later, replies go to).
 
-Owns ``feeds`` (``migrations/``). Face: the submodule ``rss`` (RSS and Atom
-polling with conditional GET into a room's mentions).
+Owns ``feeds`` (``migrations/``). Face: the submodules ``connector`` (the
+interface every platform connector implements: ``Connector``, ``Post``,
+``Batch``, ``Posted``, ``Limit``, ``ConnectorError``) and ``rss`` (RSS and
+Atom polling with conditional GET into a room's mentions).
 """
 
-from . import rss
+from . import connector, rss
 
-__all__ = ["rss"]
+__all__ = ["connector", "rss"]
