@@ -50,8 +50,11 @@ def create_app(settings: configmod.Settings | str | Path | None = None) -> Flask
 
     publisher: list[live.Publisher] = []  # filled by start_background
 
+    pool = dbmod.Pool(settings.db_path, settings.db.busy_timeout_ms)
+    app.extensions["warroom_pool"] = pool
+
     def open_db() -> dbmod.Database:
-        db = dbmod.connect(settings.db_path, settings.db.busy_timeout_ms)
+        db = pool.acquire()
         if publisher:
             db.after_commit.append(publisher[0].notify)
         return db

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -37,13 +38,25 @@ class Database(sqlite_utils.Database):
         super().__init__(*args, **kwargs)
         self.after_commit: list[Callable[[list], None]] = []
         self._pending_events: list = []
+        self._pool: Pool | None = None
+
+    def close(self) -> None:
+        """Close, or hand a pooled connection back for the next caller."""
+        if self._pool is not None:
+            self._pool.release(self)
+        else:
+            super().close()
 
 
-def connect(path: str | Path, busy_timeout_ms: int = 5000) -> Database:
-    """Open (creating the folder) with the pragmas every connection needs."""
+def connect(path: str | Path, busy_timeout_ms: int = 5000, *, shared: bool = False) -> Database:
+    """Open (creating the folder) with the pragmas every connection needs.
+
+    ``shared`` lets the connection move between threads (one at a time),
+    which is what a pool needs; sqlite3 refuses that by default."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None)
+    conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
+                           check_same_thread=not shared)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.execute("PRAGMA foreign_keys = ON")
     if str(path) != ":memory:":
@@ -52,6 +65,64 @@ def connect(path: str | Path, busy_timeout_ms: int = 5000) -> Database:
     # can lose the last commits), and ten times faster than FULL here.
     conn.execute("PRAGMA synchronous = NORMAL")
     return Database(conn)
+
+
+class Pool:
+    """Idle connections kept for reuse, so that a socket command or request
+    does not pay for opening one (about 1 ms of pragmas and file opening
+    each time: Socket.IO's threading mode runs every command in a fresh
+    thread, so a per-thread cache would not help).
+
+    A connection is used by one thread at a time: ``acquire`` takes it off
+    the idle list and ``Database.close`` puts it back. Going back, it is
+    made as good as new: an open transaction is rolled back and its pending
+    events dropped (they were never committed), ``query_only`` is switched
+    off again, and the after-commit listeners are cleared, since whoever
+    acquires it adds its own. At most
+    ``size`` idle connections are kept; the rest are closed.
+    """
+
+    def __init__(self, path: str | Path, busy_timeout_ms: int = 5000, size: int = 8):
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        self.size = size
+        self._idle: list[Database] = []
+        self._lock = threading.Lock()
+        self.opened = 0  # connections opened so far, for tests and benches
+
+    def acquire(self) -> Database:
+        with self._lock:
+            db = self._idle.pop() if self._idle else None
+        if db is None:
+            db = connect(self.path, self.busy_timeout_ms, shared=True)
+            with self._lock:
+                self.opened += 1
+        db._pool = self
+        return db
+
+    def release(self, db: Database) -> None:
+        db._pool = None  # a second close() of the same handle really closes
+        try:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            # the one pragma callers change (a read-only view of the store)
+            db.conn.execute("PRAGMA query_only = 0")
+        except sqlite3.Error:
+            db.conn.close()  # broken: do not hand it to anyone
+            return
+        db._pending_events = []
+        db.after_commit = []
+        with self._lock:
+            if len(self._idle) < self.size:
+                self._idle.append(db)
+                return
+        db.conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for db in idle:
+            db.conn.close()
 
 
 @contextmanager

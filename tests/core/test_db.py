@@ -103,3 +103,75 @@ def test_per_room_mention_uniqueness_migration_keeps_rows_and_indexes(tmp_path):
     old.execute(insert, [2])
     with pytest.raises(dbmod.sqlite3.IntegrityError):
         old.execute(insert, [1])
+
+
+# -- the connection pool -------------------------------------------------------
+
+
+def _pool(tmp_path, size=8):
+    path = tmp_path / "pool.db"
+    dbmod.migrate(dbmod.connect(path))
+    return dbmod.Pool(path, size=size)
+
+
+def test_pool_reuses_a_closed_connection_and_keeps_the_pragmas(tmp_path):
+    pool = _pool(tmp_path)
+    first = pool.acquire()
+    conn = first.conn
+    first.close()
+    again = pool.acquire()
+    assert again.conn is conn and pool.opened == 1
+    assert again.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert again.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    held = pool.acquire()  # the first is in use: a second one is opened
+    assert held.conn is not conn and pool.opened == 2
+
+
+def test_pooled_connection_moves_between_threads(tmp_path):
+    import threading
+
+    pool = _pool(tmp_path)
+    pool.acquire().close()
+    seen = []
+
+    def use():
+        db = pool.acquire()
+        seen.append(db.execute("SELECT count(*) FROM rooms").fetchone()[0])
+        db.close()
+
+    worker = threading.Thread(target=use)
+    worker.start()
+    worker.join()
+    assert seen == [0] and pool.opened == 1
+
+
+def test_released_connection_rolls_back_and_forgets_listeners(tmp_path, now):
+    pool = _pool(tmp_path)
+    heard = []
+    db = pool.acquire()
+    db.after_commit.append(heard.append)
+    db.conn.execute("BEGIN IMMEDIATE")
+    db.execute("INSERT INTO rooms (title, status, opened_at) VALUES ('half', 'open', '2026')")
+    db.close()  # a handler that died mid-transaction
+    other = dbmod.connect(tmp_path / "pool.db", busy_timeout_ms=100)
+    with dbmod.transaction(other):  # the write lock was released
+        assert other.execute("SELECT count(*) FROM rooms").fetchone()[0] == 0
+    reused = pool.acquire()
+    assert reused.after_commit == [] and not reused.conn.in_transaction
+    with dbmod.transaction(reused):
+        events.append(reused, None, "test.kind", "ann", {}, now)
+    assert heard == []  # the old holder's listener is not called for the new one
+
+
+def test_pool_keeps_at_most_size_idle_connections(tmp_path):
+    pool = _pool(tmp_path, size=2)
+    held = [pool.acquire() for _ in range(4)]
+    conns = [db.conn for db in held]
+    for db in held:
+        db.close()
+    assert len(pool._idle) == 2
+    with pytest.raises(Exception, match="closed"):
+        conns[2].execute("SELECT 1")  # the surplus ones were really closed
+    pool.close()
+    with pytest.raises(Exception, match="closed"):
+        conns[0].execute("SELECT 1")

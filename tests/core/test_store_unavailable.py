@@ -141,6 +141,9 @@ def test_read_only_store_is_503_on_pages_api_and_healthz(app, world, settings):
     assert listing.status_code == 200 and len(listing.get_json()["mentions"]) == 3
     app.extensions["warroom_open_db"] = plain
     assert stored(settings) == 3  # what was accepted before is all there
+    # and writable again at once: no pooled connection stays read-only
+    assert post(client, world, [dict(BODY[0], external_id="rw-1")]).status_code == 202
+    assert stored(settings) == 4
 
 
 def test_html_page_under_a_lock_is_a_503_page(app, world, settings):
