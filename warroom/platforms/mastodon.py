@@ -2,8 +2,10 @@
 in, replies out.
 
 Listening: first a REST catch-up from the cursor (``GET
-/api/v1/notifications?types[]=mention&since_id=`` and ``GET
-/api/v1/timelines/tag/<tag>?since_id=`` for each hashtag), then the
+/api/v1/notifications?types[]=mention`` and ``GET /api/v1/timelines/tag/<tag>``
+for each hashtag, from the last id seen: as ``min_id``, Mastodon's since-id
+that pages forward, so a gap longer than one page is read oldest first and
+nothing in it is skipped), then the
 streaming API (SSE: ``/api/v1/streaming/user`` for notifications,
 ``/api/v1/streaming/hashtag?tag=`` for each hashtag). When a stream ends,
 the connector catches up over REST again before reconnecting, so a post made
@@ -175,7 +177,7 @@ class MastodonConnector:
 
     def _catch_up(self, pos: dict) -> Iterator[Batch]:
         try:
-            notes = self.api.notifications(types=["mention"], since_id=pos["n"], limit=PAGE)
+            notes = self.api.notifications(types=["mention"], min_id=pos["n"], limit=PAGE)
             while notes:
                 posts, skipped = [], 0
                 for n in sorted(notes, key=lambda n: int(n["id"])):
@@ -186,9 +188,9 @@ class MastodonConnector:
                             skipped += 1
                     pos["n"] = str(n["id"])
                 yield Batch(tuple(posts), json.dumps(pos, sort_keys=True), skipped)
-                notes = self.api.notifications(types=["mention"], since_id=pos["n"], limit=PAGE)
+                notes = self.api.notifications(types=["mention"], min_id=pos["n"], limit=PAGE)
             for tag in self.tags:
-                statuses = self.api.timeline_hashtag(tag, since_id=pos["t"].get(tag), limit=PAGE)
+                statuses = self.api.timeline_hashtag(tag, min_id=pos["t"].get(tag), limit=PAGE)
                 while statuses:
                     posts, skipped = [], 0
                     for s in sorted(statuses, key=lambda s: int(s["id"])):
@@ -198,7 +200,7 @@ class MastodonConnector:
                             skipped += 1
                         pos["t"][tag] = str(s["id"])
                     yield Batch(tuple(posts), json.dumps(pos, sort_keys=True), skipped)
-                    statuses = self.api.timeline_hashtag(tag, since_id=pos["t"][tag], limit=PAGE)
+                    statuses = self.api.timeline_hashtag(tag, min_id=pos["t"][tag], limit=PAGE)
         except MastodonError as exc:
             raise _error(exc) from None
 
