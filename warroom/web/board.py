@@ -230,6 +230,36 @@ def send_webhook(open_db, url: str, timeout: int, response: responses.Response) 
     return outcome["ok"]
 
 
+# -- the same workflow over HTTP (scripts, and the 422 of an over-limit reply) ----
+
+
+def _http(action):
+    from flask import request
+
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return json_error(400, "send a JSON object", field="body")
+    try:
+        return action(get_db(), current_user(), body, utcnow())
+    except CommandError as exc:
+        return json_error(422, str(exc), field=exc.field)
+    except (responses.ResponseError, rooms.RoomError) as exc:
+        return json_error(422, str(exc), field=getattr(exc, "field", None))
+
+
+@bp.route("/api/v1/rooms/<int:room_id>/drafts", methods=["POST"])
+@require_role("responder")
+def api_save_draft(room_id: int):
+    """Save a draft (as ``draft.save``); a reply over its platform's limit is 422, field ``text``."""
+    return _http(lambda db, user, body, now: cmd_save(db, user, {**body, "room": room_id}, now))
+
+
+@bp.route("/api/v1/drafts/<int:draft_id>/publish", methods=["POST"])
+@require_role("responder")
+def api_publish(draft_id: int):
+    return _http(lambda db, user, body, now: cmd_publish(db, user, {"draft_id": draft_id}, now))
+
+
 # -- the board's initial state ------------------------------------------------
 
 
