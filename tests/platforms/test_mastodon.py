@@ -175,6 +175,11 @@ def test_published_reply_is_delivered_once_with_its_url(db, settings, vault, roo
     assert d.state == "posted" and d.url == masto.replies_to(status["id"])[0]["url"]
     kinds = [r[0] for r in db.execute("SELECT kind FROM events WHERE kind LIKE 'response.deliver%'")]
     assert kinds == ["response.delivered"]
+    from warroom import postmortem  # the URL reaches the post-mortem too
+
+    report = postmortem.build_report(db, room.id, utcnow())
+    assert [(x["state"], x["url"]) for x in report["responses"]["deliveries"]] == [("posted", d.url)]
+    assert d.url in postmortem.render.render(report, "md")
 
 
 def test_crash_between_send_and_record_resends_with_the_same_key(db, settings, vault, room, masto,
@@ -228,3 +233,15 @@ def test_mentions_without_a_connector_get_no_delivery(db, room, people, now):
     mid = add_mention(db, room.id, now)
     response = _publish(db, people, room, mid, "So sorry Anna, I'm on it and will DM you by 5pm.")
     assert outbox.for_response(db, response.id) is None
+
+
+def test_slack_hears_where_a_reply_landed_and_when_it_failed():
+    from warroom import events, notifications
+
+    ok = events.Event(1, 7, "2026-03-29T09:00:00Z", "response.delivered", None,
+                      {"response_id": 3, "platform": "mastodon", "url": "https://m.test/@brand/9"})
+    bad = events.Event(2, 7, "2026-03-29T09:00:00Z", "response.delivery_failed", None,
+                       {"response_id": 4, "platform": "facebook", "error": "auth: token expired"})
+    (n1,) = notifications.decide(ok, "Ash cloud", "#crisis")
+    (n2,) = notifications.decide(bad, "Ash cloud", "#crisis")
+    assert "https://m.test/@brand/9" in n1.text and "token expired" in n2.text and "by hand" in n2.text

@@ -17,7 +17,7 @@ import urllib.request
 
 from flask import Blueprint, current_app, jsonify
 
-from .. import events, responses, rooms, validate
+from .. import events, platforms, responses, rooms, validate
 from ..accounts import has_role
 from ..clock import utcnow
 from ..db import transaction
@@ -288,6 +288,9 @@ def board_state(room_id: int):
                      for k, v in responses.answered(db, room_id).items()},
         "responses": [r.to_dict() for r in responses.room_responses(db, room_id, limit=50)],
         "facts": [f.to_dict() for f in facts.room_facts(db, room_id)],
+        "deliveries": [{"response_id": d.response_id, "delivery_id": d.id, "platform": d.platform,
+                        "state": d.state, "url": d.url, "error": d.last_error if d.state == "failed" else None}
+                       for d in platforms.outbox.for_room(db, room_id)],
     })
 
 
