@@ -73,6 +73,9 @@
       b.drafts.forEach(function (d) { S.drafts[d.id] = d; });
       S.answered = b.answered;
       S.facts = b.facts;
+      S.deliveries = {};
+      (b.deliveries || []).forEach(function (d) { S.deliveries[d.response_id] = d; });
+      renderDeliveries();
       $("fact-form").hidden = !S.me.is_lead;
       renderQueue(); renderDrafts(); renderFacts();
     });
@@ -315,7 +318,30 @@
     $("composer-text").value = draft ? draft.text : "";
     status(draft ? "editing draft #" + draft.id + " (" + draft.status + ")" : "");
     $("composer-text").focus();
+    S.limit = null; showLimit();
+    if (mentionId) {
+      getJSON("/api/v1/mentions/" + mentionId + "/reply-limit").then(function (r) {
+        if (S.composing === mentionId) { S.limit = r.limit ? { platform: r.platform, max: r.limit.max_length, unit: r.limit.unit } : null; showLimit(); }
+      });
+    }
     lintNow();
+  }
+  // The platform's own rule as you type: graphemes where it counts them
+  // (Bluesky), else code points (what the server's len() counts).
+  var segmenter = window.Intl && Intl.Segmenter ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
+  function measure(text, unit) {
+    if (unit === "graphemes" && segmenter) { var n = 0; for (var _ of segmenter.segment(text)) { n++; } return n; }
+    return Array.from(text).length;
+  }
+  function showLimit() {
+    var p = $("composer-limit");
+    if (!S.limit) { p.hidden = true; p.textContent = ""; return; }
+    var used = measure($("composer-text").value, S.limit.unit);
+    p.hidden = false;
+    p.textContent = used + " / " + S.limit.max + " " + S.limit.unit + " on " + S.limit.platform +
+      (used > S.limit.max ? " — " + (used - S.limit.max) + " too many" : "");
+    p.className = used > S.limit.max ? "error limit over" : "muted limit";
+    p.dataset.used = used;
   }
   function closeComposer() {
     $("composer").hidden = true;
@@ -353,7 +379,7 @@
     $("override").hidden = !(blocking && S.me && S.me.is_lead);
     $("composer-submit").disabled = blocking && !(S.me && S.me.is_lead);
   }
-  $("composer-text").addEventListener("input", function () { debounce("lint", 250, lintNow); });
+  $("composer-text").addEventListener("input", function () { showLimit(); debounce("lint", 250, lintNow); });
 
   function saveDraft() {
     var payload = { room: roomId, text: $("composer-text").value, fact_ids: S.factIds };
@@ -471,6 +497,36 @@
       renderDrafts(); renderQueue();
     });
   }
+  // -- where published replies landed on their platforms ----------------------
+  function renderDeliveries() {
+    var list = $("delivery-list");
+    var frag = document.createDocumentFragment();
+    var ids = Object.keys(S.deliveries || {}).map(Number).sort(function (a, b) { return a - b; });
+    ids.forEach(function (rid) {
+      var d = S.deliveries[rid];
+      var li = el("li", "delivery state-" + d.state);
+      li.dataset.responseId = rid;
+      li.append(el("span", null, "reply " + rid + " on " + (d.platform || "the platform") + ": "), el("strong", null, d.state.replace(/_/g, " ")));
+      if (d.url && /^https?:\/\//.test(d.url)) {
+        var a = el("a", "delivery-url", d.url);
+        a.href = d.url; a.target = "_blank"; a.rel = "noopener noreferrer";
+        li.append(" ", a);
+      }
+      if (d.error) { li.append(" ", el("small", "error", d.error)); }
+      if (d.state === "failed" && S.me && S.me.is_lead && d.delivery_id) {
+        li.append(" ", button("Posted by hand…", "secondary", function () {
+          var url = window.prompt("URL of the reply you posted by hand");
+          if (!url) { return; }
+          command("delivery.mark_by_hand", { delivery_id: d.delivery_id, url: url }).then(function (ack) {
+            if (ack.error) { alertIn("deliveries", ack.error); }
+          });
+        }));
+      }
+      frag.appendChild(li);
+    });
+    list.replaceChildren(frag);
+    $("deliveries-empty").hidden = ids.length > 0;
+  }
   function alertIn(sectionId, msg) {
     var sec = $(sectionId);
     var p = sec.querySelector("p.error.flash") || el("p", "error flash");
@@ -575,6 +631,14 @@
       }
       if (S.drafts[d.draft_id]) { S.drafts[d.draft_id].status = "published"; }
       renderQueue(); renderDrafts();
+    } else if (k === "response.delivered" || k === "response.delivery_failed" ||
+               k === "response.delivery_retrying" || k === "response.posted_by_hand") {
+      S.deliveries = S.deliveries || {};
+      var state = { "response.delivered": "posted", "response.delivery_failed": "failed",
+                    "response.delivery_retrying": "pending", "response.posted_by_hand": "posted_by_hand" }[k];
+      S.deliveries[d.response_id] = { response_id: d.response_id, delivery_id: d.delivery_id, platform: d.platform,
+                                      state: state, url: d.url || null, error: d.error || null };
+      renderDeliveries();
     } else if (k.indexOf("draft.") === 0 || k === "lint.overridden") {
       debounce("board", 50, loadBoard);
     } else if (k === "facts.updated") {

@@ -143,6 +143,18 @@ class BoardSettings:
 
 
 @dataclass(frozen=True)
+class PlatformsSettings:
+    # Listening: a connector's first retry after an error, doubling up to the ceiling.
+    listen_backoff_seconds: int = 2
+    listen_max_backoff_seconds: int = 300
+    # Publishing: tries of a delivery, back-off before try n+1: backoff * 2**(n-1).
+    delivery_max_tries: int = 5
+    delivery_backoff_seconds: int = 10
+    # A "sending" delivery claimed on another host this long ago is taken over.
+    delivery_stale_seconds: int = 120
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     db: DbSettings = field(default_factory=DbSettings)
@@ -155,6 +167,7 @@ class Settings:
     oncall: OncallSettings = field(default_factory=OncallSettings)
     playbooks: PlaybooksSettings = field(default_factory=PlaybooksSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    platforms: PlatformsSettings = field(default_factory=PlatformsSettings)
     # Folder of the config file; relative paths in it are resolved from here.
     base_dir: str = "."
 

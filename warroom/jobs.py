@@ -15,10 +15,10 @@ import os
 
 from . import notifications
 from .clock import utcnow
-from .config import Settings
+from .config import Settings, secret_key
 from .escalation import paging
 from .listening import volume
-from .platforms import rss
+from .platforms import crypto, listener, outbox, rss
 from .roster import oncall
 from .slack import SlackSender, make_client
 
@@ -105,5 +105,51 @@ def run_volume_tick(app) -> None:
     db = app.extensions["warroom_open_db"]()
     try:
         volume.tick(db, utcnow(), lag_seconds=settings.ingest.close_lag_seconds)
+    finally:
+        db.close()
+
+
+# -- platform connectors ----------------------------------------------------------
+
+
+def vault_for(app) -> crypto.Vault:
+    """The credentials vault, keyed from this installation's secret key."""
+    found = app.extensions.get("warroom_vault")
+    if found is None:
+        found = app.extensions["warroom_vault"] = crypto.Vault(secret_key(app.extensions["warroom"]))
+    return found
+
+
+def supervisor_for(app) -> listener.Supervisor:
+    found = app.extensions.get("warroom_listeners")
+    if found is None:
+        from .listening.sentiment import Scorer
+
+        p = app.extensions["warroom"].platforms
+        found = app.extensions["warroom_listeners"] = listener.Supervisor(
+            lambda: app.extensions["warroom_open_db"](), vault_for(app), Scorer(), utcnow,
+            listener.ListenConfig(p.listen_backoff_seconds, p.listen_max_backoff_seconds))
+    return found
+
+
+def run_listeners(app) -> list[int]:
+    """One listening thread per active connector (new ones start, stopped ones end)."""
+    return supervisor_for(app).sync()
+
+
+def stop_listeners(app) -> None:
+    found = app.extensions.get("warroom_listeners")
+    if found is not None:
+        found.stop_all()
+
+
+def run_outbox(app) -> outbox.TickResult:
+    """Deliver published replies to their platforms, exactly once."""
+    p = app.extensions["warroom"].platforms
+    cfg = outbox.OutboxConfig(max_tries=max(1, p.delivery_max_tries), backoff_seconds=p.delivery_backoff_seconds,
+                              stale_seconds=p.delivery_stale_seconds)
+    db = app.extensions["warroom_open_db"]()
+    try:
+        return outbox.tick(db, utcnow(), vault_for(app), token_for(app), cfg)
     finally:
         db.close()

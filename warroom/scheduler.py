@@ -53,6 +53,8 @@ def jobs() -> list[Job]:
             wake_on=NOTIFIER_WAKE_ON),
         Job("feeds", glue.run_feed_poll, lambda s: min(s.ingest.feed_interval_seconds, 60)),
         Job("volume", glue.run_volume_tick, lambda s: 15),
+        Job("listeners", glue.run_listeners, lambda s: 10, wake_on=("connector.added", "connector.stopped")),
+        Job("outbox", glue.run_outbox, lambda s: s.scheduler.interval_seconds, wake_on=("response.published",)),
         Job("responses", board.run_tick, lambda s: s.scheduler.interval_seconds),
         Job("roster", roster_web.run_tick, lambda s: s.scheduler.interval_seconds),
         # `serve` imports the folder before it starts; this catches later file
@@ -151,11 +153,15 @@ def _guarded(job: Job, app) -> Callable[[], None]:
     return run
 
 
-def shutdown() -> None:
+def shutdown(app=None) -> None:
     global _running
     with _lock:
         if _running is not None:
             _running.shutdown(wait=False)
             _running = None
+        if app is not None:  # the connectors' listening threads end with the scheduler
+            from . import jobs as glue
+
+            glue.stop_listeners(app)
         _wake_prefixes.clear()  # commits no longer wake anything
         _wakers.clear()

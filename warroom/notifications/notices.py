@@ -22,6 +22,7 @@ CURSOR = "slack"
 KINDS = (
     "room.opened", "room.closed", "spike.detected", "escalation.opened", "escalation.acknowledged",
     "page.failed", "roster.shift_reminder", "response.published", "response.clock_breached",
+    "response.delivered", "response.delivery_failed", "response.posted_by_hand",
 )
 WAKE_ON = KINDS
 BATCH = 200
@@ -62,6 +63,12 @@ def decide(event: events.Event, room_title: str, room_channel: str | None) -> li
         text = f"Page to {d.get('recipient')} in {where} failed: {_cut(d.get('error', ''), 120)}. Climbing."
     elif event.kind == "response.published":
         text = f"Response published in {where} by {event.actor}: {_cut(d.get('text', ''))}"
+    elif event.kind in ("response.delivered", "response.posted_by_hand"):
+        how = "posted by hand by " + str(event.actor) if event.kind == "response.posted_by_hand" else "delivered"
+        text = f"Reply {d.get('response_id')} in {where} {how} on {d.get('platform')}: {d.get('url')}"
+    elif event.kind == "response.delivery_failed":
+        text = (f"Reply {d.get('response_id')} in {where} could not be posted on {d.get('platform')}: "
+                f"{_cut(d.get('error', ''), 160)}. A lead can post it by hand and mark it.")
     elif event.kind == "response.clock_breached":
         text = (f"Response clock breached in {where}: {d.get('count')} mention(s) unanswered after "
                 f"{d.get('first_response_minutes')} min.")

@@ -25,15 +25,20 @@ Contract, per method:
 - ``find_reply(target, key)`` returns the reply already posted with ``key``,
   or ``None``: what publishing asks after a crash between sending and
   recording, before it sends again.
+  Keys are made by ``reply_key(text)``: unique, and ending in the text's
+  sha256, so a platform with nowhere to put a key (Facebook comments) can
+  recognise its own reply by its text (``key_matches``).
 - ``limit`` is the platform's length rule for a reply, which the composer
   shows and the server enforces (422 naming the field).
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import unicodedata
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -104,8 +109,12 @@ class Post:
 
 @dataclass(frozen=True)
 class Batch:
+    """``skipped`` counts items the connector could not read and dropped
+    (malformed events): shown on the connector's state, never stored."""
+
     posts: tuple[Post, ...]
     cursor: str | None
+    skipped: int = 0
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,21 @@ class ConnectorError(Exception):
         self.retryable = kind in ("unavailable", "malformed") if retryable is None else retryable
 
 
+@dataclass(frozen=True)
+class Platform:
+    """What the registry knows of a platform: how to build its connector
+    (``factory(settings, secrets) -> Connector``), which settings (shown
+    again) and secrets (sealed, never shown again) the set-up form asks for,
+    each ``(name, label, required)``, and the reply limit to assume until the
+    connector has read the real one from the platform."""
+
+    name: str
+    factory: Callable[[dict, dict], Connector]
+    settings: tuple[tuple[str, str, bool], ...]
+    secrets: tuple[tuple[str, str, bool], ...]
+    default_limit: Limit
+
+
 class Connector(Protocol):
     platform: str  # the mentions' ``source`` value: "bluesky", "mastodon", "facebook"
 
@@ -140,3 +164,18 @@ class Connector(Protocol):
     def reply(self, target: dict, text: str, key: str) -> Posted: ...
 
     def find_reply(self, target: dict, key: str) -> Posted | None: ...
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def reply_key(text: str) -> str:
+    """A delivery's key, fixed before the first attempt: ``wr-<random>-<sha256 of text>``
+    (ASCII letters, digits and ``-``; 52 characters)."""
+    return f"wr-{uuid.uuid4().hex[:16]}-{_digest(text)}"
+
+
+def key_matches(key: str, text: str) -> bool:
+    """Whether ``text`` is the text ``key`` was made for."""
+    return key.rsplit("-", 1)[-1] == _digest(text)

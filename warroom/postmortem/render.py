@@ -187,6 +187,12 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
         ["Mentions unanswered past the target", count(r["clock_breaches"])],
     ])
     lines += [chart("replies"), ""]
+    if r.get("deliveries"):  # only rooms whose replies went out through a platform connector
+        lines += ["### On the platforms", ""]
+        lines += table(["When", "Reply", "Platform", "Outcome", "URL"], [
+            [ts(x["at"]), x["response_id"], x["platform"], x["state"].replace("_", " ") +
+             (f" by {x['by']}" if x["state"] == "posted_by_hand" else ""), x["url"] or ""]
+            for x in r["deliveries"]])
     lines += ["### Rejections", ""]
     lines += table(["When", "By", "Draft", "Reason"], [
         [ts(x["at"]), x["by"], x["draft_id"], x["reason"]] for x in r["rejections"]])

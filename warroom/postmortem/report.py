@@ -299,6 +299,7 @@ def build_report(
     pages: list[dict] = []
     current_escalation = None
     retries = breaches = 0
+    deliveries: list[dict] = []  # where each reply landed on its platform (or why it did not)
     for e in timeline:
         d, kind = e.data, e.kind
         if kind == "spike.detected":
@@ -323,6 +324,11 @@ def build_report(
             rules = [r.get("rule", str(r)) if isinstance(r, dict) else str(r) for r in rules]
             overrides.append({"draft_id": _first(d, "draft_id", "draft", "id"), "at": e.ts,
                               "by": e.actor, "rules": rules, "reason": _first(d, "reason", "note")})
+        elif kind in ("response.delivered", "response.posted_by_hand", "response.delivery_failed"):
+            deliveries.append({"response_id": d.get("response_id"), "platform": d.get("platform"),
+                               "state": {"response.delivered": "posted", "response.posted_by_hand": "posted_by_hand",
+                                         "response.delivery_failed": "failed"}[kind],
+                               "url": d.get("url"), "at": e.ts, "by": e.actor})
         elif kind == "response.published":
             published += 1
             for mid in _ids(d, ("mention_id", "mention"), ("mention_ids", "mentions")):
@@ -433,6 +439,7 @@ def build_report(
             "clock_breaches": breaches,
             "replies": replies,
             "histogram": reply_histogram(secs),
+            "deliveries": deliveries,
         },
         "escalation": {
             "escalations": list(escalations.values()),

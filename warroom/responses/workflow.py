@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from .. import events
+from .. import events, platforms
 from ..accounts import User, has_role
 from ..clock import iso, parse_iso
 from ..db import Database, transaction
@@ -226,6 +226,14 @@ def _check_text(text: str) -> str:
     return text
 
 
+def _fits_platform(db: Database, mention_id: int | None, text: str) -> None:
+    """A reply to a mention that came through a connector must fit that platform."""
+    try:
+        platforms.store.check_length(db, mention_id, text)
+    except platforms.store.TooLong as exc:
+        raise ResponseError("text", str(exc)) from None
+
+
 def _owned(draft: Draft | None, draft_id, user: User) -> Draft:
     if draft is None:
         raise ResponseError("draft_id", f"no draft {draft_id}")
@@ -283,6 +291,7 @@ def save_draft(
                 [room_id, mention_id, user.name, text, json.dumps(fact_list), iso(now), iso(now)],
             )
             draft_id = cur.lastrowid
+        _fits_platform(db, mention_id, text)
         saved = get_draft(db, draft_id)
         events.append(
             db, room_id, "draft.saved", user.name,
@@ -350,6 +359,7 @@ def submit(
         require_open(db, draft.room_id)
         if draft.status != "draft":
             raise ResponseError("draft_id", f"the draft is {draft.status}, not draft")
+        _fits_platform(db, draft.mention_id, draft.text)
         findings = check(db, draft.room_id, draft.text, draft.mention_id)
         blocking = lintmod.blocking_findings(findings)
         if blocking and override_reason:
@@ -446,7 +456,9 @@ def reject(db: Database, now: datetime, user: User, draft_id: int, revision: int
 
 def publish(db: Database, now: datetime, user: User, draft_id: int) -> Response:
     """Record the approved text as published (who, when, facts relied on) and
-    stop the mention's clock. The notifier posts it after commit."""
+    stop the mention's clock. The notifier posts it after commit; a mention
+    that came through a platform connector also gets its delivery (the
+    outbox posts it there, exactly once)."""
     with transaction(db):
         draft = get_draft(db, draft_id)
         if draft is None:
@@ -456,6 +468,7 @@ def publish(db: Database, now: datetime, user: User, draft_id: int) -> Response:
         if draft.author.lower() != user.name.lower() and not has_role(user, "lead"):
             raise ResponseError("user", "only the author or a lead can publish")
         require_open(db, draft.room_id)
+        _fits_platform(db, draft.mention_id, draft.text)
         clock = None
         breached = False
         if draft.mention_id is not None:
@@ -483,11 +496,13 @@ def publish(db: Database, now: datetime, user: User, draft_id: int) -> Response:
         db.execute(
             "UPDATE drafts SET status = 'published', updated_at = ? WHERE id = ?", [iso(now), draft_id]
         )
+        # Its delivery to the platform, key fixed now; sent after commit by the outbox.
+        delivery = platforms.outbox.enqueue(db, now, response_id, draft.room_id, draft.mention_id, draft.text)
         events.append(
             db, draft.room_id, "response.published", user.name,
             {"response_id": response_id, "draft_id": draft_id, "mention_id": draft.mention_id,
              "text": draft.text, "author": draft.author, "approved_by": draft.decided_by,
-             "clock_seconds": clock, "breached": breached,
+             "clock_seconds": clock, "breached": breached, "delivery_id": delivery,
              "facts": [{"id": f, "version": v} for f, v in cited]},
             now,
         )

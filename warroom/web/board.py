@@ -17,7 +17,7 @@ import urllib.request
 
 from flask import Blueprint, current_app, jsonify
 
-from .. import events, responses, rooms, validate
+from .. import events, platforms, responses, rooms, validate
 from ..accounts import has_role
 from ..clock import utcnow
 from ..db import transaction
@@ -230,6 +230,36 @@ def send_webhook(open_db, url: str, timeout: int, response: responses.Response) 
     return outcome["ok"]
 
 
+# -- the same workflow over HTTP (scripts, and the 422 of an over-limit reply) ----
+
+
+def _http(action):
+    from flask import request
+
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return json_error(400, "send a JSON object", field="body")
+    try:
+        return action(get_db(), current_user(), body, utcnow())
+    except CommandError as exc:
+        return json_error(422, str(exc), field=exc.field)
+    except (responses.ResponseError, rooms.RoomError) as exc:
+        return json_error(422, str(exc), field=getattr(exc, "field", None))
+
+
+@bp.route("/api/v1/rooms/<int:room_id>/drafts", methods=["POST"])
+@require_role("responder")
+def api_save_draft(room_id: int):
+    """Save a draft (as ``draft.save``); a reply over its platform's limit is 422, field ``text``."""
+    return _http(lambda db, user, body, now: cmd_save(db, user, {**body, "room": room_id}, now))
+
+
+@bp.route("/api/v1/drafts/<int:draft_id>/publish", methods=["POST"])
+@require_role("responder")
+def api_publish(draft_id: int):
+    return _http(lambda db, user, body, now: cmd_publish(db, user, {"draft_id": draft_id}, now))
+
+
 # -- the board's initial state ------------------------------------------------
 
 
@@ -258,6 +288,9 @@ def board_state(room_id: int):
                      for k, v in responses.answered(db, room_id).items()},
         "responses": [r.to_dict() for r in responses.room_responses(db, room_id, limit=50)],
         "facts": [f.to_dict() for f in facts.room_facts(db, room_id)],
+        "deliveries": [{"response_id": d.response_id, "delivery_id": d.id, "platform": d.platform,
+                        "state": d.state, "url": d.url, "error": d.last_error if d.state == "failed" else None}
+                       for d in platforms.outbox.for_room(db, room_id)],
     })
 
 

@@ -1,0 +1,256 @@
+"""Connector rows: an account on a platform connected to a room.
+
+The credentials are sealed with a ``crypto.Vault`` on the way in and opened
+only to build the connector (``connector_for``); no ``ConnectorInfo``,
+event or log line carries them. State is ``connected`` (listening, or
+waiting for webhooks), ``error`` (the last attempt failed: ``last_error``
+says why; the listener keeps retrying) or ``stopped`` (disconnected by a
+person or because its room closed; its credentials are then forgotten).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from .. import events, playbooks, rooms
+from ..clock import iso
+from ..db import Database, transaction
+from . import registry
+from .connector import Connector, ConnectorError, Limit
+from .crypto import Vault
+
+STATES = ("connected", "error", "stopped")
+MAX_FIELD = 2000
+
+
+class SetupError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ConnectorInfo:
+    """A connector as anyone may see it: everything but the credentials."""
+
+    id: int
+    room_id: int | None
+    monitor_id: int | None
+    platform: str
+    name: str
+    settings: dict
+    cursor: str | None
+    state: str
+    last_post_at: str | None
+    last_error: str | None
+    last_error_at: str | None
+    max_length: int | None
+    limit_unit: str | None
+    posts: int
+    duplicates: int
+    skipped: int
+    errors: int
+    created_at: str
+    created_by: str | None
+    updated_at: str
+
+    @property
+    def limit(self) -> Limit:
+        if self.max_length:
+            return Limit(self.max_length, self.limit_unit or "characters")
+        return registry.platform(self.platform).default_limit
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["limit"] = {"max_length": self.limit.max_length, "unit": self.limit.unit}
+        return d
+
+
+_COLS = ("id, room_id, monitor_id, platform, name, settings, cursor, state, last_post_at, last_error,"
+         " last_error_at, max_length, limit_unit, posts, duplicates, skipped, errors, created_at,"
+         " created_by, updated_at")
+
+
+def _info(row) -> ConnectorInfo | None:
+    if row is None:
+        return None
+    v = list(row)
+    v[5] = json.loads(v[5] or "{}")
+    return ConnectorInfo(*v)
+
+
+def get(db: Database, connector_id: int) -> ConnectorInfo | None:
+    return _info(db.execute(f"SELECT {_COLS} FROM connectors WHERE id = ?", [connector_id]).fetchone())
+
+
+def for_room(db: Database, room_id: int) -> list[ConnectorInfo]:
+    rows = db.execute(f"SELECT {_COLS} FROM connectors WHERE room_id = ? ORDER BY id", [room_id])
+    return [_info(r) for r in rows.fetchall()]
+
+
+def active(db: Database) -> list[ConnectorInfo]:
+    """Connectors that should be listening (not stopped)."""
+    rows = db.execute(f"SELECT {_COLS} FROM connectors WHERE state != 'stopped' ORDER BY id")
+    return [_info(r) for r in rows.fetchall()]
+
+
+def _fields(values, spec, what: str) -> dict:
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise SetupError(what, f"{what} must be an object")
+    known = {name for name, _, _ in spec}
+    for key in values:
+        if key not in known:
+            raise SetupError(f"{what}.{key}", f"unknown {what[:-1]} {key!r}; expected one of {sorted(known)}")
+    out = {}
+    for name, label, required in spec:
+        value = values.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                raise SetupError(f"{what}.{name}", f"{label} is required")
+            continue
+        if not isinstance(value, str):
+            raise SetupError(f"{what}.{name}", f"{label} must be a string")
+        if len(value) > MAX_FIELD:
+            raise SetupError(f"{what}.{name}", f"{label} is longer than {MAX_FIELD} characters")
+        out[name] = value.strip()
+    return out
+
+
+def create(db: Database, now: datetime, actor: str | None, vault: Vault, room_id: int, platform: str,
+           name: str, settings: dict | None = None, secrets: dict | None = None) -> ConnectorInfo:
+    """Connect an account to an open room; its credentials are sealed at once."""
+    try:
+        spec = registry.platform(platform)
+    except registry.UnknownPlatform as exc:
+        raise SetupError("platform", str(exc)) from None
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name or len(name) > 200:
+        raise SetupError("name", "a display name of 1 to 200 characters is required")
+    clean_settings = _fields(settings, spec.settings, "settings")
+    clean_secrets = _fields(secrets, spec.secrets, "secrets")
+    for key, value in clean_settings.items():
+        if key.endswith("_url") and not value.startswith(("https://", "http://")):
+            raise SetupError(f"settings.{key}", f"{key} must start with https:// or http://")
+    with transaction(db):
+        try:
+            rooms.require_open(db, room_id)
+        except ValueError as exc:
+            raise SetupError("room", str(exc)) from None
+        playbook = playbooks.room_playbook(db, room_id)
+        if playbook is not None and playbook.keywords and "keywords" not in clean_settings:
+            clean_settings["keywords"] = ",".join(playbook.keywords)  # what to follow on the platform
+        cur = db.execute(
+            "INSERT INTO connectors (room_id, platform, name, settings, secrets, state, created_at,"
+            " created_by, updated_at) VALUES (?, ?, ?, ?, ?, 'connected', ?, ?, ?)",
+            [room_id, platform, name, json.dumps(clean_settings, sort_keys=True),
+             vault.seal(clean_secrets), iso(now), actor, iso(now)],
+        )
+        connector_id = cur.lastrowid
+        events.append(db, room_id, "connector.added", actor,
+                      {"connector_id": connector_id, "platform": platform, "name": name}, now)
+    return get(db, connector_id)
+
+
+def disconnect(db: Database, now: datetime, actor: str | None, connector_id: int, reason: str = "") -> ConnectorInfo:
+    """Stop listening and forget the credentials (the row stays: mentions name it)."""
+    with transaction(db):
+        info = get(db, connector_id)
+        if info is None:
+            raise SetupError("connector_id", f"no connector {connector_id}")
+        if info.state != "stopped":
+            db.execute("UPDATE connectors SET state = 'stopped', secrets = '', updated_at = ? WHERE id = ?",
+                       [iso(now), connector_id])
+            events.append(db, info.room_id, "connector.stopped", actor,
+                          {"connector_id": connector_id, "platform": info.platform, "name": info.name,
+                           "reason": reason or "disconnected"}, now)
+    return get(db, connector_id)
+
+
+def connector_for(db: Database, connector_id: int, vault: Vault) -> Connector:
+    """Build the live connector with its opened credentials."""
+    row = db.execute("SELECT platform, settings, secrets, state FROM connectors WHERE id = ?",
+                     [connector_id]).fetchone()
+    if row is None:
+        raise ConnectorError("rejected", f"no connector {connector_id}", retryable=False)
+    platform, settings, sealed, state = row
+    if state == "stopped" or not sealed:
+        raise ConnectorError("auth", "the connector is disconnected; connect the account again",
+                             retryable=False)
+    return registry.build(platform, json.loads(settings or "{}"), vault.open(sealed))
+
+
+def record_error(db: Database, now: datetime, connector_id: int, error: ConnectorError | str,
+                 skipped: int = 0) -> None:
+    """Show what went wrong; the first error after a good spell is an event."""
+    message = str(error)[:500]
+    kind = getattr(error, "kind", "unavailable")
+    with transaction(db):
+        info = get(db, connector_id)
+        if info is None or info.state == "stopped":
+            return
+        db.execute(
+            "UPDATE connectors SET state = 'error', last_error = ?, last_error_at = ?, errors = errors + 1,"
+            " skipped = skipped + ?, updated_at = ? WHERE id = ?",
+            [message, iso(now), skipped, iso(now), connector_id],
+        )
+        if info.state != "error" or info.last_error != message:
+            events.append(db, info.room_id, "connector.error", None,
+                          {"connector_id": connector_id, "platform": info.platform, "kind": kind,
+                           "error": message[:200]}, now)
+
+
+def record_ok(db: Database, now: datetime, connector_id: int) -> None:
+    """Back to ``connected`` after an error (an event says so); no-op otherwise."""
+    with transaction(db):
+        info = get(db, connector_id)
+        if info is None or info.state != "error":
+            return
+        db.execute("UPDATE connectors SET state = 'connected', updated_at = ? WHERE id = ?",
+                   [iso(now), connector_id])
+        events.append(db, info.room_id, "connector.connected", None,
+                      {"connector_id": connector_id, "platform": info.platform}, now)
+
+
+def record_limit(db: Database, connector_id: int, limit: Limit) -> None:
+    with transaction(db):
+        db.execute("UPDATE connectors SET max_length = ?, limit_unit = ? WHERE id = ?",
+                   [int(limit.max_length), limit.unit, connector_id])
+
+
+def source_of(db: Database, mention_id: int) -> tuple[ConnectorInfo, dict] | None:
+    """(connector, reply_ref) of a mention that came through a connector."""
+    row = db.execute("SELECT connector_id, reply_ref FROM mention_sources WHERE mention_id = ?",
+                     [mention_id]).fetchone()
+    if row is None:
+        return None
+    return get(db, row[0]), json.loads(row[1])
+
+
+def limit_for_mention(db: Database, mention_id: int | None) -> tuple[str, Limit] | None:
+    """(platform, limit) that a reply to this mention must fit, or None."""
+    if mention_id is None:
+        return None
+    found = source_of(db, mention_id)
+    if found is None or found[0] is None:
+        return None
+    return found[0].platform, found[0].limit
+
+
+class TooLong(ValueError):
+    field = "text"
+
+
+def check_length(db: Database, mention_id: int | None, text: str) -> None:
+    """Refuse a reply over its platform's limit (``TooLong``, field ``text``)."""
+    found = limit_for_mention(db, mention_id)
+    if found is None:
+        return
+    platform, limit = found
+    over = limit.over_by(text)
+    if over:
+        raise TooLong(f"the reply is {limit.measure(text)} {limit.unit} and {platform} allows "
+                      f"{limit.max_length}: {over} too many")
