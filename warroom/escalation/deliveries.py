@@ -297,7 +297,11 @@ def close_loop(db: Database, now: datetime, senders: dict) -> int:
 def tick(db: Database, now: datetime, token: str, ctx: Context, result) -> None:
     """The deliveries' part of a paging tick."""
     recover_stale(db, now, token, ctx, result)
-    for did in claim_due(db, now, token):
-        send_one(db, now, did, token, ctx, result)
+    for _ in range(5):  # a method that failed for good hands over to the next rule in this tick
+        failed = len(result.failed_deliveries)
+        for did in claim_due(db, now, token):
+            send_one(db, now, did, token, ctx, result)
+        if len(result.failed_deliveries) == failed:
+            break
     result.updated += close_loop(db, now, ctx.senders)
 
