@@ -199,7 +199,8 @@ def message_for(db: Database, page_id: int) -> PageMessage:
         for r in db.execute(
             "SELECT p.id, p.room_id, r.title, p.escalation_id, e.reason FROM pages p"
             " JOIN rooms r ON r.id = p.room_id JOIN escalations e ON e.id = p.escalation_id"
-            " WHERE p.bundled_into = ? AND p.state = 'bundled' ORDER BY p.id", [page_id],
+            # 'sent' too: a carrier's deliveries go out after the carrier is recorded
+            " WHERE p.bundled_into = ? AND p.state IN ('bundled', 'sent') ORDER BY p.id", [page_id],
         )
     )
     return PageMessage(
