@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 CURSOR = "slack"
 KINDS = (
     "room.opened", "room.closed", "spike.detected", "escalation.opened", "escalation.acknowledged",
-    "page.failed", "roster.shift_reminder", "response.published", "response.clock_breached",
+    "page.failed", "delivery.failed", "roster.shift_reminder", "response.published", "response.clock_breached",
 )
 WAKE_ON = KINDS
 BATCH = 200
@@ -60,6 +60,9 @@ def decide(event: events.Event, room_title: str, room_channel: str | None) -> li
                 f"{d.get('seconds_to_ack')} s.")
     elif event.kind == "page.failed":
         text = f"Page to {d.get('recipient')} in {where} failed: {_cut(d.get('error', ''), 120)}. Climbing."
+    elif event.kind == "delivery.failed":  # the lead hears that a person's method does not work
+        text = (f"{d.get('kind')} to {d.get('recipient')} failed in {where}: {_cut(d.get('error', ''), 120)}. "
+                f"{'Trying their next method.' if d.get('next') else 'No method left for them.'}")
     elif event.kind == "response.published":
         text = f"Response published in {where} by {event.actor}: {_cut(d.get('text', ''))}"
     elif event.kind == "response.clock_breached":
