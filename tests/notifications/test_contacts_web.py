@@ -18,7 +18,6 @@ from warroom.db import transaction
 from warroom.escalation import acklinks
 
 
-
 @pytest.fixture
 def mail_app(settings, smtp):
     from warroom.app import create_app
