@@ -1,8 +1,9 @@
 """End to end: a real `run.py serve`, a real SMTP server (aiosmtpd) and the
 local ntfy/Twilio servers. The page e-mail is parsed, its ack link followed
 over real HTTP (GET shows, POST acks), which stops the later SMS; and a
-process killed (os._exit, leaving state as SIGKILL does) between send and record, per method: ntfy and SMS looked up,
-not sent again, e-mail (no look-up) is sent again, as documented."""
+process killed (os._exit, which leaves the state as SIGKILL does) between
+send and record, per method: ntfy and SMS are looked up and not sent
+again, e-mail (no look-up) is sent again, as documented."""
 
 from __future__ import annotations
 
