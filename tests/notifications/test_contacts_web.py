@@ -191,3 +191,24 @@ def test_twilio_inbound_sms_with_the_code_acks_and_a_bad_signature_does_nothing(
     ok = client.post("/twilio/sms", data=form, headers={"X-Twilio-Signature": twilio_signature("tw-token", url, form)})
     assert ok.status_code == 200 and "<Message>Acknowledged" in ok.text
     assert escalation.get(db, esc.id).acked_by == "ann"
+
+
+def test_quiet_hours_skip_a_shift_reminder_but_never_a_page(db, now, slack, sender, method_senders):
+    from warroom.escalation import paging
+    from warroom.notifications.notices import Notice, deliver
+
+    ann = make_user(db, "ann", "responder", now, slack_id="U0ANN")  # FIXED_NOW is 09:00 UTC
+    notifications.set_quiet_hours(db, ann, "08:00", "10:00")
+    deliver(db, sender, Notice("user:ann", "Reminder: your shift starts"), now)
+    assert slack.posted() == []
+    deliver(db, sender, Notice("user:ann", "Reminder: your shift starts"), now + timedelta(hours=2))
+    assert len(slack.posted()) == 1
+    olga = make_user(db, "olga", "lead", now)
+    room = rooms.open_room(db, now, olga, "Night storm")
+    with transaction(db):
+        esc = escalation.open_escalation(db, now, room.id, "spike", {}, None)
+        db.execute("UPDATE escalations SET policy = ? WHERE id = ?",
+                   [escalation.Policy((escalation.PolicyStep(0, ("user:ann",)),), 0, "t").to_json(), esc.id])
+    paging.tick(db, now, sender, paging.PagingConfig(), "host:1:a", alive=lambda t, s: True,
+                senders=method_senders)
+    assert len(slack.posted()) == 2  # the page went in the quiet hours

@@ -8,16 +8,17 @@ again, e-mail (no look-up) is sent again, as documented."""
 from __future__ import annotations
 
 import re
-import signal
 import time
 
 import pytest
 import requests
 
 from tests.conftest import Server, csrf_from, make_user, notify_env
-from warroom import escalation, notifications, rooms
 from warroom import db as dbmod
+from warroom import escalation, notifications, rooms
 from warroom.clock import utcnow
+
+pytestmark = pytest.mark.e2e
 
 
 def _setup(db_path, rules):

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from .. import accounts, events, rooms
+from ..clock import utcnow
 from ..db import Database, transaction
 
 log = logging.getLogger(__name__)
@@ -116,10 +118,15 @@ def notify(db: Database, sender, default_channel: str, name: str = CURSOR) -> li
                 sent.append(notice)
 
 
-def deliver(db: Database, sender, notice: Notice) -> None:
+def deliver(db: Database, sender, notice: Notice, now: datetime | None = None) -> None:
+    from .contacts import is_quiet, quiet_hours
+
     dest = notice.dest
     if dest.startswith("user:"):
         user = accounts.find_user(db, dest[5:])
+        if user and is_quiet(quiet_hours(db, user), user.tz, now or utcnow()):
+            log.info("notice to %s skipped: quiet hours (%s)", user.name, notice.text)
+            return
         dest = user.slack_id if user and user.slack_id else ""
     if sender is None or not hasattr(sender, "post") or not dest:
         log.info("notice (not sent to Slack): %s", notice.text)
