@@ -357,3 +357,75 @@ def wait_for_kind(q, kind: str, timeout: float = 5.0) -> dict:
         event = q.get(timeout=left)
         if event["kind"] == kind:
             return event
+
+
+# -- contact methods' services: real SMTP (aiosmtpd), local ntfy, webhook, Twilio --
+
+
+@pytest.fixture
+def smtp():
+    from .notify_servers import SmtpServer
+
+    srv = SmtpServer()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def ntfy():
+    from .notify_servers import NtfyServer
+
+    srv = NtfyServer()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def teams():
+    from .notify_servers import WebhookServer
+
+    srv = WebhookServer()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def twilio():
+    from .notify_servers import TwilioServer
+
+    srv = TwilioServer()
+    yield srv
+    srv.stop()
+
+
+def notify_env(smtp=None, ntfy=None, twilio=None) -> dict:
+    """WARROOM_NOTIFY_* and secrets pointing a server process at the local services."""
+    from .notify_servers import TwilioServer
+
+    env = {}
+    if smtp is not None:
+        env.update({"WARROOM_NOTIFY_SMTP_HOST": smtp.host, "WARROOM_NOTIFY_SMTP_PORT": str(smtp.port),
+                    "WARROOM_NOTIFY_SMTP_FROM": "warroom@example.org", "WARROOM_NOTIFY_SMTP_MODE": "insecure"})
+    if ntfy is not None:
+        env["WARROOM_NOTIFY_NTFY_URL"] = ntfy.url
+    if twilio is not None:
+        env.update({"WARROOM_NOTIFY_TWILIO_BASE_URL": twilio.url, "WARROOM_NOTIFY_TWILIO_FROM": "+15005550006",
+                    "TWILIO_ACCOUNT_SID": TwilioServer.SID, "TWILIO_AUTH_TOKEN": TwilioServer.TOKEN})
+    return env
+
+
+@pytest.fixture
+def method_senders(smtp, ntfy, twilio, sender):
+    """kind -> sender for every contact method, pointed at the local services."""
+    from warroom import notifications
+    from warroom.slack import SlackMethod
+
+    from .notify_servers import TwilioServer
+
+    out = {"email": notifications.EmailSender(smtp.host, smtp.port, "warroom@example.org", mode="insecure"),
+           "ntfy": notifications.NtfySender(ntfy.url),
+           "teams": notifications.WebhookSender("teams"), "webhook": notifications.WebhookSender("webhook"),
+           "slack": SlackMethod(sender)}
+    for kind in ("sms", "voice"):
+        out[kind] = notifications.TwilioSender(kind, twilio.url, TwilioServer.SID, TwilioServer.TOKEN, "+15005550006")
+    return out

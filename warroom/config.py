@@ -79,6 +79,28 @@ class EscalationSettings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    # Signed ack links in pages (e-mail, SMS, push, webhooks) work this long.
+    ack_link_hours: int = 24
+    # SMTP for e-mail methods (sent with apprise); the password comes from
+    # SMTP_PASSWORD. smtp_mode: "starttls", "ssl" or "insecure" (no TLS).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_from: str = ""
+    smtp_mode: str = "starttls"
+    # The ntfy server for methods that name a bare topic (a full topic URL
+    # names its own server); an access token may come from NTFY_TOKEN.
+    ntfy_url: str = ""
+    # Twilio's REST API for SMS and voice; TWILIO_ACCOUNT_SID and
+    # TWILIO_AUTH_TOKEN come from the environment. twilio_from: our number.
+    twilio_base_url: str = "https://api.twilio.com"
+    twilio_from: str = ""
+    # One call to any of these services.
+    timeout_seconds: int = 10
+
+
+@dataclass(frozen=True)
 class SchedulerSettings:
     enabled: bool = True
     interval_seconds: int = 5
@@ -162,6 +184,7 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     board: BoardSettings = field(default_factory=BoardSettings)
     oncall: OncallSettings = field(default_factory=OncallSettings)
@@ -297,6 +320,8 @@ def load(path: str | os.PathLike | None = None, env: dict | None = None) -> Sett
     for key in ("commands_per_second", "command_burst"):
         if getattr(settings.live, key) < 1:
             raise ConfigError(f"{where}: live.{key} must be at least 1, got {getattr(settings.live, key)}")
+    if settings.notify.smtp_mode not in ("starttls", "ssl", "insecure"):
+        raise ConfigError(f"{where}: notify.smtp_mode must be starttls, ssl or insecure")
     if settings.live.message_queue and not settings.live.message_queue.startswith(("redis://", "rediss://")):
         raise ConfigError(f"{where}: live.message_queue must be a redis:// URL")
     return settings

@@ -15,12 +15,12 @@ import os
 
 from . import notifications
 from .clock import utcnow
-from .config import Settings, secret_key
-from .escalation import paging
+from .config import Settings, secret, secret_key
+from .escalation import acklinks, paging
 from .listening import volume
 from .platforms import crypto, listener, outbox, rss
 from .roster import oncall
-from .slack import SlackSender, make_client
+from .slack import SlackMethod, SlackSender, make_client
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,37 @@ def sender_for(app):
         found = SlackSender(client, settings.url) if client else paging.LogSender()
         app.extensions["warroom_sender"] = found
     return found
+
+
+def method_senders(app, env=None) -> dict:
+    """kind -> sender for contact methods, built once from the settings and
+    the environment's secrets (SMTP_PASSWORD, NTFY_TOKEN, TWILIO_*)."""
+    found = app.extensions.get("warroom_method_senders")
+    if found is None:
+        n = app.extensions["warroom"].notify
+        t = n.timeout_seconds
+        found = {
+            "email": notifications.EmailSender(n.smtp_host, n.smtp_port, n.smtp_from, n.smtp_user,
+                                               secret("SMTP_PASSWORD", env) or "", n.smtp_mode, t),
+            "ntfy": notifications.NtfySender(n.ntfy_url, secret("NTFY_TOKEN", env) or "", t),
+            "teams": notifications.WebhookSender("teams", t),
+            "webhook": notifications.WebhookSender("webhook", t),
+        }
+        for kind in ("sms", "voice"):
+            found[kind] = notifications.TwilioSender(
+                kind, n.twilio_base_url, secret("TWILIO_ACCOUNT_SID", env) or "",
+                secret("TWILIO_AUTH_TOKEN", env) or "", n.twilio_from, t)
+        slack = sender_for(app)
+        if isinstance(slack, SlackSender):
+            found["slack"] = SlackMethod(slack)
+        app.extensions["warroom_method_senders"] = found
+    return found
+
+
+def link_for(app):
+    """Signed ack links for the pages sent now (see escalation.acklinks)."""
+    settings: Settings = app.extensions["warroom"]
+    return acklinks.link_maker(secret_key(settings), settings.url, utcnow, settings.notify.ack_link_hours)
 
 
 def paging_config(settings: Settings) -> paging.PagingConfig:
@@ -75,7 +106,8 @@ def run_tick(app) -> paging.TickResult:
     db = app.extensions["warroom_open_db"]()
     try:
         return paging.tick(db, utcnow(), sender_for(app), paging_config(settings), token_for(app),
-                           on_call=on_call_for(settings), fault=fault_from_env())
+                           on_call=on_call_for(settings), fault=fault_from_env(),
+                           senders=method_senders(app), link_for=link_for(app))
     finally:
         db.close()
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -24,6 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.signature import SignatureVerifier
 
+from .clock import iso
 from .config import Settings, secret
 from .escalation.paging import PageMessage, SendError
 
@@ -185,6 +187,36 @@ class SlackSender:
         channel = self.channel_for(dest)
         self._call(self.client.chat_postMessage, channel=channel, text=text,
                    blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": _esc(text)}}])
+
+
+class SlackMethod:
+    """A Slack DM as a contact method (``escalation.deliveries``): the page's
+    Block Kit message with the delivery's key in its metadata, so a crash is
+    looked up in the DM's history exactly as a page is."""
+
+    kind = "slack"
+    can_look_up = True
+
+    def __init__(self, sender: SlackSender):
+        self.sender = sender
+
+    def _msg(self, address: str, out, msg: PageMessage) -> PageMessage:
+        return replace(msg, dest=address, send_key=out.key)
+
+    def send(self, address: str, out, msg: PageMessage | None = None) -> str:
+        channel, ts = self.sender.send_page(self._msg(address, out, msg))
+        return f"{channel} {ts}"
+
+    def find(self, address: str, out, since, msg: PageMessage | None = None) -> str | None:
+        found = self.sender.find_page(replace(self._msg(address, out, msg), claimed_at=iso(since)))
+        return f"{found[0]} {found[1]}" if found else None
+
+    def send_text(self, address: str, subject: str, text: str) -> None:
+        self.sender.post(address, f"{subject}: {text}")
+
+    def acknowledged_ref(self, ref: str, room_id, title, by, at) -> None:
+        channel, _, ts = ref.partition(" ")
+        self.sender.acknowledged(channel, ts, room_id, title, by, at)
 
 
 def verify_request(verifier_: SignatureVerifier | None, body: str, headers, now: float | None = None) -> bool:

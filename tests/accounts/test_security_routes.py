@@ -12,6 +12,9 @@ PUBLIC_ON_PURPOSE = {
     "auth.login": "the login form",
     "api.healthz": "load balancers' health check (says only ok/fail)",
     "api.openapi": "the API's own description (no data)",
+    # the signed token in the URL is the credential; CSRF is kept (as for the
+    # login form) since a phone's browser posts it. Wrong links: test_contacts_web.py
+    "contacts.ack_link": "acknowledging a page by its signed, single-use link",
 }
 # Public views that authenticate by other means (bearer token, Slack
 # signature, calendar token) must still refuse a request without them.

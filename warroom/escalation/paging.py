@@ -37,9 +37,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .. import events, rooms
+from .. import events, notifications, rooms
 from ..clock import iso, parse_iso
 from ..db import Database, transaction
+from . import deliveries
 from .policy import advance_now, get
 
 log = logging.getLogger(__name__)
@@ -73,10 +74,8 @@ class PageMessage:
     bundled: tuple[dict, ...] = ()
 
 
-class SendError(Exception):
-    def __init__(self, message: str, permanent: bool = False):
-        super().__init__(message)
-        self.permanent = permanent
+class SendError(notifications.SendFailed):
+    """A failed try of a Slack page (one kind of a contact method's failed try)."""
 
 
 @dataclass
@@ -87,6 +86,11 @@ class TickResult:
     retrying: list[int] = field(default_factory=list)
     recovered: list[int] = field(default_factory=list)
     updated: int = 0
+    # deliveries (pages to people with notification rules)
+    delivered: list[int] = field(default_factory=list)
+    failed_deliveries: list[int] = field(default_factory=list)
+    retrying_deliveries: list[int] = field(default_factory=list)
+    recovered_deliveries: list[int] = field(default_factory=list)
 
 
 def new_claim_token() -> str:
@@ -195,7 +199,8 @@ def message_for(db: Database, page_id: int) -> PageMessage:
         for r in db.execute(
             "SELECT p.id, p.room_id, r.title, p.escalation_id, e.reason FROM pages p"
             " JOIN rooms r ON r.id = p.room_id JOIN escalations e ON e.id = p.escalation_id"
-            " WHERE p.bundled_into = ? AND p.state = 'bundled' ORDER BY p.id", [page_id],
+            # 'sent' too: a carrier's deliveries go out after the carrier is recorded
+            " WHERE p.bundled_into = ? AND p.state IN ('bundled', 'sent') ORDER BY p.id", [page_id],
         )
     )
     return PageMessage(
@@ -270,8 +275,29 @@ def record_failure(db: Database, now: datetime, page_id: int, token: str, error:
         return "failed"
 
 
+def _expand(db: Database, now: datetime, page_id: int, token: str, rules: list, recovered: bool = False) -> bool:
+    """A page to someone with rules: its deliveries and ``sent`` in one transaction, no network call."""
+    with transaction(db):
+        if db.execute("SELECT 1 FROM pages WHERE id = ? AND state = 'sending' AND claim_token = ?",
+                      [page_id, token]).fetchone() is None:
+            return False
+        deliveries.expand(db, now, page_id, rules)
+        return record_sent(db, now, page_id, token, "rules", None, None, recovered)
+
+
+def _rules_of(db: Database, page_id: int) -> list:
+    recipient = db.execute("SELECT recipient FROM pages WHERE id = ?", [page_id]).fetchone()[0]
+    user = notifications.user_of(db, recipient)
+    return notifications.rules_for(db, user, usable_only=True) if user else []
+
+
 def _send_one(db: Database, now: datetime, page_id: int, token: str, sender, cfg: PagingConfig,
               fault, result: TickResult, recovered: bool = False) -> None:
+    rules = _rules_of(db, page_id)
+    if rules:  # the person's own rules decide how they are reached (escalation.deliveries)
+        if _expand(db, now, page_id, token, rules):
+            result.sent.append(page_id)
+        return
     msg = message_for(db, page_id)
     if fault:
         fault("after_claim")
@@ -311,6 +337,14 @@ def recover_stale(db: Database, now: datetime, token: str, sender, cfg: PagingCo
             ).rowcount == 1
         if not won:
             continue
+        rules = _rules_of(db, page_id)
+        if rules:  # expanding sends nothing, so a dead claimer's expansion is simply redone
+            result.recovered.append(page_id)
+            if get(db, _escalation_of(db, page_id)).state != "open":
+                _cancel_unsent(db, now, page_id, token)
+            elif _expand(db, now, page_id, token, rules, recovered=True):
+                result.sent.append(page_id)
+            continue
         msg = message_for(db, page_id)
         try:
             found = sender.find_page(msg)
@@ -325,6 +359,10 @@ def recover_stale(db: Database, now: datetime, token: str, sender, cfg: PagingCo
             _cancel_unsent(db, now, page_id, token)  # acknowledged meanwhile: nobody needs it now
         else:
             _send_one(db, now, page_id, token, sender, cfg, fault, result, recovered=True)
+
+
+def _escalation_of(db: Database, page_id: int) -> int:
+    return db.execute("SELECT escalation_id FROM pages WHERE id = ?", [page_id]).fetchone()[0]
 
 
 def _cancel_unsent(db: Database, now: datetime, page_id: int, token: str) -> None:
@@ -362,8 +400,13 @@ def close_loop(db: Database, now: datetime, sender) -> int:
 
 
 def tick(db: Database, now: datetime, sender, cfg: PagingConfig, token: str, on_call=None,
-         fault=None, alive=claimer_alive) -> TickResult:
-    """One scheduler tick: recover, issue due steps, claim, send, record, close the loop."""
+         fault=None, alive=claimer_alive, senders: dict | None = None, link_for=None) -> TickResult:
+    """One scheduler tick: recover, issue due steps, claim, send, record, close the loop.
+
+    ``senders`` (kind -> sender) reach people through their contact methods
+    (``escalation.deliveries``); ``link_for(page_id, recipient)`` makes the
+    signed ack link those messages carry.
+    """
     from .policy import issue_due_steps
 
     _LIVE_TOKENS.add(token)
@@ -373,6 +416,8 @@ def tick(db: Database, now: datetime, sender, cfg: PagingConfig, token: str, on_
     for page_id in claim_due(db, now, token, cfg):
         _send_one(db, now, page_id, token, sender, cfg, fault, result)
     result.updated = close_loop(db, now, sender)
+    ctx = deliveries.Context(senders or {}, link_for, cfg, fault, alive, message_for)
+    deliveries.tick(db, now, token, ctx, result)
     return result
 
 

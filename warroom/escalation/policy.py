@@ -295,6 +295,12 @@ def acknowledge(db: Database, now: datetime, escalation_id: int, user: User) -> 
             "UPDATE pages SET loop_state = 'pending' WHERE escalation_id = ? AND state = 'sent'"
             " AND slack_ts IS NOT NULL AND bundled_into IS NULL", [esc.id],
         )
+        # every method not used yet stops; those that reached someone hear who took it
+        cancelled += db.execute(
+            "UPDATE page_deliveries SET state = 'cancelled' WHERE escalation_id = ? AND state = 'due'", [esc.id],
+        ).rowcount
+        db.execute("UPDATE page_deliveries SET loop_state = 'pending' WHERE escalation_id = ? AND state = 'sent'",
+                   [esc.id])
         paged = [r[0] for r in db.execute(
             "SELECT DISTINCT recipient FROM pages WHERE escalation_id = ? AND state IN ('sent', 'sending')"
             " ORDER BY recipient", [esc.id],

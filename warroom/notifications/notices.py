@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from .. import accounts, events, rooms
+from ..clock import utcnow
 from ..db import Database, transaction
 
 log = logging.getLogger(__name__)
 CURSOR = "slack"
 KINDS = (
     "room.opened", "room.closed", "spike.detected", "escalation.opened", "escalation.acknowledged",
-    "page.failed", "roster.shift_reminder", "response.published", "response.clock_breached",
-    "response.delivered", "response.delivery_failed", "response.posted_by_hand",
+    "page.failed", "delivery.failed", "roster.shift_reminder", "response.published",
+    "response.clock_breached", "response.delivered", "response.delivery_failed",
+    "response.posted_by_hand",
 )
 WAKE_ON = KINDS
 BATCH = 200
@@ -61,6 +64,9 @@ def decide(event: events.Event, room_title: str, room_channel: str | None) -> li
                 f"{d.get('seconds_to_ack')} s.")
     elif event.kind == "page.failed":
         text = f"Page to {d.get('recipient')} in {where} failed: {_cut(d.get('error', ''), 120)}. Climbing."
+    elif event.kind == "delivery.failed":  # the lead hears that a person's method does not work
+        text = (f"{d.get('kind')} to {d.get('recipient')} failed in {where}: {_cut(d.get('error', ''), 120)}. "
+                f"{'Trying their next method.' if d.get('next') else 'No method left for them.'}")
     elif event.kind == "response.published":
         text = f"Response published in {where} by {event.actor}: {_cut(d.get('text', ''))}"
     elif event.kind in ("response.delivered", "response.posted_by_hand"):
@@ -120,10 +126,15 @@ def notify(db: Database, sender, default_channel: str, name: str = CURSOR) -> li
                 sent.append(notice)
 
 
-def deliver(db: Database, sender, notice: Notice) -> None:
+def deliver(db: Database, sender, notice: Notice, now: datetime | None = None) -> None:
+    from .contacts import is_quiet, quiet_hours
+
     dest = notice.dest
     if dest.startswith("user:"):
         user = accounts.find_user(db, dest[5:])
+        if user and is_quiet(quiet_hours(db, user), user.tz, now or utcnow()):
+            log.info("notice to %s skipped: quiet hours (%s)", user.name, notice.text)
+            return
         dest = user.slack_id if user and user.slack_id else ""
     if sender is None or not hasattr(sender, "post") or not dest:
         log.info("notice (not sent to Slack): %s", notice.text)
