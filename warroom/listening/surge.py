@@ -33,7 +33,9 @@ its rate, its share, its false-alarm budget):
   (the swing itself never feeds its own baseline), discounted with a
   half-life of a day and capped at `share_cap_posts` posts (the share drifts
   from hour to hour). y is beta-binomial under it; it pages when P(Y >= y) <=
-  alpha, y/n >= baseline + `share_rise`, and y >= `min_negative_posts`.
+  alpha, y/n >= baseline + `share_rise`, and y >= `min_negative_posts`, once
+  the baseline has learned from at least `share_prior_posts` posts (a swing
+  is a change: a room opened on an angry crowd has no calm share to leave).
 - One page per storm. After any alarm every test is disarmed. It re-arms when
   the refractory time has passed and the storm is over by every test (the
   hour is no longer `surge_ratio` x normal, the share is back within half of
@@ -105,6 +107,7 @@ class Onset:
         self.neg = p.normal_negative_share * p.share_prior_posts
         self.pos = (1.0 - p.normal_negative_share) * p.share_prior_posts
         self.paged = 0.0  # 15-minute count that paged (0: armed for a new storm)
+        self.share_seen = 0.0  # posts the share baseline has learned from
         a0 = p.normal_per_hour / 60.0 * p.prior_minutes if p.normal_per_hour > 0 else 0.5
         self.rate = [a0, p.prior_minutes]
         # -log p of each window, its tail learned like the residual tests': under a
@@ -135,6 +138,7 @@ class Onset:
 
     def _learn_share(self, count: float, negative: int) -> None:
         cap = self.p.share_cap_posts
+        self.share_seen += count
         self.neg += negative
         self.pos += max(count - negative, 0.0)
         total = self.neg + self.pos
@@ -213,7 +217,9 @@ class Onset:
         i = WINDOWS.index(SHARE_WINDOW)
         n, y = int(round(self.sums[i][0])), self.sums[i][1]
         base = self.share()
-        if n == 0 or y < p.min_negative_posts or y / n < base + p.share_rise:
+        # A swing is a change: until the baseline has seen as many posts as its
+        # prior is worth, there is no normal share to swing from.
+        if self.share_seen < p.share_prior_posts or n == 0 or y < p.min_negative_posts or y / n < base + p.share_rise:
             return None
         pv = betabinom_tail(y, n, self.neg, self.pos)
         return (y, n, base, pv, alpha) if pv <= alpha else None
@@ -233,10 +239,12 @@ class Onset:
     # -- persistence ------------------------------------------------------------
     def to_list(self) -> list:
         return [[list(map(list, q)) for q in self.win], self.sums, self.history,
-                self.neg, self.pos, self.paged, self.disp, self.rate, [t.to_list() for t in self.tails]]
+                self.neg, self.pos, self.paged, self.disp, self.rate, [t.to_list() for t in self.tails],
+                self.share_seen]
 
     def load(self, values: list) -> None:
-        wins, sums, self.history, self.neg, self.pos, self.paged, self.disp, self.rate, tails = values
+        (wins, sums, self.history, self.neg, self.pos, self.paged, self.disp, self.rate, tails,
+         self.share_seen) = values
         for tail, v in zip(self.tails, tails, strict=True):
             tail.load(v)
         self.win = [deque(tuple(x) for x in q) for q in wins]

@@ -14,7 +14,7 @@ and opens (or updates) the room's escalation in that same transaction.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from .. import escalation, events, playbooks, rooms
@@ -72,6 +72,8 @@ def count_new(db: Database, room_id: int, after_id: int) -> int:
 def detector_params(db: Database, room_id: int, params=None) -> dict:
     """The detector's settings for a room: ``params`` (e.g. [spikes] in
     config.toml) overridden by its playbook's [listening] expectations."""
+    if isinstance(params, spikes.Params):
+        params = asdict(params)
     out = dict(params or {})
     book = playbooks.room_playbook(db, room_id)
     if book is not None:

@@ -165,7 +165,7 @@ def _ingest_body(cfg, db, room_id: int, token, now):
     try:
         batch = mentions.validate(records, now, limits, default_source=token.source, rows=rows)
         result = mentions.ingest(db, now, room_id, batch, scorer(), actor=f"token:{token.source}",
-                                 charge=charge)
+                                 charge=charge, detector_params=current_app.extensions["warroom"].spikes.detector_params)
     except tokens.OverRate as exc:  # another request of this token took the last place
         return _over_rate(exc.retry_after)
     except mentions.MentionInvalid as exc:
