@@ -45,3 +45,27 @@ def test_a_run_of_surprising_buckets_counts_once_for_the_burst_rate_test():
     assert all(3.0 < d.z < 6.0 for d in run) and not any(d.alarm for d in run)
     # one run, one surprise: the later buckets of the run add nothing
     assert run[-1].burst <= run[0].burst
+
+
+def test_the_workload_floor_is_an_hour_of_posts_not_a_thread_in_15_minutes():
+    # A quiet brand (a post every couple of hours) for two days, then one
+    # conversation thread: 8 posts in 15 minutes, nothing else that hour. It is
+    # significant and 5x normal, but not a crisis-sized hour: no page.
+    quiet = [1 if i % 24 == 0 else 0 for i in range(2 * DAY5)]
+    thread = quiet + [3, 3, 2] + [0] * 9
+    _, out = replay(thread)
+    assert alarms(out) == []
+    assert sum(thread[-12:]) < Params().min_storm_posts
+    # The same brand's storm: 25 posts within an hour pages, within the hour.
+    storm = quiet + [3, 3, 2, 3, 3, 3, 2, 2, 2, 2]
+    _, out = replay(storm)
+    assert alarms(out) and 2 * DAY5 <= alarms(out)[0] < len(storm)
+    assert out[alarms(out)[0]].kind == "volume"
+
+
+def test_a_version_3_state_keeps_its_floor_as_an_hours_posts():
+    det = SpikeDetector({"min_storm_posts": 5})
+    det.update(START, 0)
+    state = det.to_state()
+    state["version"] = 3  # min_storm_posts then counted 15 minutes' posts
+    assert SpikeDetector.from_state(state).params.min_storm_posts == 20

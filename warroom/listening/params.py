@@ -69,7 +69,9 @@ class Params:
     # Count-space tests (surge.py, where each rule is argued).
     normal_per_hour: float = 0.0  # the playbook's expectation; 0: not stated
     prior_minutes: float = 60.0  # that statement weighs as much as an hour of data
-    min_storm_posts: float = 5.0  # in 15 minutes (4x that in an hour)
+    # The workload floor: every alarm needs this many posts in the last 60
+    # minutes, a crisis-sized hour for any brand (surge.py argues it).
+    min_storm_posts: float = 20.0
     surge_ratio: float = 5.0
     normal_negative_share: float = 0.2
     share_prior_posts: float = 20.0

@@ -31,8 +31,8 @@ The model, in one paragraph:
 - These residual tests need a learned scale, so they wait `warmup_minutes`.
   The count-space tests of `surge.py` (a volume surge on 15- and 60-minute
   windows, a sentiment swing at any volume) page from the second bucket,
-  against the playbook's stated expectations at first; every kind needs the
-  absolute floor of posts. The budget `false_alarms_per_day` is shared by
+  against the playbook's stated expectations at first; every alarm of every
+  kind needs the workload floor (`min_storm_posts` posts in the last hour). The budget `false_alarms_per_day` is shared by
   all six tests (N_TESTS). Decisions name their kind and why.
 - After an alarm the detector stays quiet until a refractory time has passed
   and the storm is over by every test: one page per storm; only a storm an
@@ -54,7 +54,9 @@ from .tail import Tail
 
 __all__ = ["Decision", "N_TESTS", "Params", "SpikeDetector"]
 
-STATE_VERSION = 3  # 2 added the burst-rate test, 3 the count-space tests; older states load with them fresh
+# 2 added the burst-rate test, 3 the count-space tests (older states load with
+# them fresh), 4 made min_storm_posts an hour's posts (it was 15 minutes': x4).
+STATE_VERSION = 4
 DAY_BINS = 24  # time-of-day profile: one bin per hour, interpolated
 WEEK_BINS = 7  # day-of-week profile: one bin per day, interpolated
 MAD_TO_SD = math.sqrt(math.pi / 2)  # mean absolute deviation -> sd for a normal
@@ -211,23 +213,23 @@ class SpikeDetector:
         burst_seen = self.burst
         cusum_seen = self.cusum
         warm = (ts - self.first_ts).total_seconds() / 60.0 >= p.warmup_minutes
-        # Every kind needs a storm big enough to act on (surge.py's floor).
+        # Every kind needs an hour big enough to act on (surge.py's workload floor).
         w15 = onset.window15()
-        big = w15 >= p.min_storm_posts
+        big = onset.hour() >= p.min_storm_posts
         # Each test's share of the daily budget; windows overlap, and one page
         # per storm makes a run of overlapping significant windows one page, so
         # the union bound is over the day's disjoint windows (surge.py).
         budget = p.false_alarms_per_day / N_TESTS
         kind = why = ""
         p_value = 1.0
-        if self.armed and self.n:  # a bucket's length is known from the second one
+        if self.armed and self.n and big:  # a bucket's length is known from the second one
             surge = onset.volume(budget, step, covered)
             if surge is not None:
                 w, posts, mean, p_value, alpha = surge
                 kind = "volume"
                 why = (f"{posts:.0f} posts in {w:.0f} min, {posts / max(mean, 1e-9):.1f}x the {mean:.2f}"
                        f" expected (p={p_value:.1e}, pages at p<={alpha:.1e})")
-            elif warm and big and stat >= 1.0:
+            elif warm and stat >= 1.0:
                 kind = "volume"
                 why = self._residual_why(z, z_thr, cusum_seen, cusum_thr, burst_seen, burst_thr)
             elif (swing := onset.sentiment(budget, step)) is not None:
@@ -247,7 +249,7 @@ class SpikeDetector:
             self.last_alarm = ts
             self.cusum = 0.0
             self.burst = 0.0
-            onset.paged = max(w15, p.min_storm_posts)
+            onset.paged = max(w15, p.min_storm_posts / 4.0)  # the floor's share of 15 minutes
         if self.armed:  # a paged storm must not teach the detector that storms are normal
             onset.learn_dispersion(covered, keep_disp)
         onset.learn_rate(value, step, keep_share)
@@ -349,9 +351,11 @@ class SpikeDetector:
 
     @classmethod
     def from_state(cls, state: dict) -> SpikeDetector:
-        if state.get("version") not in (1, 2, STATE_VERSION):
+        if state.get("version") not in (1, 2, 3, STATE_VERSION):
             raise ValueError(f"unknown spike detector state version {state.get('version')!r}")
         params = dict(state.get("params") or {})
+        if state["version"] == 3 and "min_storm_posts" in params:
+            params["min_storm_posts"] = 4.0 * float(params["min_storm_posts"])
         old_horizon = params.pop("false_alarm_minutes", None)  # versions 1-2: one horizon per test
         if old_horizon:
             params.setdefault("false_alarms_per_day", 1440.0 * N_TESTS / old_horizon)

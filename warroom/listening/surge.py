@@ -21,12 +21,21 @@ its rate, its share, its false-alarm budget):
   overdispersion (k = `dispersion`) and how little is known of the rate yet
   (1/a, large at cold start). It pages when all three hold: P(X >= S) <= alpha
   (significant: not noise), S >= `surge_ratio` x the expected count (material:
-  a storm, not a busy hour), and S >= the floor (`min_storm_posts` in 15
-  minutes, four times that in an hour: fewer posts is nothing a war room acts
-  on). alpha is the window's share of the daily budget, budget / n_tests x
+  a storm, not a busy hour), and the last hour holds at least
+  `min_storm_posts` posts (default 20) whichever window is tested. alpha is the window's share of the daily budget, budget / n_tests x
   W / 1440 (a union bound over the day's disjoint windows; overlapping ones
   make one page by the rule below), raised where the series' own -log p has
   a heavier tail than the model (peaks over threshold, as the residual tests).
+- Workload floor (every alarm of every kind, the residual tests' too). The 15-
+  minute window supplies speed (significance early in a storm), the hour
+  supplies materiality: a war room is for a crisis-sized hour, so nothing
+  pages before the last 60 minutes hold `min_storm_posts` posts. A floor on
+  the 15-minute window alone is too low for that: 7 posts in 15 minutes is
+  typically one conversation thread that the daily social team answers post
+  by post (the issue's own example of a storm for a quiet brand is "20 to 30
+  posts an hour"). It is stated as work, not as a multiple of the brand's
+  rate, so it is the same for every brand: a big brand's bar is set by the
+  ratio and the significance, a small brand's by this floor.
 - Sentiment swing. In the 60-minute window, y of the n posts are negative. The
   brand's normal share has a beta posterior: prior `normal_negative_share`
   worth `share_prior_posts` posts, plus the buckets that have left the window
@@ -190,15 +199,16 @@ class Onset:
         a, b = self.rate_posterior()
         best = None
         self.seen = [0.0 for _ in WINDOWS]
+        if self.hour() < p.min_storm_posts:
+            return None  # the workload floor, before any tail is computed
         for i, w in enumerate(WINDOWS):
             s = self.sums[i][0]
             mean = min(w, covered) * a / b
             # NB matching variance phi*m + (k + 1/a)*m^2: clustering, the rate's
             # overdispersion, and how little is known of the rate yet.
             shape = 1.0 / ((self.phi(i) - 1.0) / max(mean, 1e-9) + p.dispersion + 1.0 / a)
-            floor = p.min_storm_posts * w / 15.0
-            if s < floor or s < p.surge_ratio * mean:
-                continue  # cheap gates first: the tail is computed only for candidates
+            if s < p.surge_ratio * mean:
+                continue  # cheap gate first: the tail is computed only for candidates
             pv = nb_tail(s, mean, shape)
             self.seen[i] = -math.log(max(pv, 1e-300))
             bar = self.tails[i].threshold(-math.log(budget * max(w, step) / 1440.0), p.false_alarm_minutes)
@@ -235,6 +245,10 @@ class Onset:
 
     def window15(self) -> float:
         return self.sums[0][0]
+
+    def hour(self) -> float:
+        """Posts in the last 60 minutes: the workload floor's count."""
+        return self.sums[1][0]
 
     # -- persistence ------------------------------------------------------------
     def to_list(self) -> list:
