@@ -98,6 +98,12 @@ def _save(db: Database, now: datetime, room_id: int, open_minute: datetime | Non
     )
 
 
+def seed(db: Database, now: datetime, room_id: int, open_minute: datetime, detector) -> None:
+    """Start a room's stream warm: ``detector`` (e.g. a standing monitor's)
+    decides its minutes from ``open_minute`` on. Inside the caller's transaction."""
+    _save(db, now, room_id, open_minute, detector)
+
+
 def _close(db: Database, now: datetime, room_id: int, head: datetime, params) -> list[MinuteDecision]:
     """Decide every minute before ``head`` not decided yet; returns the alarms."""
     open_minute, detector = _load(db, room_id, params)
