@@ -85,3 +85,17 @@ class Params:
     def false_alarm_minutes(self) -> float:
         """Minutes between false alarms allowed to each single test."""
         return 1440.0 * N_TESTS / max(self.false_alarms_per_day, 1e-9)
+
+
+def sensitivity(p: Params) -> str:
+    """The detector's sensitivity in plain words, from the Params it runs with."""
+    normal = (f"normal (stated: {p.normal_per_hour:g} an hour, then learned)" if p.normal_per_hour
+              else "normal (learned from the stream)")
+    budget = p.false_alarms_per_day
+    if budget >= 1:
+        expect = f"expect about {budget:.3g} false pages a day"
+    else:
+        expect = f"expect about one false page every {1 / budget:.3g} days"
+    return (f"Pages when posts reach {p.surge_ratio:g}x {normal} and at least {p.min_storm_posts:g} in an"
+            f" hour, or when the negative share rises {p.share_rise * 100:g} points (at least"
+            f" {p.min_negative_posts:g} negative posts in an hour); {expect}.")

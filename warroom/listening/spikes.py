@@ -48,11 +48,11 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 
-from .params import N_TESTS, Params
+from .params import N_TESTS, Params, sensitivity
 from .surge import Onset
 from .tail import Tail
 
-__all__ = ["Decision", "N_TESTS", "Params", "SpikeDetector"]
+__all__ = ["Decision", "N_TESTS", "Params", "SpikeDetector", "sensitivity"]
 
 # 2 added the burst-rate test, 3 the count-space tests (older states load with
 # them fresh), 4 made min_storm_posts an hour's posts (it was 15 minutes': x4).

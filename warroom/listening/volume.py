@@ -81,6 +81,15 @@ def detector_params(db: Database, room_id: int, params=None) -> dict:
     return out
 
 
+def room_params(db: Database, room_id: int, params=None) -> spikes.Params:
+    """The Params a room's detector runs with: its saved state's (a room opened
+    by a monitor runs the monitor's), else ``detector_params``."""
+    row = db.execute("SELECT state FROM spike_state WHERE room_id = ?", [room_id]).fetchone()
+    if row is not None:
+        return spikes.SpikeDetector.from_state(json.loads(row[0])).params
+    return spikes.SpikeDetector(detector_params(db, room_id, params)).params
+
+
 def _load(db: Database, room_id: int, params):
     row = db.execute("SELECT open_minute, state FROM spike_state WHERE room_id = ?", [room_id]).fetchone()
     if row is None:
