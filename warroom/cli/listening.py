@@ -140,7 +140,7 @@ def _load(path: str, settings, source: str | None = None):
         raise UsageError(str(exc)) from None
 
 
-def _run(db, room_id: int, batch, args, label: str):
+def _run(db, room_id: int, batch, args, label: str, settings):
     from ..listening import replay
     from ..listening.sentiment import Scorer
     from .common import UsageError
@@ -150,7 +150,8 @@ def _run(db, room_id: int, batch, args, label: str):
     if args.batch < 1:
         raise UsageError("--batch must be at least 1")
     return replay.replay(db, room_id, batch, Scorer(), speed=args.speed, batch_size=args.batch,
-                         progress=ProgressBar(label), actor="replay")
+                         progress=ProgressBar(label), actor="replay",
+                         detector_params=settings.spikes.detector_params)
 
 
 def cmd_ingest(args) -> int:
@@ -163,7 +164,7 @@ def cmd_ingest(args) -> int:
         mentions._room_for_ingest(db, args.room)
     except mentions.RoomNotListening as exc:
         raise UsageError(f"ingest: room: {exc}") from None
-    result = _run(db, args.room, batch, args, "ingest")
+    result = _run(db, args.room, batch, args, "ingest", settings)
     print(f"{result.accepted} accepted, {result.duplicates} duplicates, {result.spikes} spikes"
           f" in {result.batches} batches into room {args.room}")
     return 0
@@ -211,7 +212,7 @@ def cmd_drill(args) -> int:
     room = drills.start(db, utcnow(), owner, playbook, Path(file).name, args.speed,
                         page_real=args.page_real, title=args.title)
     print(f"drill room {room.id}: {room.title} ({settings.url}/rooms/{room.id})", flush=True)
-    result = _run(db, room.id, drills.scoped(room.id, batch), args, "drill")
+    result = _run(db, room.id, drills.scoped(room.id, batch), args, "drill", settings)
     drills.finish(db, utcnow(), room.id, result.accepted, result.spikes, actor="drill")
     print(f"{result.accepted} mentions replayed, {result.spikes} spikes detected"
           f"{'' if args.page_real else ' (drill: nobody real was paged)'}")
