@@ -146,6 +146,8 @@ def test_cli_ingest_and_token(tmp_path, now, monkeypatch, capsys):
     assert "twitter" in out and "wr_" not in out  # secrets are never shown again
     code, out, err = cli_main(tmp_path, monkeypatch, capsys, "token", "add", "twitter", "--room", "99")
     assert code == 2 and "room" in err
+    code, out, err = cli_main(tmp_path, monkeypatch, capsys, "token", "add", "twitter", "--monitor", "99")
+    assert code == 2 and "monitor: no monitor 99" in err
 
 
 def test_cli_drill_activist_swarm(tmp_path):

@@ -69,3 +69,16 @@ def test_a_version_3_state_keeps_its_floor_as_an_hours_posts():
     state = det.to_state()
     state["version"] = 3  # min_storm_posts then counted 15 minutes' posts
     assert SpikeDetector.from_state(state).params.min_storm_posts == 20
+
+
+def test_the_sensitivity_in_plain_words_follows_the_params_the_detector_runs_with():
+    from warroom.listening.spikes import sensitivity
+
+    assert sensitivity(Params()) == (
+        "Pages when posts reach 5x normal (learned from the stream) and at least 20 in an hour, or when the"
+        " negative share rises 20 points (at least 10 negative posts in an hour); expect about one false page"
+        " every 5 days.")
+    words = sensitivity(SpikeDetector({"normal_per_hour": 150, "min_storm_posts": 40,
+                                       "false_alarms_per_day": 2}).params)
+    assert "(stated: 150 an hour, then learned)" in words and "at least 40 in an hour" in words
+    assert words.endswith("expect about 2 false pages a day.")

@@ -17,7 +17,9 @@ def register(sub, common) -> None:
     token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     add = token_sub.add_parser("add", parents=[common], help="make a token and print it (once)")
     add.add_argument("source", metavar="SOURCE", help="e.g. twitter, facebook, rss")
-    add.add_argument("--room", type=int, required=True, metavar="ROOM")
+    into = add.add_mutually_exclusive_group(required=True)
+    into.add_argument("--room", type=int, metavar="ROOM")
+    into.add_argument("--monitor", type=int, metavar="MONITOR", help="a standing monitor instead of a room")
     add.add_argument("--rate", type=int, default=None, metavar="N",
                      help="requests a minute (default: [ingest] requests_per_minute)")
     add.set_defaults(func=cmd_token_add)
@@ -81,10 +83,12 @@ def cmd_token_add(args) -> int:
 
     _settings, db = _open(args)
     try:
-        token, secret = tokens.create(db, utcnow(), args.source, args.room, actor="cli", rate_per_minute=args.rate)
+        token, secret = tokens.create(db, utcnow(), args.source, args.room, actor="cli", rate_per_minute=args.rate,
+                                      monitor_id=args.monitor)
     except tokens.TokenError as exc:
         raise UsageError(f"token add: {exc.field}: {exc}") from None
-    print(f"token {token.id} for source {token.source!r} into room {token.room_id} (shown once, keep it):")
+    into = f"room {token.room_id}" if token.room_id is not None else f"monitor {token.monitor_id}"
+    print(f"token {token.id} for source {token.source!r} into {into} (shown once, keep it):")
     print(secret)
     return 0
 
@@ -95,7 +99,8 @@ def cmd_token_list(args) -> int:
     _settings, db = _open(args)
     for t in tokens.list_tokens(db, args.room):
         state = f"revoked {t.revoked_at}" if t.revoked_at else "live"
-        print(f"{t.id}\t{t.source}\troom {t.room_id}\t{t.rate_per_minute or 'default'}/min\t{state}")
+        into = f"room {t.room_id}" if t.room_id is not None else f"monitor {t.monitor_id}"
+        print(f"{t.id}\t{t.source}\t{into}\t{t.rate_per_minute or 'default'}/min\t{state}")
     return 0
 
 
