@@ -133,7 +133,8 @@ def main(argv: list[str]) -> int:
     verbose = "--verbose" in argv
     total = null_total = 0.0
     rows_done, elapsed = 0, 0.0
-    print(f"{'file':<28}{'rows':>7}{'windows':>8}{'alarms':>8}{'missed':>7}{'FP':>5}{'raw score':>11}")
+    fp_all = days_all = 0.0
+    print(f"{'file':<28}{'rows':>7}{'windows':>8}{'alarms':>8}{'missed':>7}{'FP':>5}{'FP/day':>8}{'raw score':>11}")
     for path in sorted(folder.glob("*.csv")):
         stamps, values = load_series(path)
         wins = window_rows(stamps, labels.get(f"realTweets/{path.name}", []))
@@ -144,13 +145,18 @@ def main(argv: list[str]) -> int:
         res = nab_score(len(values), wins, alarms)
         null_total += nab_score(len(values), wins, [])["score"]
         total += res["score"]
+        # False alarms per day of scored data (after the probation rows).
+        days = (stamps[-1] - stamps[res["probation"]]).total_seconds() / 86400.0
+        fp_all += res["fp_count"]
+        days_all += days
         print(f"{path.name:<28}{len(values):>7}{len(wins):>8}{len(alarms):>8}{res['missed']:>7}"
-              f"{res['fp_count']:>5}{res['score']:>11.3f}")
+              f"{res['fp_count']:>5}{res['fp_count'] / days:>8.2f}{res['score']:>11.3f}")
         if verbose:
             print(f"    windows {wins} alarms {alarms}")
             print(f"    fired by {why}")
             print(f"    hits {[None if h is None else round(h, 3) for h in res['hits']]} fp {res['fp']:.3f}")
-    print(f"{'sum':<63}{total:>11.3f}")
+    print(f"{'sum':<55}{fp_all / days_all:>8.2f}{total:>11.3f}"
+          f"   (FP/day: alarms outside every labelled window, per day after probation)")
     print(f"scorer check: never-fires detector sums to {null_total:.2f} here (issue: -15)")
     for name, ref in PUBLISHED:
         print(f"reference  {name:<28}{ref:>8.2f}")

@@ -177,6 +177,17 @@ class PlatformsSettings:
 
 
 @dataclass(frozen=True)
+class SpikesSettings:
+    # Daily false-alarm budget of each stream (room or monitor), shared by the
+    # detector's tests; a playbook's [listening] false_alarms_per_day wins.
+    false_alarms_per_day: float = 0.2
+
+    @property
+    def detector_params(self) -> dict:
+        return {"false_alarms_per_day": self.false_alarms_per_day}
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     db: DbSettings = field(default_factory=DbSettings)
@@ -191,6 +202,7 @@ class Settings:
     playbooks: PlaybooksSettings = field(default_factory=PlaybooksSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     platforms: PlatformsSettings = field(default_factory=PlatformsSettings)
+    spikes: SpikesSettings = field(default_factory=SpikesSettings)
     # Folder of the config file; relative paths in it are resolved from here.
     base_dir: str = "."
 
@@ -243,6 +255,14 @@ def _coerce(value, default, key: str, origin: str):
         if not isinstance(value, str):
             raise ConfigError(f"{origin}: {key} must be a string, got {value!r}")
         return value
+    if kind is float:
+        try:
+            out = float(value if not isinstance(value, str) else value.strip())
+        except (TypeError, ValueError):
+            out = float("nan")
+        if isinstance(value, bool) or not out > 0 or out == float("inf"):
+            raise ConfigError(f"{origin}: {key} must be a positive number, got {value!r}")
+        return out
     raise ConfigError(f"{origin}: {key} has an unsupported type")  # pragma: no cover
 
 

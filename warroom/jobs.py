@@ -136,7 +136,8 @@ def run_volume_tick(app) -> None:
     settings: Settings = app.extensions["warroom"]
     db = app.extensions["warroom_open_db"]()
     try:
-        volume.tick(db, utcnow(), lag_seconds=settings.ingest.close_lag_seconds)
+        volume.tick(db, utcnow(), lag_seconds=settings.ingest.close_lag_seconds,
+                    params=settings.spikes.detector_params)
     finally:
         db.close()
 

@@ -54,3 +54,13 @@ def test_secret_key_generated_once_with_mode_0600(tmp_path):
     mode = stat.S_IMODE(os.stat(tmp_path / "d" / "secret_key").st_mode)
     assert mode == 0o600
     assert config.secret_key(s, env={"WARROOM_SECRET_KEY": "from-env"}) == "from-env"
+
+
+def test_spikes_budget_is_a_positive_number_and_reaches_the_detector(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[spikes]\nfalse_alarms_per_day = 0.5\n")
+    s = config.load(path, env={})
+    assert s.spikes.false_alarms_per_day == 0.5
+    assert s.spikes.detector_params == {"false_alarms_per_day": 0.5}
+    with pytest.raises(config.ConfigError, match="false_alarms_per_day must be a positive number"):
+        config.load(path, env={"WARROOM_SPIKES_FALSE_ALARMS_PER_DAY": "0"})

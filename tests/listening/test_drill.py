@@ -146,6 +146,8 @@ def test_cli_ingest_and_token(tmp_path, now, monkeypatch, capsys):
     assert "twitter" in out and "wr_" not in out  # secrets are never shown again
     code, out, err = cli_main(tmp_path, monkeypatch, capsys, "token", "add", "twitter", "--room", "99")
     assert code == 2 and "room" in err
+    code, out, err = cli_main(tmp_path, monkeypatch, capsys, "token", "add", "twitter", "--monitor", "99")
+    assert code == 2 and "monitor: no monitor 99" in err
 
 
 def test_cli_drill_activist_swarm(tmp_path):
@@ -213,3 +215,19 @@ def test_drill_file_missing_playbook(tmp_path, monkeypatch, capsys):
 
 def test_path_constant():
     assert Path(replay.__file__).parent.joinpath("data", "demo_storm.ndjson").exists()
+
+
+def test_cli_ingest_replays_with_the_configured_false_alarm_budget(tmp_path, now, monkeypatch, capsys):
+    # [spikes] false_alarms_per_day reaches `run.py ingest` (listening/replay.py),
+    # as it reaches live ingestion: the room's detector runs with it.
+    db = dbmod.connect(tmp_path / "cli.db")
+    dbmod.migrate(db)
+    room = rooms.open_room(db, now, make_user(db, "lena", "lead"), "Imports")
+    nd = tmp_path / "m.ndjson"
+    nd.write_text("".join(json.dumps(rec(i, now - timedelta(minutes=10 - i))) + "\n" for i in range(5)))
+    monkeypatch.setenv("WARROOM_SPIKES_FALSE_ALARMS_PER_DAY", "0.05")
+    code, _out, err = cli_main(tmp_path, monkeypatch, capsys, "ingest", str(room.id), str(nd))
+    assert code == 0, err
+    state = json.loads(db.execute("SELECT state FROM spike_state WHERE room_id = ?", [room.id]).fetchone()[0])
+    assert state["params"]["false_alarms_per_day"] == 0.05
+    db.close()

@@ -110,7 +110,10 @@ def test_spike_emits_event_and_opens_escalation(db, room, now):
     minutes = storm(start, spike_minutes=20)
     flat = [r for batch in minutes for r in batch]
     flat.append(rec(999_999, start + timedelta(minutes=len(minutes))))  # closes the last minute
-    result = mentions.ingest(db, now, room.id, mentions.validate(flat, now), SCORER)
+    # The playbook would state the normal rate (3 a minute); without it the
+    # cold-start rule treats the brand as quiet and pages the first minutes.
+    result = mentions.ingest(db, now, room.id, mentions.validate(flat, now), SCORER,
+                             detector_params={"normal_per_hour": 180})
     assert result.alarms, "a 20x swarm after 5 quiet hours must alarm"
     first = result.alarms[0]
     assert first.minute >= iso(start + timedelta(minutes=300))  # not in the quiet stretch

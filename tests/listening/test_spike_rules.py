@@ -19,10 +19,15 @@ def test_a_storm_longer_than_the_refractory_time_pages_once():
     assert alarms(out) == [first]
 
 
-def test_no_alarm_during_the_warm_up_however_big_the_burst():
+def test_the_residual_tests_wait_for_their_warm_up_but_a_count_storm_does_not():
+    # Rule changed (issue 16): the count tests page from the second bucket; the
+    # residual tests still need a learned scale and wait for warmup_minutes.
     _, out = replay([10] * 12 + [1000])  # an hour of history, then a hundredfold burst
+    assert alarms(out) == [12] and out[12].p_value < 1e-6
+    no_counts = SpikeDetector({"normal_per_hour": 120, "min_storm_posts": 1e9})
+    _, out = replay([10] * 12 + [1000], det=no_counts)
     assert alarms(out) == []
-    assert out[-1].score > 0.5  # it is surprising; it just does not page yet
+    assert out[-1].score > 0.5  # surprising to the residual tests; they just do not page yet
 
 
 def test_the_adaptive_thresholds_never_drop_below_their_floors_on_a_calm_series():
@@ -40,3 +45,40 @@ def test_a_run_of_surprising_buckets_counts_once_for_the_burst_rate_test():
     assert all(3.0 < d.z < 6.0 for d in run) and not any(d.alarm for d in run)
     # one run, one surprise: the later buckets of the run add nothing
     assert run[-1].burst <= run[0].burst
+
+
+def test_the_workload_floor_is_an_hour_of_posts_not_a_thread_in_15_minutes():
+    # A quiet brand (a post every couple of hours) for two days, then one
+    # conversation thread: 8 posts in 15 minutes, nothing else that hour. It is
+    # significant and 5x normal, but not a crisis-sized hour: no page.
+    quiet = [1 if i % 24 == 0 else 0 for i in range(2 * DAY5)]
+    thread = quiet + [3, 3, 2] + [0] * 9
+    _, out = replay(thread)
+    assert alarms(out) == []
+    assert sum(thread[-12:]) < Params().min_storm_posts
+    # The same brand's storm: 25 posts within an hour pages, within the hour.
+    storm = quiet + [3, 3, 2, 3, 3, 3, 2, 2, 2, 2]
+    _, out = replay(storm)
+    assert alarms(out) and 2 * DAY5 <= alarms(out)[0] < len(storm)
+    assert out[alarms(out)[0]].kind == "volume"
+
+
+def test_a_version_3_state_keeps_its_floor_as_an_hours_posts():
+    det = SpikeDetector({"min_storm_posts": 5})
+    det.update(START, 0)
+    state = det.to_state()
+    state["version"] = 3  # min_storm_posts then counted 15 minutes' posts
+    assert SpikeDetector.from_state(state).params.min_storm_posts == 20
+
+
+def test_the_sensitivity_in_plain_words_follows_the_params_the_detector_runs_with():
+    from warroom.listening.spikes import sensitivity
+
+    assert sensitivity(Params()) == (
+        "Pages when posts reach 5x normal (learned from the stream) and at least 20 in an hour, or when the"
+        " negative share rises 20 points (at least 10 negative posts in an hour); expect about one false page"
+        " every 5 days.")
+    words = sensitivity(SpikeDetector({"normal_per_hour": 150, "min_storm_posts": 40,
+                                       "false_alarms_per_day": 2}).params)
+    assert "(stated: 150 an hour, then learned)" in words and "at least 40 in an hour" in words
+    assert words.endswith("expect about 2 false pages a day.")

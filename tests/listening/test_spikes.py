@@ -45,7 +45,10 @@ def daily_weekly(t: datetime, base: float) -> float:
 
 
 def replay(values, step_minutes=5, det=None, start=START):
-    det = det or SpikeDetector()
+    # The playbook states the normal volume (here: the series' first hour), as
+    # the cold-start rule asks; without it a busy first bucket is a storm.
+    first_hour = values[: max(1, 60 // step_minutes)]
+    det = det or SpikeDetector({"normal_per_hour": max(sum(first_hour) / len(first_hour) * 60 / step_minutes, 0.1)})
     out = [det.update(start + timedelta(minutes=step_minutes * i), v) for i, v in enumerate(values)]
     return det, out
 
@@ -161,7 +164,7 @@ def test_repeated_moderate_outliers_page_through_the_burst_rate_test():
     assert paged.z < paged.threshold and paged.cusum < paged.cusum_threshold
     assert paged.burst >= paged.burst_threshold >= Params().burst_threshold
     # Without the burst-rate test the same storm goes unpaged.
-    _, out = replay(hourly, det=SpikeDetector({"burst_threshold": 1e9}))
+    _, out = replay(hourly, det=SpikeDetector({"burst_threshold": 1e9, "normal_per_hour": 480}))
     assert alarms(out) == []
 
 
@@ -189,13 +192,21 @@ def test_a_gap_in_the_series_is_bridged():
     assert det.update(later + timedelta(hours=1), 400).alarm
 
 
-def test_warmup_never_alarms_and_decisions_carry_their_numbers():
-    det = SpikeDetector()
+def test_cold_start_pages_from_the_second_bucket_and_decisions_carry_their_numbers():
+    # Rule changed (issue 16): no three-hour warm-up for a storm. The first
+    # bucket is never decided (its length is unknown), the second is, against
+    # the playbook's stated normal rate.
+    det = SpikeDetector({"normal_per_hour": 120})
     d0 = det.update(START, 10)
     d1 = det.update(START + timedelta(minutes=5), 1000)
-    assert not d0.alarm and not d1.alarm  # no history: no page
+    assert not d0.alarm and d1.alarm
+    assert d1.kind == "volume" and "posts in 15 min" in d1.why and d1.p_value < 1e-6
     assert isinstance(d1, Decision) and d1.value == 1000.0
-    assert 5 < d1.expected < 15 and d1.score > 0.5
+    # Below the absolute floor (5 posts in 15 minutes) nothing pages, however
+    # quiet the brand was said to be.
+    det = SpikeDetector({"normal_per_hour": 0.1})
+    out = [det.update(START + timedelta(minutes=5 * i), v) for i, v in enumerate([0, 2, 2, 0, 0])]
+    assert not any(d.alarm for d in out)
 
 
 def test_timestamps_must_increase_and_values_be_counts():
@@ -247,11 +258,14 @@ def test_spike_detected_event_carries_the_numbers_behind_the_alarm(db, now):
     recs.append({**recs[0], "external_id": "last", "created_at": iso(start + timedelta(minutes=320))})
     assert mentions.ingest(db, now, room.id, mentions.validate(recs, now), Scorer()).alarms
     data = next(e.data for e in events.timeline(db, room.id) if e.kind == "spike.detected")
-    numbers = ("z", "threshold", "cusum", "cusum_threshold", "burst", "burst_threshold")
+    numbers = ("z", "threshold", "cusum", "cusum_threshold", "burst", "burst_threshold", "p_value")
     assert all(isinstance(data[k], float) for k in numbers)
-    # At least one statistic is at or past its threshold: the numbers justify the page.
-    assert any(data[s] >= data[t] for s, t in (("z", "threshold"), ("cusum", "cusum_threshold"),
-                                              ("burst", "burst_threshold")))
+    # The event says which kind and why; the numbers justify the page: a count
+    # test's p-value, or a residual statistic at or past its threshold.
+    assert data["kind"] == "volume" and data["why"]
+    assert data["p_value"] < 1.0 or any(
+        data[s] >= data[t] for s, t in (("z", "threshold"), ("cusum", "cusum_threshold"),
+                                        ("burst", "burst_threshold")))
 
 
 # -- a real series -----------------------------------------------------------

@@ -130,7 +130,7 @@ def scenario(tmp_path_factory):
     slots = {(s.role, s.starts_at): s.id for s in roster.slots(db, rid)}
     s8, s12 = "2026-03-29T08:00:00.000Z", "2026-03-29T12:00:00.000Z"
     scorer = Scorer()
-    params = spikes.Params(warmup_minutes=20)
+    params = spikes.Params(warmup_minutes=20, normal_per_hour=120)  # the stated normal: two a minute
     ids = {}
 
     def ingest(now, batch):

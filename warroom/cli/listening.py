@@ -17,7 +17,9 @@ def register(sub, common) -> None:
     token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     add = token_sub.add_parser("add", parents=[common], help="make a token and print it (once)")
     add.add_argument("source", metavar="SOURCE", help="e.g. twitter, facebook, rss")
-    add.add_argument("--room", type=int, required=True, metavar="ROOM")
+    into = add.add_mutually_exclusive_group(required=True)
+    into.add_argument("--room", type=int, metavar="ROOM")
+    into.add_argument("--monitor", type=int, metavar="MONITOR", help="a standing monitor instead of a room")
     add.add_argument("--rate", type=int, default=None, metavar="N",
                      help="requests a minute (default: [ingest] requests_per_minute)")
     add.set_defaults(func=cmd_token_add)
@@ -81,10 +83,12 @@ def cmd_token_add(args) -> int:
 
     _settings, db = _open(args)
     try:
-        token, secret = tokens.create(db, utcnow(), args.source, args.room, actor="cli", rate_per_minute=args.rate)
+        token, secret = tokens.create(db, utcnow(), args.source, args.room, actor="cli", rate_per_minute=args.rate,
+                                      monitor_id=args.monitor)
     except tokens.TokenError as exc:
         raise UsageError(f"token add: {exc.field}: {exc}") from None
-    print(f"token {token.id} for source {token.source!r} into room {token.room_id} (shown once, keep it):")
+    into = f"room {token.room_id}" if token.room_id is not None else f"monitor {token.monitor_id}"
+    print(f"token {token.id} for source {token.source!r} into {into} (shown once, keep it):")
     print(secret)
     return 0
 
@@ -95,7 +99,8 @@ def cmd_token_list(args) -> int:
     _settings, db = _open(args)
     for t in tokens.list_tokens(db, args.room):
         state = f"revoked {t.revoked_at}" if t.revoked_at else "live"
-        print(f"{t.id}\t{t.source}\troom {t.room_id}\t{t.rate_per_minute or 'default'}/min\t{state}")
+        into = f"room {t.room_id}" if t.room_id is not None else f"monitor {t.monitor_id}"
+        print(f"{t.id}\t{t.source}\t{into}\t{t.rate_per_minute or 'default'}/min\t{state}")
     return 0
 
 
@@ -140,7 +145,7 @@ def _load(path: str, settings, source: str | None = None):
         raise UsageError(str(exc)) from None
 
 
-def _run(db, room_id: int, batch, args, label: str):
+def _run(db, room_id: int, batch, args, label: str, settings):
     from ..listening import replay
     from ..listening.sentiment import Scorer
     from .common import UsageError
@@ -150,7 +155,8 @@ def _run(db, room_id: int, batch, args, label: str):
     if args.batch < 1:
         raise UsageError("--batch must be at least 1")
     return replay.replay(db, room_id, batch, Scorer(), speed=args.speed, batch_size=args.batch,
-                         progress=ProgressBar(label), actor="replay")
+                         progress=ProgressBar(label), actor="replay",
+                         detector_params=settings.spikes.detector_params)
 
 
 def cmd_ingest(args) -> int:
@@ -163,7 +169,7 @@ def cmd_ingest(args) -> int:
         mentions._room_for_ingest(db, args.room)
     except mentions.RoomNotListening as exc:
         raise UsageError(f"ingest: room: {exc}") from None
-    result = _run(db, args.room, batch, args, "ingest")
+    result = _run(db, args.room, batch, args, "ingest", settings)
     print(f"{result.accepted} accepted, {result.duplicates} duplicates, {result.spikes} spikes"
           f" in {result.batches} batches into room {args.room}")
     return 0
@@ -211,7 +217,7 @@ def cmd_drill(args) -> int:
     room = drills.start(db, utcnow(), owner, playbook, Path(file).name, args.speed,
                         page_real=args.page_real, title=args.title)
     print(f"drill room {room.id}: {room.title} ({settings.url}/rooms/{room.id})", flush=True)
-    result = _run(db, room.id, drills.scoped(room.id, batch), args, "drill")
+    result = _run(db, room.id, drills.scoped(room.id, batch), args, "drill", settings)
     drills.finish(db, utcnow(), room.id, result.accepted, result.spikes, actor="drill")
     print(f"{result.accepted} mentions replayed, {result.spikes} spikes detected"
           f"{'' if args.page_real else ' (drill: nobody real was paged)'}")

@@ -20,6 +20,13 @@ def register(sub, common) -> None:
              "timestamp,value,anomaly_score,alarm to stdout",
     )
     replay.add_argument("file", metavar="FILE")
+    # A playbook's stated expectations, for the cold start (see listening/surge.py).
+    replay.add_argument("--normal-per-hour", type=float, default=None, metavar="N",
+                        help="normal posts an hour (the playbook's expectation; default: not stated)")
+    replay.add_argument("--min-storm-posts", type=float, default=None, metavar="N",
+                        help="fewest posts in 15 minutes that can page (default 5)")
+    replay.add_argument("--false-alarms-per-day", type=float, default=None, metavar="B",
+                        help="daily false-alarm budget of the stream (default 0.2)")
     replay.set_defaults(func=cmd_replay)
 
 
@@ -45,7 +52,8 @@ def _is_header(ts_text: str, value_text: str) -> bool:
 
 
 def read_series(name: str, text: str) -> list[tuple[str, str, datetime, float]]:
-    """Validated rows (timestamp text, value text, timestamp, value); UsageError on the first bad one."""
+    """Validated rows (timestamp text, value text, timestamp, value, negative or None);
+    UsageError on the first bad one. An optional third column counts the negative posts."""
     from .common import UsageError
 
     rows = []
@@ -53,10 +61,11 @@ def read_series(name: str, text: str) -> list[tuple[str, str, datetime, float]]:
     for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row or all(not cell.strip() for cell in row):
             continue
-        if len(row) != 2:
-            raise UsageError(f"{name}:{lineno}: expected 2 columns timestamp,value, got {len(row)}")
+        if len(row) not in (2, 3):
+            raise UsageError(f"{name}:{lineno}: expected 2 columns timestamp,value"
+                             f" (or 3 with negative), got {len(row)}")
         ts_text, value_text = row[0].strip(), row[1].strip()
-        if not rows and _is_header(ts_text, value_text):
+        if not rows and _is_header(ts_text, value_text):  # a third column's name is not checked
             continue  # the optional header, whatever its column names
         try:
             ts = _parse_ts(ts_text)
@@ -70,8 +79,16 @@ def read_series(name: str, text: str) -> list[tuple[str, str, datetime, float]]:
             raise UsageError(f"{name}:{lineno}: value: must be a finite count >= 0, got {value_text!r}")
         if last is not None and ts <= last:
             raise UsageError(f"{name}:{lineno}: timestamp: {ts_text} is not after the previous row")
+        negative = None
+        if len(row) == 3:
+            try:
+                negative = int(row[2].strip())
+            except ValueError:
+                raise UsageError(f"{name}:{lineno}: negative: not a whole number: {row[2].strip()!r}") from None
+            if not 0 <= negative <= value:
+                raise UsageError(f"{name}:{lineno}: negative: must be between 0 and the value")
         last = ts
-        rows.append((ts_text, value_text, ts, value))
+        rows.append((ts_text, value_text, ts, value, negative))
     return rows
 
 
@@ -90,12 +107,19 @@ def cmd_replay(args) -> int:
         except UnicodeDecodeError:
             raise UsageError(f"{name}:1: not UTF-8 text") from None
     rows = read_series(name, text)  # all validated before any output: no half replay
-    det = SpikeDetector()
+    params = {}
+    for key in ("normal_per_hour", "min_storm_posts", "false_alarms_per_day"):
+        value = getattr(args, key)
+        if value is not None:
+            if not math.isfinite(value) or value < 0 or (key != "normal_per_hour" and value <= 0):
+                raise UsageError(f"--{key.replace('_', '-')}: must be a positive number, got {value!r}")
+            params[key] = value
+    det = SpikeDetector(params)
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(["timestamp", "value", "anomaly_score", "alarm"])
     try:
-        for ts_text, value_text, ts, value in rows:
-            d = det.update(ts, value)
+        for ts_text, value_text, ts, value, negative in rows:
+            d = det.update(ts, value, negative)
             out.writerow([ts_text, value_text, f"{d.score:.4f}", 1 if d.alarm else 0])
         sys.stdout.flush()
     except BrokenPipeError:

@@ -2,14 +2,17 @@
 tokens; replays and drills.
 
 Owns ``mentions``, ``mention_minutes``, ``spike_state``, ``ingest_tokens`` and
-``drills`` (``migrations/``). No names of its own at the face: each
+``drills``, and the standing monitors' ``monitors``, ``monitor_mentions``,
+``monitor_minutes``, ``monitor_state`` and ``monitor_alarms`` (``migrations/``). No names of its own at the face: each
 submodule is public and named by what it holds: ``mentions`` (validate,
 de-duplicate, score, store), ``sentiment`` (VADER plus complaint cues),
 ``volume`` (per-minute counts, running the detector), ``spikes`` (the online
 detector, pure), ``tokens`` (bearer tokens and their rate), ``replay`` (CSV
-and NDJSON files, paced) and ``drills``.
+and NDJSON files, paced), ``drills``, ``monitors`` (standing monitors: what
+is watched, validated) and ``watch`` (a monitor's stream, its detector, and
+the war room its alarm opens or offers).
 """
 
-from . import drills, mentions, replay, sentiment, spikes, tokens, volume
+from . import drills, mentions, monitors, replay, sentiment, spikes, tokens, volume, watch
 
-__all__ = ["drills", "mentions", "replay", "sentiment", "spikes", "tokens", "volume"]
+__all__ = ["drills", "mentions", "monitors", "replay", "sentiment", "spikes", "tokens", "volume", "watch"]

@@ -127,9 +127,11 @@ def replay(
     speed: float | None = None, batch_size: int = 1000, min_interval: float = 0.25,
     clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
     now_fn: Callable[[], datetime] = utcnow, progress: Callable[[int, int], None] | None = None,
-    actor: str | None = "replay",
+    actor: str | None = "replay", detector_params=None,
 ) -> ReplayResult:
-    """Ingest ``batch`` (sorted by created_at) into the room; see module doc."""
+    """Ingest ``batch`` (sorted by created_at) into the room; see module doc.
+    ``detector_params``: the spike detector's settings (``[spikes]`` of
+    config.toml, as live ingestion passes them; the playbook's still win)."""
     if speed is not None and speed <= 0:
         raise ValueError("speed must be positive")
     total = len(batch)
@@ -140,7 +142,8 @@ def replay(
         nonlocal done, accepted, duplicates, batches, spikes, pending
         if not pending:
             return
-        result = mentions.ingest(db, now_fn(), room_id, pending, scorer, actor=actor)
+        result = mentions.ingest(db, now_fn(), room_id, pending, scorer, actor=actor,
+                                 detector_params=detector_params)
         done += len(pending)
         accepted += result.accepted
         duplicates += result.duplicates

@@ -16,7 +16,7 @@ The model, in one paragraph:
   parameters fit 1-minute and 5-minute series and tolerate gaps.
 - The residual is standardised by an exponentially weighted mean absolute
   deviation (robust scale). An alarm fires on a large standardised residual
-  (sharp spike) or when a one-sided CUSUM of capped residuals crosses its
+  (sharp spike), when a one-sided CUSUM of capped residuals crosses its
   threshold (a rise that builds over several buckets), or when a Poisson
   CUSUM on the rate of surprising runs (residual above ``burst_z``) says
   such surprises now come several times more often than this series'
@@ -28,8 +28,15 @@ The model, in one paragraph:
   peak excesses get an exponential tail, and the threshold is the level the
   series' ordinary bursts reach about once per ``false_alarm_minutes``. A
   bursty series (a big brand) thus needs a bigger surprise than a calm one.
+- These residual tests need a learned scale, so they wait `warmup_minutes`.
+  The count-space tests of `surge.py` (a volume surge on 15- and 60-minute
+  windows, a sentiment swing at any volume) page from the second bucket,
+  against the playbook's stated expectations at first; every alarm of every
+  kind needs the workload floor (`min_storm_posts` posts in the last hour). The budget `false_alarms_per_day` is shared by
+  all six tests (N_TESTS). Decisions name their kind and why.
 - After an alarm the detector stays quiet until a refractory time has passed
-  and the residual is back near normal: one page per spike.
+  and the storm is over by every test: one page per storm; only a storm an
+  order of magnitude larger pages again while it lasts (surge.py).
 
 Feed every bucket, zeros included (an empty minute is information); the
 score is 0..1 with 0.5 at the alarm threshold.
@@ -41,104 +48,18 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 
-STATE_VERSION = 2  # 2 added the burst-rate test; a version-1 state loads with it fresh
+from .params import N_TESTS, Params, sensitivity
+from .surge import Onset
+from .tail import Tail
+
+__all__ = ["Decision", "N_TESTS", "Params", "SpikeDetector", "sensitivity"]
+
+# 2 added the burst-rate test, 3 the count-space tests (older states load with
+# them fresh), 4 made min_storm_posts an hour's posts (it was 15 minutes': x4).
+STATE_VERSION = 4
 DAY_BINS = 24  # time-of-day profile: one bin per hour, interpolated
 WEEK_BINS = 7  # day-of-week profile: one bin per day, interpolated
 MAD_TO_SD = math.sqrt(math.pi / 2)  # mean absolute deviation -> sd for a normal
-
-
-@dataclass(frozen=True)
-class Params:
-    # Negative-binomial dispersion k of the transform: Var = mu + k*mu^2.
-    dispersion: float = 0.03
-    level_halflife_minutes: float = 180.0
-    # Half-lives of the profiles in days (hour bins) / weeks (day bins) of data.
-    day_profile_halflife_days: float = 7.0
-    week_profile_halflife_weeks: float = 3.0
-    scale_halflife_minutes: float = 2880.0
-    # Residuals beyond huber * scale update the baseline as if they were there.
-    huber: float = 2.5
-    # Scale never below this (1.0 = pure negative-binomial noise after the transform).
-    min_scale: float = 1.0
-    # Alarm thresholds adapt to each series' own tail (extreme-value theory,
-    # peaks over threshold): runs of a statistic above its tail start are
-    # clusters, their peak excesses have an exponential tail, and the threshold
-    # is the level the series' own noise reaches about once per
-    # false_alarm_minutes (per statistic). These are the floors.
-    threshold: float = 6.0  # on the standardised residual of one bucket
-    cusum_threshold: float = 20.0  # on the CUSUM of a rise over several buckets
-    false_alarm_minutes: float = 28 * 1440.0  # "once a month" per room
-    tail_halflife_minutes: float = 14 * 1440.0
-    tail_prior_minutes: float = 1440.0  # weight of the priors, in minutes of data
-    tail_prior_per_day: float = 2.0  # prior cluster rate, both statistics
-    tail_start: float = 3.5
-    tail_prior_excess: float = 1.5
-    cusum_tail_start: float = 6.0
-    cusum_tail_prior_excess: float = 4.0
-    # CUSUM tuned for a sustained shift of about 4 scale units (slack = half of
-    # it); one bucket adds at most cap - slack, so a single outlier cannot page
-    # through the CUSUM, and a storm at z >= 6 pages within about five buckets.
-    cusum_slack: float = 2.0
-    cusum_cap: float = 6.0
-    # Burst-rate test: a Poisson CUSUM on how often runs of residuals above
-    # burst_z start, against the series' own long-run rate of such runs. It
-    # catches a storm made of repeated moderate outliers (a bot, a thread that
-    # keeps resurfacing) that neither one bucket nor the level CUSUM shows.
-    # It is the optimal (Page/Lorden) test for the rate jumping burst_ratio
-    # times; each run adds log(burst_ratio), each minute without one takes
-    # away (burst_ratio - 1) * the usual rate. Its threshold is the larger of
-    # Wald's bound (log of the runs expected per false_alarm_minutes) and the
-    # level its own past peaks reach once per false_alarm_minutes (the same
-    # peaks-over-threshold rule as above: real surprise runs are themselves
-    # clustered, so the Poisson bound alone is optimistic). The floor asks for
-    # about five such runs in quick succession (5 * log 5 = 8).
-    burst_z: float = 3.0
-    burst_ratio: float = 5.0
-    burst_threshold: float = 8.0
-    # One page per spike: quiet for this long after an alarm, and until the
-    # residual is back below rearm_z.
-    refractory_minutes: float = 360.0
-    rearm_z: float = 1.0
-    warmup_minutes: float = 180.0
-
-
-class Tail:
-    """Exponentially weighted peaks-over-threshold estimate of a statistic's upper tail."""
-
-    def __init__(self, start: float, prior_per_day: float, prior_excess: float, prior_minutes: float):
-        self.start = start
-        self.minutes = prior_minutes
-        self.clusters = prior_per_day * prior_minutes / 1440.0
-        self.excess = self.clusters * prior_excess
-        self.run_peak: float | None = None
-
-    def threshold(self, floor: float, horizon_minutes: float) -> float:
-        expected = self.clusters / self.minutes * horizon_minutes  # clusters in the horizon
-        if expected <= 1.0 or self.clusters <= 0:
-            return floor
-        return max(floor, self.start + self.excess / self.clusters * math.log(expected))
-
-    def learn(self, minutes: float, x: float, keep: float) -> None:
-        """Add `minutes` of data whose statistic is x; older data weighs `keep` as much."""
-        self.minutes = self.minutes * keep + minutes
-        self.clusters *= keep
-        self.excess *= keep
-        if x > self.start:
-            self.run_peak = x if self.run_peak is None else max(self.run_peak, x)
-        elif self.run_peak is not None:
-            # One cluster per run above start (declustering: a spike is one event).
-            # Winsorised at 3 mean excesses (5% of an exponential tail) so one
-            # huge storm does not blind the detector to the next one.
-            mean = self.excess / self.clusters if self.clusters > 0 else self.run_peak - self.start
-            self.clusters += 1.0
-            self.excess += min(self.run_peak - self.start, 3.0 * mean)
-            self.run_peak = None
-
-    def to_list(self) -> list:
-        return [self.minutes, self.clusters, self.excess, self.run_peak]
-
-    def load(self, values: list) -> None:
-        self.minutes, self.clusters, self.excess, self.run_peak = values
 
 
 @dataclass(frozen=True)
@@ -153,6 +74,9 @@ class Decision:
     cusum_threshold: float = 0.0
     burst: float = 0.0  # burst-rate CUSUM (log-likelihood ratio)
     burst_threshold: float = 0.0
+    kind: str = ""  # on an alarm: "volume" or "sentiment"
+    why: str = ""  # on an alarm: the rule that fired, in words with its numbers
+    p_value: float = 1.0  # of the count test that fired (1.0: a residual test)
 
 
 def _utc(ts: datetime) -> datetime:
@@ -201,13 +125,23 @@ class SpikeDetector:
         self.cusum_tail = Tail(
             p.cusum_tail_start, p.tail_prior_per_day, p.cusum_tail_prior_excess, p.tail_prior_minutes,
         )
-        self._rate_cache: dict[float, tuple[float, float, float, float, float]] = {}
+        self._rate_cache: dict[float, tuple[float, ...]] = {}
         self.burst = 0.0
         self.burst_above = False
         self.burst_minutes = p.tail_prior_minutes
         self.burst_events = p.tail_prior_per_day * p.tail_prior_minutes / 1440.0
         lr = math.log(p.burst_ratio)
         self.burst_tail = Tail(2 * lr, p.tail_prior_per_day, lr, p.tail_prior_minutes)
+        self.onset = Onset(p)
+        self.step = 1.0  # minutes per bucket, as last seen
+
+    @staticmethod
+    def _residual_why(z, z_thr, cusum, cusum_thr, burst, burst_thr) -> str:
+        if z >= z_thr:
+            return f"one bucket {z:.1f} sd above its baseline (pages at {z_thr:.1f})"
+        if cusum >= cusum_thr:
+            return f"a rise over several buckets: CUSUM {cusum:.1f} (pages at {cusum_thr:.1f})"
+        return f"repeated bursts: burst-rate CUSUM {burst:.1f} (pages at {burst_thr:.1f})"
 
     # -- transform ----------------------------------------------------------
     def _g(self, x: float) -> float:
@@ -219,7 +153,8 @@ class SpikeDetector:
         return max(math.sinh(max(y, 0.0) * math.sqrt(k) / 2.0) ** 2 / k - 0.375, 0.0)
 
     # -- the update ---------------------------------------------------------
-    def update(self, ts: datetime, value: float) -> Decision:
+    def update(self, ts: datetime, value: float, negative: int | None = None) -> Decision:
+        """Decide one bucket of ``value`` posts (``negative`` of them negative, if known)."""
         p = self.params
         ts = _utc(ts)
         value = float(value)
@@ -228,7 +163,9 @@ class SpikeDetector:
         if self.last_ts is not None and ts <= self.last_ts:
             raise ValueError(f"timestamps must increase: {ts.isoformat()} after {self.last_ts.isoformat()}")
         minutes = (ts - self.last_ts).total_seconds() / 60.0 if self.last_ts else 0.0
-        a_level, a_day, a_week, a_scale, keep = self._rates(minutes)
+        if negative is not None and not 0 <= negative <= value:
+            raise ValueError(f"negative must be a count between 0 and the value, got {negative!r}")
+        a_level, a_day, a_week, a_scale, keep, keep_share, keep_disp = self._rates(minutes)
         y = self._g(value)
 
         tod = (ts.hour * 60 + ts.minute + ts.second / 60.0) / 60.0  # hours into the day
@@ -246,10 +183,16 @@ class SpikeDetector:
         z = resid / scale
 
         # Detection, on the state before this value is learned.
+        step = minutes or self.step  # the first bucket: as long as the last known one
+        self.step = step
+        onset = self.onset
+        onset.push(ts.timestamp() / 60.0, value, negative, keep_share)
+        covered = onset.history + step
         if not self.armed and self.last_alarm is not None:
             since = (ts - self.last_alarm).total_seconds() / 60.0
-            if since >= p.refractory_minutes and z < p.rearm_z:
+            if since >= p.refractory_minutes and z < p.rearm_z and onset.storm_over(covered):
                 self.armed = True
+                onset.paged = 0.0
         # The CUSUM only accumulates while armed: evidence from a storm already
         # paged must not re-page the moment the refractory time ends.
         if self.armed:
@@ -270,12 +213,47 @@ class SpikeDetector:
         burst_seen = self.burst
         cusum_seen = self.cusum
         warm = (ts - self.first_ts).total_seconds() / 60.0 >= p.warmup_minutes
-        alarm = bool(warm and self.armed and stat >= 1.0)
+        # Every kind needs an hour big enough to act on (surge.py's workload floor).
+        w15 = onset.window15()
+        big = onset.hour() >= p.min_storm_posts
+        # Each test's share of the daily budget; windows overlap, and one page
+        # per storm makes a run of overlapping significant windows one page, so
+        # the union bound is over the day's disjoint windows (surge.py).
+        budget = p.false_alarms_per_day / N_TESTS
+        kind = why = ""
+        p_value = 1.0
+        if self.armed and self.n and big:  # a bucket's length is known from the second one
+            surge = onset.volume(budget, step, covered)
+            if surge is not None:
+                w, posts, mean, p_value, alpha = surge
+                kind = "volume"
+                why = (f"{posts:.0f} posts in {w:.0f} min, {posts / max(mean, 1e-9):.1f}x the {mean:.2f}"
+                       f" expected (p={p_value:.1e}, pages at p<={alpha:.1e})")
+            elif warm and stat >= 1.0:
+                kind = "volume"
+                why = self._residual_why(z, z_thr, cusum_seen, cusum_thr, burst_seen, burst_thr)
+            elif (swing := onset.sentiment(budget, step)) is not None:
+                neg, posts, base, p_value, alpha = swing
+                kind = "sentiment"
+                why = (f"{neg} of {posts} posts in 60 min negative ({neg / posts:.0%}; normal"
+                       f" {base:.0%}; p={p_value:.1e}, pages at p<={alpha:.1e})")
+            if kind and p_value < 1.0:
+                stat = max(stat, 1.0, math.log(max(p_value, 1e-300)) / math.log(alpha))
+        elif onset.paged and w15 >= p.escalate_factor * onset.paged:
+            kind = "volume"
+            why = (f"a larger surge: {w15:.0f} posts in 15 min, {w15 / onset.paged:.0f}x the"
+                   f" {onset.paged:.0f} that paged this storm")
+        alarm = bool(kind)
         if alarm:
             self.armed = False
             self.last_alarm = ts
             self.cusum = 0.0
             self.burst = 0.0
+            onset.paged = max(w15, p.min_storm_posts / 4.0)  # the floor's share of 15 minutes
+        if self.armed:  # a paged storm must not teach the detector that storms are normal
+            onset.learn_dispersion(covered, keep_disp)
+        onset.learn_rate(value, step, keep_share)
+        onset.learn_tails(minutes, keep)
         score = stat / (1.0 + stat) if stat > 0 else 0.0
 
         # Learning, robust to the spike itself.
@@ -307,14 +285,15 @@ class SpikeDetector:
         self.burst_minutes = self.burst_minutes * keep + minutes
         self.burst_events = self.burst_events * keep + hit
         self.last_ts = ts
+        onset.history += step
         return Decision(
             score=score, alarm=alarm, expected=self._g_inv(pred), value=value,
             z=z, cusum=cusum_seen, threshold=z_thr, cusum_threshold=cusum_thr,
-            burst=burst_seen, burst_threshold=burst_thr,
+            burst=burst_seen, burst_threshold=burst_thr, kind=kind, why=why, p_value=p_value,
         )
 
-    def _rates(self, minutes: float) -> tuple[float, float, float, float, float]:
-        """Update weights for a step of `minutes` (level, day, week, scale, tail keep),
+    def _rates(self, minutes: float) -> tuple[float, ...]:
+        """Update weights for a step of `minutes` (level, day, week, scale, tail keep, share keep),
         cached: a series nearly always advances by the same step."""
         got = self._rate_cache.get(minutes)
         if got is None:
@@ -325,6 +304,8 @@ class SpikeDetector:
                 _alpha(minutes, p.week_profile_halflife_weeks * 1440.0),
                 _alpha(minutes, p.scale_halflife_minutes),
                 0.5 ** (minutes / p.tail_halflife_minutes),
+                0.5 ** (minutes / 1440.0),  # the negative share's baseline: a day's half-life
+                0.5 ** (minutes / (7 * 1440.0)),  # clustering of posts: a week's
             )
             if len(self._rate_cache) > 64:
                 self._rate_cache.clear()
@@ -364,13 +345,21 @@ class SpikeDetector:
             "cusum_tail": self.cusum_tail.to_list(),
             "burst": [self.burst, self.burst_above, self.burst_minutes, self.burst_events],
             "burst_tail": self.burst_tail.to_list(),
+            "onset": self.onset.to_list(),
+            "step": self.step,
         }
 
     @classmethod
     def from_state(cls, state: dict) -> SpikeDetector:
-        if state.get("version") not in (1, STATE_VERSION):
+        if state.get("version") not in (1, 2, 3, STATE_VERSION):
             raise ValueError(f"unknown spike detector state version {state.get('version')!r}")
-        det = cls(state.get("params"))
+        params = dict(state.get("params") or {})
+        if state["version"] == 3 and "min_storm_posts" in params:
+            params["min_storm_posts"] = 4.0 * float(params["min_storm_posts"])
+        old_horizon = params.pop("false_alarm_minutes", None)  # versions 1-2: one horizon per test
+        if old_horizon:
+            params.setdefault("false_alarms_per_day", 1440.0 * N_TESTS / old_horizon)
+        det = cls(params)
 
         def ts(key):
             return datetime.fromisoformat(state[key]) if state.get(key) else None
@@ -391,4 +380,9 @@ class SpikeDetector:
             b, above, det.burst_minutes, det.burst_events = state["burst"]
             det.burst, det.burst_above = float(b), bool(above)
             det.burst_tail.load(state["burst_tail"])
+        if "onset" in state:
+            det.onset.load(state["onset"])
+            det.step = float(state["step"])
+        elif det.first_ts and det.last_ts:
+            det.onset.history = (det.last_ts - det.first_ts).total_seconds() / 60.0
         return det

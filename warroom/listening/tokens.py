@@ -37,18 +37,20 @@ class Token:
     created_at: str
     created_by: str | None
     revoked_at: str | None
+    monitor_id: int | None = None  # a monitor's token (room_id is then None)
 
 
-_COLS = "id, source, room_id, rate_per_minute, created_at, created_by, revoked_at"
+_COLS = "id, source, room_id, rate_per_minute, created_at, created_by, revoked_at, monitor_id"
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create(db: Database, now: datetime, source: str, room_id: int, actor: str | None = None,
-           rate_per_minute: int | None = None) -> tuple[Token, str]:
-    """A new token for ``source`` posting into ``room_id``: (row, secret text)."""
+def create(db: Database, now: datetime, source: str, room_id: int | None, actor: str | None = None,
+           rate_per_minute: int | None = None, monitor_id: int | None = None) -> tuple[Token, str]:
+    """A new token for ``source`` posting into ``room_id`` (or, with
+    ``monitor_id`` and no room, into a standing monitor): (row, secret text)."""
     source = (source or "").strip().lower()
     if not SOURCE.match(source):
         raise TokenError("source", "source must be 1-64 characters of a-z, 0-9, '_', '.', ':' or '-'")
@@ -56,13 +58,17 @@ def create(db: Database, now: datetime, source: str, room_id: int, actor: str | 
         raise TokenError("rate", "rate must be at least 1 request a minute")
     secret = PREFIX + secrets.token_urlsafe(32)
     with transaction(db):
-        room = rooms.get_room(db, room_id)
-        if room is None:
+        if (room_id is None) == (monitor_id is None):
+            raise TokenError("room", "a token posts into one room or one monitor")
+        if monitor_id is not None:
+            if db.execute("SELECT 1 FROM monitors WHERE id = ?", [monitor_id]).fetchone() is None:
+                raise TokenError("monitor", f"no monitor {monitor_id}")
+        elif rooms.get_room(db, room_id) is None:
             raise TokenError("room", f"no room {room_id}")
         cur = db.execute(
-            "INSERT INTO ingest_tokens (source, room_id, token_hash, rate_per_minute, created_at, created_by)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [source, room_id, _hash(secret), rate_per_minute, iso(now), actor],
+            "INSERT INTO ingest_tokens (source, room_id, monitor_id, token_hash, rate_per_minute,"
+            " created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [source, room_id, monitor_id, _hash(secret), rate_per_minute, iso(now), actor],
         )
         events.append(db, room_id, "token.created", actor, {"token_id": cur.lastrowid, "source": source}, now)
     return get(db, cur.lastrowid), secret

@@ -14,10 +14,10 @@ and opens (or updates) the room's escalation in that same transaction.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from .. import escalation, events, rooms
+from .. import escalation, events, playbooks, rooms
 from ..clock import iso, parse_iso
 from ..db import Database, transaction
 from . import spikes
@@ -69,10 +69,36 @@ def count_new(db: Database, room_id: int, after_id: int) -> int:
     ).fetchone()[0]
 
 
+def detector_params(db: Database, room_id: int, params=None) -> dict:
+    """The detector's settings for a room: ``params`` (e.g. [spikes] in
+    config.toml) overridden by its playbook's [listening] expectations."""
+    if isinstance(params, spikes.Params):
+        params = asdict(params)
+    out = dict(params or {})
+    try:
+        book = playbooks.room_playbook(db, room_id)
+    except playbooks.PlaybookInvalid:
+        # A snapshot today's validator rejects (the room page says so): the
+        # detector still runs, on the installation's settings.
+        book = None
+    if book is not None:
+        out.update(book.listening)
+    return out
+
+
+def room_params(db: Database, room_id: int, params=None) -> spikes.Params:
+    """The Params a room's detector runs with: its saved state's (a room opened
+    by a monitor runs the monitor's), else ``detector_params``."""
+    row = db.execute("SELECT state FROM spike_state WHERE room_id = ?", [room_id]).fetchone()
+    if row is not None:
+        return spikes.SpikeDetector.from_state(json.loads(row[0])).params
+    return spikes.SpikeDetector(detector_params(db, room_id, params)).params
+
+
 def _load(db: Database, room_id: int, params):
     row = db.execute("SELECT open_minute, state FROM spike_state WHERE room_id = ?", [room_id]).fetchone()
     if row is None:
-        return None, spikes.SpikeDetector(params)
+        return None, spikes.SpikeDetector(detector_params(db, room_id, params))
     return (parse_iso(row[0]) if row[0] else None), spikes.SpikeDetector.from_state(json.loads(row[1]))
 
 
@@ -84,6 +110,12 @@ def _save(db: Database, now: datetime, room_id: int, open_minute: datetime | Non
         [room_id, iso(open_minute) if open_minute else None,
          json.dumps(detector.to_state(), separators=(",", ":")), iso(now)],
     )
+
+
+def seed(db: Database, now: datetime, room_id: int, open_minute: datetime, detector) -> None:
+    """Start a room's stream warm: ``detector`` (e.g. a standing monitor's)
+    decides its minutes from ``open_minute`` on. Inside the caller's transaction."""
+    _save(db, now, room_id, open_minute, detector)
 
 
 def _close(db: Database, now: datetime, room_id: int, head: datetime, params) -> list[MinuteDecision]:
@@ -118,13 +150,14 @@ def _close(db: Database, now: datetime, room_id: int, head: datetime, params) ->
     while m < head:
         key = iso(m)
         n, neg = counts.get(key, (0, 0))
-        d = detector.update(m, float(n))
+        d = detector.update(m, float(n), neg)
         decision = MinuteDecision(key, n, neg, round(float(d.score), 6), round(float(d.expected), 4), bool(d.alarm))
         decided.append((room_id, key, n, neg, decision.score, decision.expected, int(decision.alarm)))
         if decision.alarm:
             alarms.append(decision)
             why[key] = {k: round(float(getattr(d, k)), 4) for k in (
                 "z", "threshold", "cusum", "cusum_threshold", "burst", "burst_threshold")}
+            why[key].update(kind=d.kind, why=d.why, p_value=float(f"{d.p_value:.3e}"))
         m += MINUTE
     db.conn.executemany(
         "INSERT INTO mention_minutes (room_id, minute, count, negative, score, expected, alarm)"

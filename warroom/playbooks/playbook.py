@@ -79,6 +79,7 @@ class Playbook:
     body: str  # markdown guidance
     text: str  # the whole file
     sha256: str
+    listening: tuple[tuple[str, float], ...] = ()  # spike detector settings, as (key, value)
 
     def role(self, name: str) -> Role | None:
         for role in self.roles:
@@ -110,8 +111,12 @@ _KINDS = {
 TOP_KEYS = {
     "id": "str", "version": "int", "title": "str", "based_on": "str", "keywords": "strings",
     "roles": "tables", "shifts": "table", "escalation": "tables", "escalation_repeat": "int",
-    "slack_channel": "str", "rules": "table",
+    "slack_channel": "str", "rules": "table", "listening": "table",
 }
+# [listening]: what the brand normally looks like, for the spike detector's
+# cold start and its sensitivity (listening/surge.py argues each rule).
+LISTENING_KEYS = {"normal_per_hour": "number", "min_storm_posts": "number",
+                  "false_alarms_per_day": "number", "normal_negative_share": "number"}
 TOP_REQUIRED = ("id", "version", "title", "keywords", "roles", "shifts", "escalation", "rules")
 ROLE_KEYS = {"name": "str", "count": "int", "channel": "str", "description": "str"}
 SHIFT_KEYS = {"hours": "int", "volunteers": "bool"}
@@ -264,9 +269,14 @@ def _validate(data: dict, body: str, c: _Checker) -> dict:
         c.error(("rules", "stock_answer_min_recipients"), "rules.stock_answer_min_recipients must be 2 or more")
     if any(not p.strip() for p in rules.get("banned_phrases", [])):
         c.error(("rules", "banned_phrases"), "rules.banned_phrases must not contain empty strings")
+    listening = c.table(top.get("listening", {}), ("listening",), "listening.", LISTENING_KEYS, ())
+    for key, value in listening.items():
+        share = key == "normal_negative_share"
+        if value < 0 or (key in ("min_storm_posts", "false_alarms_per_day") and value <= 0) or (share and value >= 1):
+            c.error(("listening", key), f"listening.{key} must be {'in [0, 1)' if share else 'positive'}, got {value}")
     if not body.strip():
         c.error(("<body>",), "the guidance (Markdown after the closing +++) is empty")
-    return {"top": top, "roles": roles, "shifts": shifts, "steps": steps, "rules": rules}
+    return {"top": top, "roles": roles, "shifts": shifts, "steps": steps, "rules": rules, "listening": listening}
 
 
 def parse(text: str, path: str = "<playbook>") -> Playbook:
@@ -326,6 +336,7 @@ def parse(text: str, path: str = "<playbook>") -> Playbook:
         body=body.strip("\n"),
         text=text,
         sha256=sha256_of(text),
+        listening=tuple(sorted((k, float(v)) for k, v in parts["listening"].items())),
     )
 
 

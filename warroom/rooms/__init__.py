@@ -3,7 +3,7 @@
 Owns ``rooms`` (migration 0001, with the core) and the fact tables (created
 by the responses migration 0050, which predates this package). Face:
 ``open_room`` (pins the playbook snapshot and creates the shift slots in the
-same transaction), ``close_room``, ``get_room``, ``list_rooms``, ``Room``,
+same transaction), ``activate_room`` (monitoring -> open), ``close_room``, ``get_room``, ``list_rooms``, ``Room``,
 ``RoomError``, ``RoomClosedError`` and ``require_open`` (the closed-room
 rule, in one place); the submodule ``facts`` (versioned facts, the holding
 statement).
@@ -15,6 +15,7 @@ from .room import (
     Room,
     RoomClosedError,
     RoomError,
+    activate_room,
     close_room,
     get_room,
     list_rooms,
@@ -26,6 +27,7 @@ __all__ = [
     "Room",
     "RoomClosedError",
     "RoomError",
+    "activate_room",
     "close_room",
     "facts",
     "get_room",

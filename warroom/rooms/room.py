@@ -151,6 +151,20 @@ def open_room(
     return get_room(db, room_id)
 
 
+def activate_room(db: Database, now: datetime, room_id: int, actor: User) -> Room:
+    """A room watching in status 'monitoring' (e.g. a standing monitor's
+    offer) becomes a war room ('open')."""
+    with transaction(db):
+        room = get_room(db, room_id)
+        if room is None:
+            raise RoomError("room", f"no room {room_id}")
+        if room.status != "monitoring":
+            raise RoomError("room", f"the room is {room.status}, not monitoring")
+        db.execute("UPDATE rooms SET status = 'open' WHERE id = ?", [room_id])
+        events.append(db, room_id, "room.activated", actor.name, {"title": room.title}, now)
+    return get_room(db, room_id)
+
+
 def close_room(db: Database, now: datetime, actor: User, room_id: int) -> Room:
     with transaction(db):
         room = get_room(db, room_id)

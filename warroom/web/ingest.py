@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .. import rooms, validate
 from ..clock import utcnow
-from ..listening import mentions, tokens, volume
+from ..listening import mentions, monitors, tokens, volume, watch
 from ..listening.sentiment import Scorer
 from .auth import csrf_exempt
 from .context import get_db, json_error, own_body, public, require_role, settings
@@ -118,8 +118,46 @@ def post_mentions(room_id: int):
     if token is None:
         return _unauthorized("a valid ingestion token is required (Authorization: Bearer ...)")
     if token.room_id != room_id:
-        return json_error(403, f"this token posts into room {token.room_id}, not room {room_id}",
+        return json_error(403, f"this token posts into {_target(token)}, not room {room_id}",
                           field="Authorization")
+
+    def store(db, now, batch, charge):
+        result = mentions.ingest(db, now, room_id, batch, scorer(), actor=f"token:{token.source}",
+                                 charge=charge, detector_params=current_app.extensions["warroom"].spikes.detector_params)
+        return {"accepted": result.accepted, "duplicates": result.duplicates, "spikes": len(result.alarms)}
+
+    return _accept(cfg, db, token, store)
+
+
+def _target(token) -> str:
+    return f"room {token.room_id}" if token.room_id is not None else f"monitor {token.monitor_id}"
+
+
+@bp.route("/api/v1/monitors/<int:monitor_id>/mentions", methods=["POST"])
+@public
+@csrf_exempt
+@own_body
+def post_monitor_mentions(monitor_id: int):
+    """The token push path of a standing monitor (the room's, into ``watch.ingest``)."""
+    cfg = settings().ingest
+    db = get_db()
+    token = tokens.authenticate(db, _bearer())
+    if token is None:
+        return _unauthorized("a valid ingestion token is required (Authorization: Bearer ...)")
+    if token.monitor_id != monitor_id:
+        return json_error(403, f"this token posts into {_target(token)}, not monitor {monitor_id}",
+                          field="Authorization")
+
+    def store(db, now, batch, charge):
+        result = watch.ingest(db, now, monitor_id, batch, scorer(), actor=f"token:{token.source}",
+                              charge=charge, detector_params_=current_app.extensions["warroom"].spikes.detector_params)
+        return {"accepted": result.accepted, "duplicates": result.duplicates, "spikes": len(result.alarms),
+                "rooms": sorted({a["room_id"] for a in result.alarms})}
+
+    return _accept(cfg, db, token, store)
+
+
+def _accept(cfg, db, token, store):
     now = utcnow()
     # Read-only here: the request is counted in the same write transaction as
     # its mentions, so under load a token's rate costs no extra write (and an
@@ -137,12 +175,12 @@ def post_mentions(room_id: int):
         resp.headers["Retry-After"] = "1"
         return resp
     try:
-        return _ingest_body(cfg, db, room_id, token, now)
+        return _ingest_body(cfg, db, token, now, store)
     finally:
         slots.release()
 
 
-def _ingest_body(cfg, db, room_id: int, token, now):
+def _ingest_body(cfg, db, token, now, store):
     raw = request.stream.read(cfg.max_body_bytes + 1)
     if len(raw) > cfg.max_body_bytes:
         return json_error(413, f"the body is larger than {cfg.max_body_bytes} bytes", field="body")
@@ -164,16 +202,16 @@ def _ingest_body(cfg, db, room_id: int, token, now):
 
     try:
         batch = mentions.validate(records, now, limits, default_source=token.source, rows=rows)
-        result = mentions.ingest(db, now, room_id, batch, scorer(), actor=f"token:{token.source}",
-                                 charge=charge)
+        result = store(db, now, batch, charge)
     except tokens.OverRate as exc:  # another request of this token took the last place
         return _over_rate(exc.retry_after)
     except mentions.MentionInvalid as exc:
         return json_error(exc.status, str(exc), field=exc.field, row=exc.row)
     except mentions.RoomNotListening as exc:
         return json_error(409, str(exc), field="room")
-    return jsonify({"accepted": result.accepted, "duplicates": result.duplicates,
-                    "spikes": len(result.alarms)}), 202
+    except monitors.MonitorError as exc:  # paused, or no owner for the room it would open
+        return json_error(exc.status, str(exc), field=exc.field)
+    return jsonify(result), 202
 
 
 def _int_arg(name: str, default: int, low: int, high: int):
@@ -251,7 +289,38 @@ _MENTION_IN = {
     },
 }
 
+_MONITOR = {"name": "monitor_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
 OPENAPI_PATHS = {
+    "/api/v1/monitors/{monitor_id}/mentions": {
+        "post": {
+            "summary": "Ingest mentions into a standing monitor (idempotent per monitor on source + external_id)",
+            "security": [{"bearer": []}],
+            "parameters": [_MONITOR],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"oneOf": [
+                    _MENTION_IN, {"type": "array", "items": _MENTION_IN}]}},
+                "application/x-ndjson": {"schema": {"type": "string",
+                                                    "description": "one mention object per line"}},
+            }},
+            "responses": {
+                "202": {"description": "stored; rooms opened or joined by its alarms", "content": {
+                    "application/json": {"schema": {"type": "object", "properties": {
+                        "accepted": {"type": "integer"}, "duplicates": {"type": "integer"},
+                        "spikes": {"type": "integer"},
+                        "rooms": {"type": "array", "items": {"type": "integer"}}}}}}},
+                "400": _err("not JSON / NDJSON (field body, row)"),
+                "401": _err("missing or unknown token"),
+                "403": _err("the token belongs to another room or monitor"),
+                "404": _err("no such monitor"),
+                "409": _err("the monitor is paused"),
+                "413": _err("body, row count or a field over its limit"),
+                "422": _err("a bad row (a source the monitor does not list, ...): field and row named"),
+                "429": _err("the token is over its rate; see Retry-After"),
+                "503": _err("the server is at its ingestion capacity; see Retry-After"),
+            },
+        },
+    },
     "/api/v1/rooms/{room_id}/mentions": {
         "post": {
             "summary": "Ingest mentions (idempotent per room on source + external_id)",
