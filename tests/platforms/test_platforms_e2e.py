@@ -110,8 +110,7 @@ def test_sigkill_between_send_and_record_gives_one_reply_after_restart(tmp_path)
         (d,) = lead.get(f"{server.url}/api/v1/rooms/{room_id}/deliveries").json()["deliveries"]
         replies = masto.replies_to(original["id"])
         assert len(replies) == 1 and d["url"] == replies[0]["url"]
-        assert len(masto.posts) == 2  # sent again after the restart, with the same Idempotency-Key
-        assert masto.posts[0]["headers"]["Idempotency-Key"] == masto.posts[1]["headers"]["Idempotency-Key"]
+        assert len(masto.posts) == 1  # found by the look-up after the restart, not sent again
     finally:
         server.stop()
         masto.stop()
