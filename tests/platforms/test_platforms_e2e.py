@@ -114,3 +114,18 @@ def test_sigkill_between_send_and_record_gives_one_reply_after_restart(tmp_path)
     finally:
         server.stop()
         masto.stop()
+
+
+def test_sigterm_stops_the_listening_threads_before_the_process_ends(tmp_path):
+    masto = MastodonServer().start()
+    server = Server(tmp_path).start()
+    try:
+        _setup(server, masto)
+        masto.wait_streams(2, timeout=30)  # the connector's thread is listening
+        server.stop()  # SIGTERM, as a service manager stops it
+        assert server.proc.returncode == 0, server.output()
+        assert "Warroom stopped: scheduler and 1 connector listener(s) stopped" in server.output()
+        assert "Traceback" not in server.output()
+    finally:
+        server.stop()
+        masto.stop()
