@@ -129,3 +129,49 @@ def test_sigterm_stops_the_listening_threads_before_the_process_ends(tmp_path):
     finally:
         server.stop()
         masto.stop()
+
+
+def _stored(db_path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(db_path, timeout=10) as conn:
+        return [r[0] for r in conn.execute("SELECT text FROM mentions WHERE source = 'mastodon' ORDER BY id")]
+
+
+def test_sigkill_while_the_stream_delivers_every_post_is_stored_once(tmp_path):
+    import threading
+
+    masto = MastodonServer().start()
+    server = Server(tmp_path).start()
+    made, done = [], threading.Event()
+
+    def text(i):
+        return f"{'@brand' if i % 2 else '#ashcloud'} post {i}"
+
+    def storm():  # a steady storm through the kill, the restart and the catch-up
+        while not done.is_set():
+            made.append(masto.toot(f"user{len(made)}@x", text(len(made)))["id"])
+            time.sleep(0.02)
+
+    poster = threading.Thread(target=storm)
+    try:
+        _setup(server, masto)
+        masto.wait_streams(2, timeout=30)
+        poster.start()
+        _wait(lambda: len(_stored(server.db_path)) >= 10, what="the first streamed posts")
+        server.stop(signal.SIGKILL)  # by its PID, mid-stream
+        assert len(_stored(server.db_path)) < len(made)
+        server = Server(tmp_path, db_path=server.db_path).start()
+        masto.wait_streams(2, timeout=30)
+        at_restart = len(made)
+        _wait(lambda: len(_stored(server.db_path)) >= at_restart + 20, what="posts streamed after the restart")
+        done.set()
+        poster.join(10)
+        total = len(made)
+        _wait(lambda: len(_stored(server.db_path)) >= total, what="every post of the storm")
+        stored = _stored(server.db_path)
+        assert sorted(stored) == sorted(text(i) for i in range(total))  # each once, none lost
+    finally:
+        done.set()
+        server.stop()
+        masto.stop()

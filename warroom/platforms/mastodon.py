@@ -1,15 +1,17 @@
 """Mastodon, with mastodon-py: the account's mentions and the room's hashtags
 in, replies out.
 
-Listening: first a REST catch-up from the cursor (``GET
+Listening: a REST catch-up from the cursor (``GET
 /api/v1/notifications?types[]=mention`` and ``GET /api/v1/timelines/tag/<tag>``
 for each hashtag, from the last id seen: as ``min_id``, Mastodon's since-id
 that pages forward, so a gap longer than one page is read oldest first and
 nothing in it is skipped), then the
 streaming API (SSE: ``/api/v1/streaming/user`` for notifications,
-``/api/v1/streaming/hashtag?tag=`` for each hashtag). When a stream ends,
-the connector catches up over REST again before reconnecting, so a post made
-while it was away still arrives, once. The cursor is JSON: the newest
+``/api/v1/streaming/hashtag?tag=`` for each hashtag). The streams are opened
+before the catch-up reads, so a post made in between is queued, not missed;
+the cursor only moves forward. When a stream ends, the connector reconnects
+and catches up over REST again, so a post made while it was away still
+arrives, once. The cursor is JSON: the newest
 notification id and, per hashtag, the newest status id seen. A malformed
 stream event ends that stream: mastodon-py reports it to the listener and
 then raises in its stream thread, which ``_Collector.handle_stream`` catches
@@ -94,6 +96,15 @@ def hashtags(keywords: str) -> list[str]:
         if tag and tag not in out:
             out.append(tag)
     return out
+
+
+def _newer(current: str | None, item_id) -> str:
+    """The cursor after ``item_id``: never back (a queued stream event may be
+    older than what the catch-up already read)."""
+    new = str(item_id)
+    if current and current.isdigit() and new.isdigit() and int(current) >= int(new):
+        return current
+    return new
 
 
 def _ts(value) -> str:
@@ -237,24 +248,31 @@ class MastodonConnector:
         except (KeyError, TypeError, ValueError):
             return Batch((), None, 1)
         if stream == "user":
-            pos["n"] = str(item_id)
+            pos["n"] = _newer(pos["n"], item_id)
         else:
-            pos["t"][stream[4:]] = str(item_id)
+            pos["t"][stream[4:]] = _newer(pos["t"].get(stream[4:]), item_id)
         return Batch((post,), json.dumps(pos, sort_keys=True))
 
     def listen(self, cursor: str | None, stop: threading.Event) -> Iterator[Batch]:
         pos = self._cursor(cursor)
         while not stop.is_set():
-            yield from self._catch_up(pos)
+            # Streams first, catch-up second: a post made while the REST pages
+            # are read is queued by the stream, not lost in between (it may
+            # come twice; the (source, external_id) rule keeps one).
             q: queue.Queue = queue.Queue()
+            handles = []
             try:
-                handles = [self.api.stream_user(_Collector(q, "user"), run_async=True,
-                                                reconnect_async_wait_sec=1)]
-                handles += [self.api.stream_hashtag(tag, _Collector(q, f"tag:{tag}"), run_async=True,
-                                                    reconnect_async_wait_sec=1) for tag in self.tags]
+                handles.append(self.api.stream_user(_Collector(q, "user"), run_async=True,
+                                                    reconnect_async_wait_sec=1))
+                for tag in self.tags:
+                    handles.append(self.api.stream_hashtag(tag, _Collector(q, f"tag:{tag}"), run_async=True,
+                                                           reconnect_async_wait_sec=1))
             except MastodonError as exc:
+                for h in handles:
+                    h.close()
                 raise _error(exc) from None
             try:
+                yield from self._catch_up(pos)
                 while not stop.is_set():
                     try:
                         stream, kind, payload = q.get(timeout=self.poll)
