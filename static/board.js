@@ -321,7 +321,7 @@
     S.limit = null; showLimit();
     if (mentionId) {
       getJSON("/api/v1/mentions/" + mentionId + "/reply-limit").then(function (r) {
-        if (S.composing === mentionId) { S.limit = r.limit ? { platform: r.platform, max: r.limit.max_length, unit: r.limit.unit } : null; showLimit(); }
+        if (S.composing === mentionId) { S.limit = r.limit ? { platform: r.platform, max: r.limit.max_length, unit: r.limit.unit, prefix: r.prefix || "" } : null; showLimit(); }
       });
     }
     lintNow();
@@ -333,12 +333,21 @@
     if (unit === "graphemes" && segmenter) { var n = 0; for (var _ of segmenter.segment(text)) { n++; } return n; }
     return Array.from(text).length;
   }
+  // The text as the connector sends it: platforms.connector.compose's rule
+  // (the prefix, e.g. Mastodon's @handle, unless the text already has it).
+  function finalText(text, prefix) {
+    if (!prefix || text.toLowerCase().indexOf(prefix.trim().toLowerCase()) >= 0) { return text; }
+    return prefix + text;
+  }
   function showLimit() {
     var p = $("composer-limit");
     if (!S.limit) { p.hidden = true; p.textContent = ""; return; }
-    var used = measure($("composer-text").value, S.limit.unit);
+    var text = $("composer-text").value.trim();
+    var sent = finalText(text, S.limit.prefix);
+    var used = measure(sent, S.limit.unit);
     p.hidden = false;
     p.textContent = used + " / " + S.limit.max + " " + S.limit.unit + " on " + S.limit.platform +
+      (sent !== text ? " (with " + S.limit.prefix.trim() + ")" : "") +
       (used > S.limit.max ? " — " + (used - S.limit.max) + " too many" : "");
     p.className = used > S.limit.max ? "error limit over" : "muted limit";
     p.dataset.used = used;

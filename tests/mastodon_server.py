@@ -6,7 +6,11 @@ It answers what Warroom's connector uses: ``GET /api/v1/instance`` and
 /api/v1/notifications`` (``types[]``, ``since_id``, ``limit``; newest first),
 ``GET /api/v1/timelines/tag/<tag>``, ``POST /api/v1/statuses`` (form or JSON;
 ``Idempotency-Key`` honoured as Mastodon does: a repeat with the same key and
-token answers the status already made) and the SSE streams
+token answers the status already made, for as long as the key is kept),
+``GET /api/v1/accounts/verify_credentials``, ``GET
+/api/v1/accounts/:id/statuses`` (newest first; ``max_id``, ``since_id``,
+``min_id``, ``limit``), ``GET /api/v1/statuses/:id/source`` (``text``, the
+plain source) and the SSE streams
 ``/api/v1/streaming/user`` (``event: notification``) and
 ``/api/v1/streaming/hashtag?tag=`` (``event: update``). A bearer token it does
 not know (``revoke``) is a 401 ``{"error": "The access token is invalid"}``.
@@ -15,7 +19,8 @@ Test controls: ``toot`` (someone posts; a mention of the brand notifies it,
 a hashtag reaches that tag's stream), ``send_raw`` (bytes straight into the
 open streams: a malformed event), ``hold_posts``/``release`` (a reply is made
 at once but its answer held back: the client is killed before it hears),
-``drop_streams`` (the streaming server goes away).
+``drop_streams`` (the streaming server goes away), ``expire_keys`` (the hour
+Mastodon keeps an ``Idempotency-Key`` has passed).
 """
 
 from __future__ import annotations
@@ -148,6 +153,10 @@ class MastodonServer:
     def release(self) -> None:
         self._held.set()
 
+    def expire_keys(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
     def replies_to(self, status_id: str) -> list[dict]:
         with self._lock:
             return [s for s in self.statuses if s["in_reply_to_id"] == status_id]
@@ -178,6 +187,20 @@ class MastodonServer:
             return self._stream(h, "user" if path.endswith("user") else f"tag:{query.get('tag', [''])[0].lower()}")
         if method == "POST" and path == "/api/v1/statuses":
             return self._post_status(h, token, acct)
+        if method == "GET" and path == "/api/v1/accounts/verify_credentials":
+            return self._json(h, 200, {**self.account(acct), "source": {"privacy": "public", "note": ""}})
+        m = re.fullmatch(r"/api/v1/accounts/(\w+)/statuses", path)
+        if method == "GET" and m:
+            with self._lock:
+                found = [s for s in self.statuses if s["account"]["id"] == m.group(1)]
+            return self._json(h, 200, self._page(found, query))
+        m = re.fullmatch(r"/api/v1/statuses/(\w+)/source", path)
+        if method == "GET" and m:
+            with self._lock:
+                found = [s for s in self.statuses if s["id"] == m.group(1) and s["account"]["acct"] == acct]
+            if not found:
+                return self._json(h, 404, {"error": "Record not found"})
+            return self._json(h, 200, {"id": found[0]["id"], "text": found[0]["text"], "spoiler_text": ""})
         return self._json(h, 404, {"error": "Record not found"})
 
     def _instance(self, v2: bool) -> dict:
@@ -196,8 +219,12 @@ class MastodonServer:
     @staticmethod
     def _page(items: list[dict], query: dict) -> list[dict]:
         """Newest first, as Mastodon: ``since_id`` gives the newest ``limit``
-        items after it, ``min_id`` the ones right after it (paging forward)."""
+        items after it, ``min_id`` the ones right after it (paging forward),
+        ``max_id`` only those before it (paging back)."""
         limit = int(query.get("limit", ["20"])[0] or 20)
+        if query.get("max_id"):
+            before = int(query["max_id"][0])
+            items = [i for i in items if int(i["id"]) < before]
         if query.get("min_id"):
             after = int(query["min_id"][0])
             newer = sorted((i for i in items if int(i["id"]) > after), key=lambda i: int(i["id"]))

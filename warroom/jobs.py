@@ -170,10 +170,10 @@ def run_listeners(app) -> list[int]:
     return supervisor_for(app).sync()
 
 
-def stop_listeners(app) -> None:
+def stop_listeners(app) -> int:
+    """Stop this process's listening threads; returns how many ended."""
     found = app.extensions.get("warroom_listeners")
-    if found is not None:
-        found.stop_all()
+    return found.stop_all() if found is not None else 0
 
 
 def run_outbox(app) -> outbox.TickResult:

@@ -153,8 +153,11 @@ def _guarded(job: Job, app) -> Callable[[], None]:
     return run
 
 
-def shutdown(app=None) -> None:
+def shutdown(app=None) -> int:
+    """Stop the scheduler and, given the app, its connectors' listening
+    threads; returns how many of those ended."""
     global _running
+    stopped = 0
     with _lock:
         if _running is not None:
             _running.shutdown(wait=False)
@@ -162,6 +165,7 @@ def shutdown(app=None) -> None:
         if app is not None:  # the connectors' listening threads end with the scheduler
             from . import jobs as glue
 
-            glue.stop_listeners(app)
+            stopped = glue.stop_listeners(app)
         _wake_prefixes.clear()  # commits no longer wake anything
         _wakers.clear()
+    return stopped

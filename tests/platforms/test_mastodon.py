@@ -82,7 +82,9 @@ def test_catch_up_stream_restart_each_post_once(db, settings, vault, room, masto
 
 
 def test_malformed_event_is_skipped_shown_and_listening_goes_on(db, settings, vault, room, masto,
-                                                                masto_connector):
+                                                                masto_connector, monkeypatch):
+    uncaught = []  # what would be a traceback on stderr from mastodon-py's stream thread
+    monkeypatch.setattr(threading, "excepthook", uncaught.append)
     run = Running(settings, masto_connector.id, vault)
     masto.wait_streams(2)
     masto.send_raw("user", b"event: notification\ndata: {this is not json\n\n")
@@ -94,6 +96,7 @@ def test_malformed_event_is_skipped_shown_and_listening_goes_on(db, settings, va
     wait_until(lambda: texts(db, room.id) == ["@brand after the bad event"], what="the next post")
     assert store.get(db, masto_connector.id).state == "connected"
     run.halt()
+    assert uncaught == []
 
 
 def test_revoked_token_is_a_clear_error_and_the_listener_keeps_running(db, settings, vault, room, masto,
@@ -203,10 +206,64 @@ def test_over_limit_draft_is_refused_naming_the_field(db, settings, vault, room,
     store.record_limit(db, masto_connector.id, MastodonConnector(
         masto_connector.settings, {"access_token": TOKEN}).limit)
     _, mention = _mention_via_connector(db, settings, vault, room, masto, masto_connector)
+    handle = "@anna@elsewhere "  # what the connector puts in front: 16 characters
     with pytest.raises(responses.ResponseError) as err:
-        responses.save_draft(db, utcnow(), people["vol"], room.id, "x" * 41, mention_id=mention.id)
+        responses.save_draft(db, utcnow(), people["vol"], room.id, "x" * 25, mention_id=mention.id)
     assert err.value.field == "text" and "mastodon allows 40" in str(err.value)
-    assert responses.save_draft(db, utcnow(), people["vol"], room.id, "x" * 40, mention_id=mention.id)
+    assert "41 characters (with the @anna@elsewhere" in str(err.value)
+    fits = responses.save_draft(db, utcnow(), people["vol"], room.id, "x" * 24, mention_id=mention.id)
+    named = responses.save_draft(db, utcnow(), people["vol"], room.id, handle + "y" * 24, mention_id=mention.id)
+    # what passed the check is what the connector sends, and it fits the instance
+    conn = store.connector_for(db, masto_connector.id, vault)
+    _, ref = store.source_of(db, mention.id)
+    for draft in (fits, named):
+        conn.reply(ref, draft.text, reply_key(draft.text))
+    assert [len(p["form"]["status"]) for p in masto.posts] == [40, 40]
+    assert [p["answer"][0] for p in masto.posts] == [200, 200]
+
+
+def test_recovery_after_the_idempotency_window_does_not_post_twice(db, settings, vault, room, masto,
+                                                                   masto_connector, people):
+    status, mention = _mention_via_connector(db, settings, vault, room, masto, masto_connector)
+    masto.toot("brand", "an unrelated post of the brand's, newer than the mention")
+    response = _publish(db, people, room, mention.id, "So sorry Anna, I'm on it and will DM you by 5pm.")
+    dead = "otherhost:1:deadbeef"
+    claimed = outbox.claim_due(db, utcnow(), dead)
+    conn = store.connector_for(db, masto_connector.id, vault)
+    _, target, text, key = outbox._work(db, claimed[0])  # noqa: SLF001 (the dead claimer's send)
+    sent = conn.reply(target, text, key)  # ...sent, then the process died before recording it
+    masto.toot("brand", "@anna@elsewhere a later reply of ours with other text")
+    masto.expire_keys()  # more than Mastodon's hour passes before the recovery
+    result = outbox.tick(db, utcnow(), vault, paging.new_claim_token(), alive=lambda token, stale: False)
+    assert result.recovered == claimed and result.posted == claimed
+    assert len(masto.replies_to(status["id"])) == 1 and len(masto.posts) == 1  # found, not sent again
+    d = outbox.for_response(db, response.id)
+    assert d.state == "posted" and d.url == sent.url
+
+
+def test_find_reply_tells_our_reply_from_others(masto):
+    original = masto.toot("anna@elsewhere", "@brand where is my bag")
+    c = MastodonConnector({"instance_url": masto.url}, {"access_token": TOKEN})
+    target = {"status_id": original["id"], "visibility": "public", "acct": "anna@elsewhere"}
+    key = reply_key("Sorry Anna, it is on its way")
+    assert c.find_reply(target, key) is None
+    c.reply(target, "Sorry Anna, it is different text", reply_key("Sorry Anna, it is different text"))
+    assert c.find_reply(target, key) is None
+    posted = c.reply(target, "Sorry Anna, it is on its way", key)
+    assert c.find_reply(target, key) == posted
+
+
+def test_a_rejected_token_at_set_up_is_refused_naming_the_field_and_nothing_is_stored(db, now, vault, room,
+                                                                                      masto):
+    with pytest.raises(store.SetupError) as err:
+        store.create(db, now, "lead", vault, room.id, "mastodon", "@brand@local",
+                     settings={"instance_url": masto.url}, secrets={"access_token": "tok-wrong"})
+    assert err.value.field == "secrets.access_token" and "access token" in str(err.value)
+    assert db.execute("SELECT COUNT(*) FROM connectors").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM events WHERE kind = 'connector.added'").fetchone()[0] == 0
+    ok = store.create(db, now, "lead", vault, room.id, "mastodon", "@brand@local",
+                      settings={"instance_url": masto.url}, secrets={"access_token": TOKEN})
+    assert ok.state == "connected"
 
 
 def test_failed_delivery_retries_then_fails_and_a_lead_marks_it_by_hand(db, settings, vault, room, masto,

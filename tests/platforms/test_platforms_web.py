@@ -10,9 +10,7 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -24,6 +22,7 @@ from warroom.platforms.connector import reply_key
 from warroom.platforms.facebook import FacebookConnector
 
 from ..conftest import login_client, make_user
+from ..graph_server import GraphServer
 
 SECRET_TOKEN = "tok-VERY-SECRET-123"
 APP_SECRET = "app-secret-XYZ"
@@ -50,18 +49,25 @@ def _post(client_csrf, path, body):
     return c.post(path, json=body, headers={"X-CSRF-Token": csrf})
 
 
-def _connect_facebook(web, graph_url="http://127.0.0.1:9"):
+@pytest.fixture
+def graph():
+    srv = GraphServer(page_id="PAGE1", token=SECRET_TOKEN).start()
+    yield srv
+    srv.stop()
+
+
+def _connect_facebook(web, graph, token=SECRET_TOKEN, page_id="PAGE1"):
     room, clients = web
     return _post(clients["lead"], f"/api/v1/rooms/{room.id}/connectors", {
         "platform": "facebook", "name": "Brand Page",
-        "settings": {"page_id": "PAGE1", "graph_url": graph_url},
-        "secrets": {"page_token": SECRET_TOKEN, "app_secret": APP_SECRET, "verify_token": "vt-1"}})
+        "settings": {"page_id": page_id, "graph_url": graph.url},
+        "secrets": {"page_token": token, "app_secret": APP_SECRET, "verify_token": "vt-1"}})
 
 
-def test_lead_connects_sees_state_and_disconnects_and_secrets_never_come_back(web, app, caplog):
+def test_lead_connects_sees_state_and_disconnects_and_secrets_never_come_back(web, app, graph, caplog):
     room, clients = web
     caplog.set_level(logging.DEBUG)
-    resp = _connect_facebook(web)
+    resp = _connect_facebook(web, graph)
     assert resp.status_code == 201, resp.text
     cid = resp.json["connector"]["id"]
     listing = clients["lead"][0].get(f"/api/v1/rooms/{room.id}/connectors")
@@ -119,9 +125,9 @@ def _feed(comment_id="PAGE1_POST1_C1", text="My order never arrived, three weeks
                                    "created_time": int(time.time())}}]}]}
 
 
-def test_facebook_handshake_and_signed_changes_become_mentions(web, app):
+def test_facebook_handshake_and_signed_changes_become_mentions(web, app, graph):
     room, clients = web
-    cid = _connect_facebook(web).json["connector"]["id"]
+    cid = _connect_facebook(web, graph).json["connector"]["id"]
     anon = app.test_client()
     ok = anon.get(f"/webhooks/facebook/{cid}?hub.mode=subscribe&hub.verify_token=vt-1&hub.challenge=12345")
     assert ok.status_code == 200 and ok.text == "12345"
@@ -151,9 +157,9 @@ def test_facebook_handshake_and_signed_changes_become_mentions(web, app):
     db.close()
 
 
-def test_composer_limit_and_over_limit_reply_is_422(web, app):
+def test_composer_limit_and_over_limit_reply_is_422(web, app, graph):
     room, clients = web
-    cid = _connect_facebook(web).json["connector"]["id"]
+    cid = _connect_facebook(web, graph).json["connector"]["id"]
     raw = json.dumps(_feed()).encode()
     app.test_client().post(f"/webhooks/facebook/{cid}", data=raw,
                            headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw)})
@@ -162,7 +168,7 @@ def test_composer_limit_and_over_limit_reply_is_422(web, app):
     db.execute("UPDATE connectors SET max_length = 50 WHERE id = ?", [cid])
     db.close()
     limit = clients["vol"][0].get(f"/api/v1/mentions/{mid}/reply-limit")
-    assert limit.json == {"mention_id": mid, "platform": "facebook",
+    assert limit.json == {"mention_id": mid, "platform": "facebook", "prefix": "",
                           "limit": {"max_length": 50, "unit": "characters"}}
     over = _post(clients["vol"], f"/api/v1/rooms/{room.id}/drafts", {"mention_id": mid, "text": "y" * 51})
     assert over.status_code == 422 and over.json["field"] == "text" and "facebook allows 50" in over.json["error"]
@@ -173,69 +179,40 @@ def test_composer_limit_and_over_limit_reply_is_422(web, app):
 # -- replies as comments through a local Graph-compatible server -----------------------
 
 
-class Graph:
-    """POST /{object-id}/comments and GET /{object-id}/comments, as the Graph API answers them."""
-
-    def __init__(self, token=SECRET_TOKEN):
-        self.comments: dict[str, list[dict]] = {}
-        self.token = token
-        self.n = 0
-        owner = self
-
-        class H(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                owner.handle(self, "GET")
-
-            def do_POST(self):  # noqa: N802
-                owner.handle(self, "POST")
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v21.0"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def handle(self, h, method):
-        from urllib.parse import parse_qs, urlsplit
-
-        def answer(status, body):
-            data = json.dumps(body).encode()
-            h.send_response(status)
-            h.send_header("Content-Type", "application/json")
-            h.send_header("Content-Length", str(len(data)))
-            h.end_headers()
-            h.wfile.write(data)
-
-        if h.headers.get("Authorization") != f"Bearer {self.token}":
-            return answer(401, {"error": {"message": "Error validating access token: Session has expired",
-                                          "type": "OAuthException", "code": 190}})
-        parts = urlsplit(h.path)
-        obj = parts.path.split("/")[2]
-        if parts.path.endswith("/comments") and method == "POST":
-            form = parse_qs(h.rfile.read(int(h.headers["Content-Length"])).decode())
-            self.n += 1
-            cid = f"{obj}_R{self.n}"
-            self.comments.setdefault(obj, []).append({"id": cid, "message": form["message"][0],
-                                                      "from": {"id": "PAGE1", "name": "Brand"}})
-            return answer(200, {"id": cid})
-        if parts.path.endswith("/comments"):
-            return answer(200, {"data": list(reversed(self.comments.get(obj, []))), "paging": {}})
-        return answer(200, {"id": obj, "name": "Brand"})
-
-
-def test_facebook_reply_is_a_comment_and_found_again_by_its_key():
-    graph = Graph()
+def test_facebook_reply_is_a_comment_and_found_again_by_its_key(graph):
     c = FacebookConnector({"page_id": "PAGE1", "graph_url": graph.url}, {"page_token": SECRET_TOKEN})
     text = "So sorry Anna, I've asked the warehouse and will DM you by 5pm."
     key = reply_key(text)
     assert c.find_reply({"object_id": "PAGE1_POST1_C1"}, key) is None  # before: nothing to find
     posted = c.reply({"object_id": "PAGE1_POST1_C1"}, text, key)
-    assert graph.comments["PAGE1_POST1_C1"][0]["message"] == text
+    assert graph.comments_on("PAGE1_POST1_C1")[0]["message"] == text
     assert c.find_reply({"object_id": "PAGE1_POST1_C1"}, key) == posted
     assert c.find_reply({"object_id": "PAGE1_POST1_C1"}, reply_key("another text")) is None
     graph.token = "rotated"
     with pytest.raises(Exception) as err:
         c.reply({"object_id": "PAGE1_POST1_C1"}, text, key)
     assert getattr(err.value, "kind", None) == "auth" and "Session has expired" in str(err.value)
-    graph.httpd.shutdown()
+
+
+def test_find_reply_pages_through_other_comments(graph):
+    c = FacebookConnector({"page_id": "PAGE1", "graph_url": graph.url}, {"page_token": SECRET_TOKEN})
+    text = "So sorry Anna, I've asked the warehouse and will DM you by 5pm."
+    key = reply_key(text)
+    posted = c.reply({"object_id": "PAGE1_POST1"}, text, key)
+    for i in range(130):  # newer comments push ours past the first page of 100
+        graph.comment("PAGE1_POST1", {"id": "USER9", "name": "Anna"}, f"me too {i}")
+    assert c.find_reply({"object_id": "PAGE1_POST1"}, key) == posted
+
+
+@pytest.mark.parametrize("token,page_id,field", [
+    ("tok-expired", "PAGE1", "secrets.page_token"),
+    (SECRET_TOKEN, "PAGE404", "settings.page_id"),
+])
+def test_a_rejected_page_token_at_set_up_is_422_naming_the_field_and_nothing_is_stored(
+        web, app, graph, token, page_id, field):
+    resp = _connect_facebook(web, graph, token=token, page_id=page_id)
+    assert resp.status_code == 422 and resp.json["field"] == field, resp.text
+    assert token not in resp.text
+    db = dbmod.connect(app.extensions["warroom"].db_path)
+    assert db.execute("SELECT COUNT(*) FROM connectors").fetchone()[0] == 0
+    db.close()

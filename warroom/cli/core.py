@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from .. import accounts
@@ -90,10 +91,30 @@ def cmd_serve(args) -> int:
     start_background(app)
     print(f"Warroom is up: {settings.url}/  (database {settings.db_path})", flush=True)
     socketio = app.extensions["socketio"]
-    # The Werkzeug server is for development and tests; production is
-    # gunicorn -w 1 --threads N 'warroom.wsgi:app' (README).
-    socketio.run(
-        app, host=settings.server.host, port=settings.server.port,
-        allow_unsafe_werkzeug=True, use_reloader=False, log_output=False,
-    )
+    # SIGTERM (a service manager's stop) ends the serving loop as Ctrl-C does,
+    # so that the jobs and the connectors' listening threads are stopped below
+    # instead of dying with the process mid-batch.
+    signal.signal(signal.SIGTERM, _stop_serving)
+    try:
+        # The Werkzeug server is for development and tests; production is
+        # gunicorn -w 1 --threads N 'warroom.wsgi:app' (README).
+        socketio.run(
+            app, host=settings.server.host, port=settings.server.port,
+            allow_unsafe_werkzeug=True, use_reloader=False, log_output=False,
+        )
+    except (KeyboardInterrupt, _StopServing):
+        pass
+    finally:
+        from .. import scheduler
+
+        stopped = scheduler.shutdown(app)
+        print(f"Warroom stopped: scheduler and {stopped} connector listener(s) stopped", flush=True)
     return 0
+
+
+class _StopServing(Exception):
+    pass
+
+
+def _stop_serving(signum, frame):
+    raise _StopServing(signum)

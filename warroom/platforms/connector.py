@@ -28,8 +28,14 @@ Contract, per method:
   Keys are made by ``reply_key(text)``: unique, and ending in the text's
   sha256, so a platform with nowhere to put a key (Facebook comments) can
   recognise its own reply by its text (``key_matches``).
+- ``verify()`` checks the credentials against the platform once, at
+  set-up; ``ConnectorError.field`` names the set-up field at fault.
 - ``limit`` is the platform's length rule for a reply, which the composer
-  shows and the server enforces (422 naming the field).
+  shows and the server enforces (422 naming the field). It applies to the
+  text as the connector will really send it: ``Platform.reply_prefix(target)``
+  is what the connector puts in front (Mastodon: the author's ``@handle``)
+  and ``compose`` is the one rule for the final text, used by the connector
+  when it sends, by ``store.check_length`` and, mirrored, by the composer.
 """
 
 from __future__ import annotations
@@ -132,9 +138,9 @@ class ConnectorError(Exception):
     (network or platform down; retried with back-off), ``rejected`` (the
     platform refused this request for another reason)."""
 
-    def __init__(self, kind: str, message: str, *, retryable: bool | None = None):
+    def __init__(self, kind: str, message: str, *, retryable: bool | None = None, field: str | None = None):
         super().__init__(message)
-        self.kind = kind
+        self.kind, self.field = kind, field
         self.retryable = kind in ("unavailable", "malformed") if retryable is None else retryable
 
 
@@ -144,13 +150,28 @@ class Platform:
     (``factory(settings, secrets) -> Connector``), which settings (shown
     again) and secrets (sealed, never shown again) the set-up form asks for,
     each ``(name, label, required)``, and the reply limit to assume until the
-    connector has read the real one from the platform."""
+    connector has read the real one from the platform. ``reply_prefix(target)``
+    is what the connector adds in front of a reply to ``target`` (see
+    ``compose``)."""
 
     name: str
     factory: Callable[[dict, dict], Connector]
     settings: tuple[tuple[str, str, bool], ...]
     secrets: tuple[tuple[str, str, bool], ...]
     default_limit: Limit
+    reply_prefix: Callable[[dict], str] = lambda target: ""
+
+    def final_text(self, target: dict, text: str) -> str:
+        return compose(self.reply_prefix(target), text)
+
+
+def compose(prefix: str, text: str) -> str:
+    """The text as sent: ``prefix`` in front unless the text already contains
+    it (trimmed, case-insensitively). The composer (static/board.js) counts
+    with the same rule."""
+    if not prefix or prefix.strip().lower() in text.lower():
+        return text
+    return prefix + text
 
 
 class Connector(Protocol):
@@ -164,6 +185,8 @@ class Connector(Protocol):
     def reply(self, target: dict, text: str, key: str) -> Posted: ...
 
     def find_reply(self, target: dict, key: str) -> Posted | None: ...
+
+    def verify(self) -> None: ...
 
 
 def _digest(text: str) -> str:

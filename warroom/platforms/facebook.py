@@ -15,8 +15,9 @@ has nowhere to carry a key, so ``find_reply`` reads the Page's own comments
 on that object and recognises ours by its text (``connector.key_matches``):
 what publishing asks after a crash before it sends again.
 
-``listen`` has nothing to stream (Meta pushes): it checks the Page token
-once, so a revoked one shows on the connector's state, and waits.
+``verify`` (at set-up) and ``listen`` check the Page token with ``GET
+/{page-id}``; ``listen`` has nothing to stream (Meta pushes), so after that
+check (a revoked token shows on the connector's state) it waits.
 """
 
 from __future__ import annotations
@@ -137,6 +138,14 @@ class FacebookConnector:
                 raise ConnectorError("unavailable", f"the Graph API failed: {message}")
             raise ConnectorError("rejected", f"Facebook refused the request: {message}", retryable=False)
         return data
+
+    def verify(self) -> None:
+        """Check the Page token once (at set-up): ``GET /{page-id}`` as the Page."""
+        try:
+            self._call("GET", self.page_id, fields="id,name")
+        except ConnectorError as exc:
+            field = {"auth": "secrets.page_token", "rejected": "settings.page_id"}.get(exc.kind, "settings.graph_url")
+            raise ConnectorError(exc.kind, str(exc), retryable=exc.retryable, field=field) from None
 
     def listen(self, cursor: str | None, stop: threading.Event) -> Iterator[Batch]:
         self._call("GET", self.page_id, fields="id,name")

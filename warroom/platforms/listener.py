@@ -166,7 +166,8 @@ class Supervisor:
                 thread.start()
             return sorted(self._threads)
 
-    def stop_all(self, timeout: float = 5.0) -> None:
+    def stop_all(self, timeout: float = 5.0) -> int:
+        """Stop every listening thread; returns how many ended within ``timeout``."""
         with self._lock:
             running = list(self._threads.values())
             self._threads.clear()
@@ -174,3 +175,4 @@ class Supervisor:
             stop.set()
         for thread, _ in running:
             thread.join(timeout)
+        return sum(1 for thread, _ in running if not thread.is_alive())

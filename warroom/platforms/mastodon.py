@@ -1,25 +1,35 @@
 """Mastodon, with mastodon-py: the account's mentions and the room's hashtags
 in, replies out.
 
-Listening: first a REST catch-up from the cursor (``GET
+Listening: a REST catch-up from the cursor (``GET
 /api/v1/notifications?types[]=mention`` and ``GET /api/v1/timelines/tag/<tag>``
 for each hashtag, from the last id seen: as ``min_id``, Mastodon's since-id
 that pages forward, so a gap longer than one page is read oldest first and
 nothing in it is skipped), then the
 streaming API (SSE: ``/api/v1/streaming/user`` for notifications,
-``/api/v1/streaming/hashtag?tag=`` for each hashtag). When a stream ends,
-the connector catches up over REST again before reconnecting, so a post made
-while it was away still arrives, once. The cursor is JSON: the newest
+``/api/v1/streaming/hashtag?tag=`` for each hashtag). The streams are opened
+before the catch-up reads, so a post made in between is queued, not missed;
+the cursor only moves forward. When a stream ends, the connector reconnects
+and catches up over REST again, so a post made while it was away still
+arrives, once. The cursor is JSON: the newest
 notification id and, per hashtag, the newest status id seen. A malformed
-stream event ends the stream (mastodon-py drops it): ``ConnectorError``
-``malformed``, then the next ``listen`` catches up over REST.
+stream event ends that stream: mastodon-py reports it to the listener and
+then raises in its stream thread, which ``_Collector.handle_stream`` catches
+(no stray traceback); the loop raises ``ConnectorError`` ``malformed``
+(counted as skipped on the connector's state) and the next ``listen``
+catches up over REST.
 
 Replying: ``POST /api/v1/statuses`` with ``in_reply_to_id``, the mention's
 own visibility (a direct message is answered directly), the author's
 ``@handle`` in front unless the text names them (without it Mastodon tells
-nobody, and a direct reply would reach nobody), and ``Idempotency-Key`` = the
+nobody, and a direct reply would reach nobody; ``reply_prefix``, which the
+length check and the composer count too), and ``Idempotency-Key`` = the
 delivery key: Mastodon keeps the key for an hour and answers a repeat with
-the status it already made, so a retry after a crash cannot post twice.
+the status it already made. Past that hour only a look-up helps, so
+``find_reply`` reads the account's own statuses (``GET
+/api/v1/accounts/:id/statuses``) for one in reply to the target whose source
+text (``GET /api/v1/statuses/:id/source``) is the key's text.
+``verify`` (at set-up) is ``GET /api/v1/accounts/verify_credentials``.
 The reply limit is the instance's own
 (``/api/v2/instance`` ``configuration.statuses.max_characters``).
 """
@@ -46,10 +56,12 @@ from mastodon.errors import (
 )
 
 from ..clock import iso
-from .connector import Batch, ConnectorError, Limit, Platform, Post, Posted
+from .connector import Batch, ConnectorError, Limit, Platform, Post, Posted, key_matches
+from .connector import compose as connector_compose
 
 DEFAULT_LIMIT = Limit(500, "characters")
 PAGE = 40
+FIND_PAGES = 10  # find_reply looks at most 400 of the account's statuses back
 
 
 class _Text(HTMLParser):
@@ -84,6 +96,15 @@ def hashtags(keywords: str) -> list[str]:
         if tag and tag not in out:
             out.append(tag)
     return out
+
+
+def _newer(current: str | None, item_id) -> str:
+    """The cursor after ``item_id``: never back (a queued stream event may be
+    older than what the catch-up already read)."""
+    new = str(item_id)
+    if current and current.isdigit() and new.isdigit() and int(current) >= int(new):
+        return current
+    return new
 
 
 def _ts(value) -> str:
@@ -140,6 +161,14 @@ class _Collector(StreamListener):
     def on_unknown_event(self, name, unknown_event=None):
         pass  # new event kinds are not ours to read
 
+    def handle_stream(self, response):
+        # mastodon-py calls on_abort (queued above) and then raises, which would
+        # end its thread with a traceback on stderr; the listening loop decides.
+        try:
+            super().handle_stream(response)
+        except MastodonError:
+            pass
+
 
 class MastodonConnector:
     platform = "mastodon"
@@ -151,6 +180,7 @@ class MastodonConnector:
         self.api = Mastodon(access_token=secrets["access_token"], api_base_url=self.base,
                             request_timeout=timeout, version_check_mode="none", ratelimit_method="throw")
         self._limit: Limit | None = None
+        self._account_id: str | None = None
 
     @property
     def limit(self) -> Limit:
@@ -218,24 +248,31 @@ class MastodonConnector:
         except (KeyError, TypeError, ValueError):
             return Batch((), None, 1)
         if stream == "user":
-            pos["n"] = str(item_id)
+            pos["n"] = _newer(pos["n"], item_id)
         else:
-            pos["t"][stream[4:]] = str(item_id)
+            pos["t"][stream[4:]] = _newer(pos["t"].get(stream[4:]), item_id)
         return Batch((post,), json.dumps(pos, sort_keys=True))
 
     def listen(self, cursor: str | None, stop: threading.Event) -> Iterator[Batch]:
         pos = self._cursor(cursor)
         while not stop.is_set():
-            yield from self._catch_up(pos)
+            # Streams first, catch-up second: a post made while the REST pages
+            # are read is queued by the stream, not lost in between (it may
+            # come twice; the (source, external_id) rule keeps one).
             q: queue.Queue = queue.Queue()
+            handles = []
             try:
-                handles = [self.api.stream_user(_Collector(q, "user"), run_async=True,
-                                                reconnect_async_wait_sec=1)]
-                handles += [self.api.stream_hashtag(tag, _Collector(q, f"tag:{tag}"), run_async=True,
-                                                    reconnect_async_wait_sec=1) for tag in self.tags]
+                handles.append(self.api.stream_user(_Collector(q, "user"), run_async=True,
+                                                    reconnect_async_wait_sec=1))
+                for tag in self.tags:
+                    handles.append(self.api.stream_hashtag(tag, _Collector(q, f"tag:{tag}"), run_async=True,
+                                                           reconnect_async_wait_sec=1))
             except MastodonError as exc:
+                for h in handles:
+                    h.close()
                 raise _error(exc) from None
             try:
+                yield from self._catch_up(pos)
                 while not stop.is_set():
                     try:
                         stream, kind, payload = q.get(timeout=self.poll)
@@ -258,10 +295,28 @@ class MastodonConnector:
 
     # -- replying ------------------------------------------------------------------
 
+    def verify(self) -> None:
+        """Check the access token once (at set-up)."""
+        try:
+            self._me()
+        except ConnectorError as exc:
+            raise ConnectorError(exc.kind, str(exc), retryable=exc.retryable,
+                                 field="secrets.access_token" if exc.kind == "auth" else "settings.instance_url"
+                                 ) from None
+
+    def _me(self) -> str:
+        if self._account_id is None:
+            try:
+                self._account_id = str(self.api.account_verify_credentials()["id"])
+            except MastodonError as exc:
+                raise _error(exc) from None
+            except (KeyError, TypeError) as exc:
+                raise ConnectorError("rejected", f"Mastodon's account answer has no id: {exc}",
+                                     retryable=False) from None
+        return self._account_id
+
     def reply(self, target: dict, text: str, key: str) -> Posted:
-        acct = target.get("acct")
-        if acct and f"@{acct}".lower() not in text.lower():
-            text = f"@{acct} {text}"
+        text = compose(target, text)
         over = self.limit.over_by(text)
         if over:
             raise ConnectorError("limit", f"the reply is {over} characters over this instance's limit "
@@ -275,9 +330,41 @@ class MastodonConnector:
         return Posted(str(status["id"]), str(status.get("url") or status["uri"]))
 
     def find_reply(self, target: dict, key: str) -> Posted | None:
-        """Nothing to look up: re-sending with the same ``Idempotency-Key``
-        returns the status Mastodon already made for it (within its hour)."""
+        """Our reply to ``target`` made with ``key``, from the account's own
+        statuses (newest first, back to the target's own id), or None."""
+        parent = str(target["status_id"])
+        max_id = None
+        try:
+            me = self._me()
+            for _ in range(FIND_PAGES):
+                page = self.api.account_statuses(me, max_id=max_id, limit=PAGE)
+                if not page:
+                    return None
+                for s in page:
+                    if str(s.get("in_reply_to_id")) == parent and self._is_ours(s["id"], target, key):
+                        return Posted(str(s["id"]), str(s.get("url") or s["uri"]))
+                max_id = str(page[-1]["id"])
+                if max_id.isdigit() and parent.isdigit() and int(max_id) <= int(parent):
+                    return None  # a reply is never older than what it answers
+        except MastodonError as exc:
+            raise _error(exc) from None
         return None
+
+    def _is_ours(self, status_id, target: dict, key: str) -> bool:
+        source = str(self.api.status_source(status_id).get("text") or "")
+        prefix = reply_prefix(target)
+        plain = source[len(prefix):] if prefix and source.startswith(prefix) else source
+        return key_matches(key, source) or key_matches(key, plain)
+
+
+def reply_prefix(target: dict) -> str:
+    """What ``reply`` puts in front of the text: the author's handle (see
+    ``connector.compose``)."""
+    return f"@{target['acct']} " if target.get("acct") else ""
+
+
+def compose(target: dict, text: str) -> str:
+    return connector_compose(reply_prefix(target), text)
 
 
 def make(settings: dict, secrets: dict) -> MastodonConnector:
@@ -290,5 +377,5 @@ PLATFORM = Platform(
               ("hashtags", "Hashtags to follow, comma-separated (default: the playbook's keywords)", False),
               ("keywords", "The playbook's keywords (filled in when connected)", False)),
     secrets=(("access_token", "Access token (read:notifications read:statuses write:statuses)", True),),
-    default_limit=DEFAULT_LIMIT,
+    default_limit=DEFAULT_LIMIT, reply_prefix=reply_prefix,
 )

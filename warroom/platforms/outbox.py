@@ -34,7 +34,7 @@ from ..accounts import User, has_role
 from ..clock import iso, parse_iso
 from ..db import Database, transaction
 from ..escalation import paging
-from . import store
+from . import registry, store
 from .connector import ConnectorError, Posted, reply_key
 from .crypto import Vault, VaultError
 
@@ -201,9 +201,11 @@ def _send(db: Database, now: datetime, delivery_id: int, token: str, vault: Vaul
             _, target, text, key = _work(db, delivery_id)
         if fault:
             fault("after_claim")
-        over = connector.limit.over_by(text)
+        # measured as sent: the same rule as the 422 at save/submit/publish
+        over = connector.limit.over_by(registry.platform(connector.platform).final_text(target, text))
         if over:
-            raise ConnectorError("limit", f"the reply is {over} {connector.limit.unit} over the platform's limit")
+            raise ConnectorError("limit", f"the reply is {over} {connector.limit.unit} over the platform's limit",
+                                 retryable=False)
         posted = connector.reply(target, text, key)
     except ConnectorError as exc:
         outcome = record_failure(db, now, delivery_id, token, f"{exc.kind}: {exc}", cfg, exc.retryable)

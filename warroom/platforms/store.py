@@ -18,7 +18,7 @@ from .. import events, playbooks, rooms
 from ..clock import iso
 from ..db import Database, transaction
 from . import registry
-from .connector import Connector, ConnectorError, Limit
+from .connector import Connector, ConnectorError, Limit, compose
 from .crypto import Vault
 
 STATES = ("connected", "error", "stopped")
@@ -122,7 +122,9 @@ def _fields(values, spec, what: str) -> dict:
 
 def create(db: Database, now: datetime, actor: str | None, vault: Vault, room_id: int, platform: str,
            name: str, settings: dict | None = None, secrets: dict | None = None) -> ConnectorInfo:
-    """Connect an account to an open room; its credentials are sealed at once."""
+    """Connect an account to an open room: its credentials are checked with the
+    platform once (``Connector.verify``; a refusal is ``SetupError`` naming
+    the field and nothing is stored), then sealed."""
     try:
         spec = registry.platform(platform)
     except registry.UnknownPlatform as exc:
@@ -135,6 +137,7 @@ def create(db: Database, now: datetime, actor: str | None, vault: Vault, room_id
     for key, value in clean_settings.items():
         if key.endswith("_url") and not value.startswith(("https://", "http://")):
             raise SetupError(f"settings.{key}", f"{key} must start with https:// or http://")
+    _verify(platform, clean_settings, clean_secrets)
     with transaction(db):
         try:
             rooms.require_open(db, room_id)
@@ -153,6 +156,15 @@ def create(db: Database, now: datetime, actor: str | None, vault: Vault, room_id
         events.append(db, room_id, "connector.added", actor,
                       {"connector_id": connector_id, "platform": platform, "name": name}, now)
     return get(db, connector_id)
+
+
+def _verify(platform: str, settings: dict, secrets: dict) -> None:
+    """Ask the platform once whether these credentials work (no transaction is
+    open: this is network I/O); nothing is stored when they do not."""
+    try:
+        registry.build(platform, settings, secrets).verify()
+    except ConnectorError as exc:
+        raise SetupError(exc.field or "secrets", f"{platform} did not accept the account: {exc}") from None
 
 
 def disconnect(db: Database, now: datetime, actor: str | None, connector_id: int, reason: str = "") -> ConnectorInfo:
@@ -230,14 +242,29 @@ def source_of(db: Database, mention_id: int) -> tuple[ConnectorInfo, dict] | Non
     return get(db, row[0]), json.loads(row[1])
 
 
-def limit_for_mention(db: Database, mention_id: int | None) -> tuple[str, Limit] | None:
-    """(platform, limit) that a reply to this mention must fit, or None."""
+@dataclass(frozen=True)
+class ReplyRule:
+    """What a reply to one mention must fit: the platform's limit, measured on
+    the text as the connector will send it (``prefix`` in front, see
+    ``connector.compose``)."""
+
+    platform: str
+    limit: Limit
+    prefix: str
+
+    def final_text(self, text: str) -> str:
+        return compose(self.prefix, text)
+
+
+def reply_rule(db: Database, mention_id: int | None) -> ReplyRule | None:
+    """The rule a reply to this mention must fit, or None (no connector)."""
     if mention_id is None:
         return None
     found = source_of(db, mention_id)
     if found is None or found[0] is None:
         return None
-    return found[0].platform, found[0].limit
+    info, ref = found
+    return ReplyRule(info.platform, info.limit, registry.platform(info.platform).reply_prefix(ref))
 
 
 class TooLong(ValueError):
@@ -246,11 +273,12 @@ class TooLong(ValueError):
 
 def check_length(db: Database, mention_id: int | None, text: str) -> None:
     """Refuse a reply over its platform's limit (``TooLong``, field ``text``)."""
-    found = limit_for_mention(db, mention_id)
-    if found is None:
+    rule = reply_rule(db, mention_id)
+    if rule is None:
         return
-    platform, limit = found
-    over = limit.over_by(text)
+    sent, limit = rule.final_text(text), rule.limit
+    over = limit.over_by(sent)
     if over:
-        raise TooLong(f"the reply is {limit.measure(text)} {limit.unit} and {platform} allows "
+        added = f" (with the {rule.prefix.strip()} {rule.platform} puts in front)" if sent != text else ""
+        raise TooLong(f"the reply is {limit.measure(sent)} {limit.unit}{added} and {rule.platform} allows "
                       f"{limit.max_length}: {over} too many")

@@ -158,13 +158,13 @@ def api_posted_by_hand(delivery_id: int):
 @bp.route("/api/v1/mentions/<int:mention_id>/reply-limit")
 @require_role("viewer")
 def api_reply_limit(mention_id: int):
-    """What the composer counts against: the platform's limit, or none."""
-    found = store.limit_for_mention(get_db(), mention_id)
-    if found is None:
-        return {"mention_id": mention_id, "platform": None, "limit": None}
-    platform, limit = found
-    return {"mention_id": mention_id, "platform": platform,
-            "limit": {"max_length": limit.max_length, "unit": limit.unit}}
+    """What the composer counts against: the platform's limit, or none, and the
+    ``prefix`` the connector puts in front unless the text contains it."""
+    rule = store.reply_rule(get_db(), mention_id)
+    if rule is None:
+        return {"mention_id": mention_id, "platform": None, "limit": None, "prefix": ""}
+    return {"mention_id": mention_id, "platform": rule.platform, "prefix": rule.prefix,
+            "limit": {"max_length": rule.limit.max_length, "unit": rule.limit.unit}}
 
 
 def cmd_mark_by_hand(db, user, payload, now):
