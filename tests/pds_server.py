@@ -96,7 +96,7 @@ class PdsServer:
              else requests.get(url, params=params, headers=headers, timeout=15))
         if r.status_code >= 400:
             raise RuntimeError(f"{method}: {r.status_code} {r.text}")
-        return r.json()
+        return r.json() if r.content else {}
 
     def account(self, name: str, password: str | None = None) -> Account:
         handle = f"{name}.test"
