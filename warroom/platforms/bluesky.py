@@ -59,11 +59,12 @@ SETTINGS = (("handle", "Brand handle (e.g. brand.bsky.social)", True),
             ("keywords", "Keywords, comma-separated", False))
 SECRETS = (("app_password", "App password (Settings > Privacy and security > App passwords)", True),)
 
-# Batching: a batch ends after this many frames or when the stream has been
-# quiet this long, so one transaction carries many events on a busy relay
-# and a lone mention still reaches the board at once.
+# Batching (each batch is one transaction for the caller): a batch holding a
+# post goes out as soon as the frames already received are read, so a lone
+# mention reaches the board at once and a busy relay still fills batches;
+# one holding only skipped events (just a cursor move) waits up to
+# BATCH_MAX_SECONDS for more. BATCH_FRAMES caps either.
 BATCH_FRAMES = 500
-BATCH_IDLE_SECONDS = 0.05
 BATCH_MAX_SECONDS = 0.5
 
 _BATCH_HAS_SKIPPED = "skipped" in {f.name for f in dataclasses.fields(Batch)}
@@ -366,8 +367,14 @@ class BlueskyConnector:
         started = None
         last = cursor
         while not stop.is_set():
+            if posts:
+                wait = 0.0  # only what is already here
+            elif frames:
+                wait = max(0.0, BATCH_MAX_SECONDS - (time.monotonic() - started))
+            else:
+                wait = 0.5  # idle: look at ``stop`` twice a second
             try:
-                raw = ws.recv(timeout=BATCH_IDLE_SECONDS if frames else 0.5)
+                raw = ws.recv(timeout=wait)
             except TimeoutError:
                 raw = None
             except ws_errors.ConnectionClosed as exc:
