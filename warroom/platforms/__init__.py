@@ -3,10 +3,11 @@ later, replies go to).
 
 Owns ``feeds`` (``migrations/``). Face: the submodules ``connector`` (the
 interface every platform connector implements: ``Connector``, ``Post``,
-``Batch``, ``Posted``, ``Limit``, ``ConnectorError``) and ``rss`` (RSS and
-Atom polling with conditional GET into a room's mentions).
+``Batch``, ``Posted``, ``Limit``, ``ConnectorError``), ``bluesky`` (the AT
+Protocol connector: ``factory(settings, secrets)``, ``FirehoseConsumer``) and
+``rss`` (RSS and Atom polling with conditional GET into a room's mentions).
 """
 
-from . import connector, rss
+from . import bluesky, connector, rss
 
-__all__ = ["connector", "rss"]
+__all__ = ["bluesky", "connector", "rss"]
