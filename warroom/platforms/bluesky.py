@@ -48,7 +48,7 @@ from websockets.sync.client import connect
 from ..clock import iso, parse_iso, utcnow
 from .connector import Batch, ConnectorError, Limit, Post, Posted
 
-PLATFORM = "bluesky"
+NAME = "bluesky"  # the mentions' source; PLATFORM is left for the registry's Platform record
 LIMIT = Limit(300, "graphemes")
 MAX_TEXT_BYTES = 3000  # app.bsky.feed.post's text: maxLength (UTF-8 bytes) beside maxGraphemes 300
 POST = "app.bsky.feed.post"
@@ -269,7 +269,7 @@ def _sdk_error(exc: Exception, doing: str) -> ConnectorError:
 
 
 class BlueskyConnector:
-    platform = PLATFORM
+    platform = NAME
 
     def __init__(self, *, handle: str, app_password: str, service: str = "https://bsky.social",
                  firehose: str | None = None, keywords=(), plc_url: str | None = None,
@@ -492,5 +492,5 @@ def factory(settings: dict, secrets: dict) -> BlueskyConnector:
     )
 
 
-__all__ = ["LIMIT", "PLATFORM", "SECRETS", "SETTINGS", "BlueskyConnector", "FirehoseConsumer",
+__all__ = ["LIMIT", "NAME", "SECRETS", "SETTINGS", "BlueskyConnector", "FirehoseConsumer",
            "Watch", "facets", "factory", "tid_for_key"]
