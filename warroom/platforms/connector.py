@@ -42,45 +42,24 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+import regex
+
+_GRAPHEME = regex.compile(r"\X")
+
 Unit = Literal["graphemes", "characters"]
 
 
 def graphemes(text: str) -> int:
-    """Count user-perceived characters, approximately as Unicode's extended
-    grapheme clusters (UAX #29): a base character with its combining marks,
-    variation selectors and zero-width-joined emoji sequences is one;
-    regional-indicator pairs (flags) are one each pair."""
-    count = 0
-    join_next = False
-    regional_open = False
-    for ch in text:
-        cp = ord(ch)
-        if join_next:
-            join_next = False
-            if ch != "\u200d":
-                continue
-        if ch == "\u200d":
-            join_next = True
-            continue
-        if unicodedata.combining(ch) or 0xFE00 <= cp <= 0xFE0F or 0x1F3FB <= cp <= 0x1F3FF \
-                or unicodedata.category(ch) in ("Mn", "Me"):
-            if count:
-                continue
-        if 0x1F1E6 <= cp <= 0x1F1FF:
-            if regional_open:
-                regional_open = False
-                continue
-            regional_open = True
-        else:
-            regional_open = False
-        count += 1
-    return count
+    """Count user-perceived characters: Unicode's extended grapheme clusters
+    (UAX #29, the ``regex`` module's ``\\X``), as Bluesky counts its limit. A
+    base with its combining marks, an emoji ZWJ sequence, a flag, an emoji tag
+    sequence, a Hangul syllable from jamo and CR LF are one each."""
+    return len(_GRAPHEME.findall(text))
 
 
 @dataclass(frozen=True)
