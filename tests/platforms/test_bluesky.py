@@ -203,3 +203,19 @@ def test_the_decoder_refuses_a_bad_frame_and_reads_the_next(pds, bsky):
     with pytest.raises(ConnectorError):
         consumer.decode("text frame")
     assert bluesky.tid_for_key("wr-a") == bluesky.tid_for_key("wr-a") != bluesky.tid_for_key("wr-b")
+
+
+def test_setup_checks_the_app_password_once_and_stores_nothing_when_refused(pds, bsky, db, now, vault, room):
+    from warroom.platforms import registry, store
+
+    assert registry.platform("bluesky").default_limit == bluesky.LIMIT
+    settings = {"handle": bsky.brand.handle, "service": pds.url, "plc_url": pds.plc_url}
+    with pytest.raises(store.SetupError) as refused:
+        store.create(db, now, "lead", vault, room.id, "bluesky", "@brand", settings=settings,
+                     secrets={"app_password": "wrong-wrong-wrong"})
+    assert refused.value.field == "secrets.app_password"
+    assert db.execute("SELECT COUNT(*) FROM connectors").fetchone()[0] == 0
+    made = store.create(db, now, "lead", vault, room.id, "bluesky", "@brand", settings=settings,
+                        secrets={"app_password": bsky.app_password})
+    assert made.platform == "bluesky" and made.state == "connected"
+    assert bsky.app_password not in repr(made)

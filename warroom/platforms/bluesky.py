@@ -28,35 +28,32 @@ default https://bsky.app). Secret: ``app_password``.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from atproto import CAR, Client, IdResolver
+from atproto import Client, IdResolver
 from atproto_client import exceptions as sdk_errors
-from atproto_core.exceptions import AtProtocolError
-from atproto_firehose import parse_subscribe_repos_message
-from atproto_subscription.frames import ErrorFrame, Frame
 from websockets import exceptions as ws_errors
 from websockets.sync.client import connect
 
-from ..clock import iso, parse_iso, utcnow
-from .connector import Batch, ConnectorError, Limit, Post, Posted
+from ..clock import iso, utcnow
+from .bluesky_stream import POST, FirehoseConsumer, Watch
+from .connector import Batch, ConnectorError, Limit, Platform, Post, Posted
 
-NAME = "bluesky"  # the mentions' source; PLATFORM is left for the registry's Platform record
+NAME = "bluesky"  # the mentions' source
 LIMIT = Limit(300, "graphemes")
 MAX_TEXT_BYTES = 3000  # app.bsky.feed.post's text: maxLength (UTF-8 bytes) beside maxGraphemes 300
-POST = "app.bsky.feed.post"
 
 SETTINGS = (("handle", "Brand handle (e.g. brand.bsky.social)", True),
             ("service", "PDS URL (default https://bsky.social)", False),
             ("firehose", "Event stream URL (default: the PDS; wss://bsky.network for the network)", False),
-            ("keywords", "Keywords, comma-separated", False))
+            ("keywords", "Keywords, comma-separated", False),
+            ("plc_url", "PLC directory URL, for authors' handles (default https://plc.directory)", False),
+            ("web_url", "Web app for links (default https://bsky.app)", False))
 SECRETS = (("app_password", "App password (Settings > Privacy and security > App passwords)", True),)
 
 # Batching (each batch is one transaction for the caller): a batch holding a
@@ -66,8 +63,6 @@ SECRETS = (("app_password", "App password (Settings > Privacy and security > App
 # BATCH_MAX_SECONDS for more. BATCH_FRAMES caps either.
 BATCH_FRAMES = 500
 BATCH_MAX_SECONDS = 0.5
-
-_BATCH_HAS_SKIPPED = "skipped" in {f.name for f in dataclasses.fields(Batch)}
 
 
 # -- pure parts: record keys, facets, watching -------------------------------------
@@ -119,138 +114,6 @@ def facets(text: str, resolve: Callable[[str], str | None]) -> list[dict]:
                         "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}]})
     out.sort(key=lambda f: f["index"]["byteStart"])
     return out
-
-
-@dataclass(frozen=True)
-class Watch:
-    """What counts as a mention: the brand (by DID and handle) and keywords."""
-
-    brand_did: str
-    brand_handle: str
-    keywords: tuple[str, ...] = ()
-
-    def __post_init__(self):
-        words = [re.escape(k.strip().lower()) for k in self.keywords if k.strip()]
-        object.__setattr__(self, "_keywords", re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)")
-                           if words else None)
-        object.__setattr__(self, "_at_handle", re.compile(
-            r"(?<![\w@.])@" + re.escape(self.brand_handle.lower()) + r"(?![\w-]|\.\w)"))
-
-    def matches(self, author_did: str, record: dict) -> bool:
-        if author_did == self.brand_did:
-            return False  # the brand's own posts, our replies among them
-        reply = record.get("reply") or {}
-        brand_repo = f"at://{self.brand_did}/"
-        for ref in (reply.get("parent"), reply.get("root")):
-            if isinstance(ref, dict) and str(ref.get("uri", "")).startswith(brand_repo):
-                return True
-        for facet in record.get("facets") or ():
-            for feature in (facet or {}).get("features") or ():
-                if (isinstance(feature, dict) and feature.get("did") == self.brand_did
-                        and str(feature.get("$type", "")).endswith("#mention")):
-                    return True
-        text = str(record.get("text") or "").lower()
-        if self._at_handle.search(text):
-            return True
-        return bool(self._keywords and self._keywords.search(text))
-
-
-def _created_at(value, fallback: str) -> str:
-    try:
-        return iso(parse_iso(value))
-    except (ValueError, TypeError, OverflowError):
-        return fallback  # a client's clock or a typo: the stream's time stands in
-
-
-class FirehoseConsumer:
-    """One ``subscribeRepos`` frame (bytes) -> ``(seq, posts)``.
-
-    Decoding (frame, message, CAR blocks) is the SDK's; what is kept and how
-    it is normalised is Warroom's. ``handle_of(did)`` names an author (the
-    stream carries DIDs only); handles seen in ``#identity`` events are
-    remembered first. Raises ``ConnectorError("malformed")`` for a frame that
-    cannot be read, and ``ConnectorError("rejected")`` for an error frame
-    from the service (such as a cursor from the future)."""
-
-    def __init__(self, watch: Watch, handle_of: Callable[[str], str] | None = None,
-                 web_url: str = "https://bsky.app"):
-        self.watch = watch
-        self.web_url = web_url.rstrip("/")
-        self._resolve = handle_of
-        self.handles: dict[str, str] = {watch.brand_did: watch.brand_handle}
-
-    def handle(self, did: str) -> str:
-        known = self.handles.get(did)
-        if known is None:
-            known = (self._resolve(did) if self._resolve else None) or did
-            if len(self.handles) > 50_000:
-                self.handles.clear()
-            self.handles[did] = known
-        return known
-
-    def decode(self, raw: bytes) -> tuple[int | None, list[Post]]:
-        if not isinstance(raw, bytes | bytearray):
-            raise ConnectorError("malformed", "a text frame on a binary stream")
-        try:
-            frame = Frame.from_bytes(raw)
-        except (AtProtocolError, ValueError, TypeError, KeyError) as exc:
-            raise ConnectorError("malformed", f"unreadable frame ({len(raw)} bytes): {exc}") from None
-        if isinstance(frame, ErrorFrame):
-            raise ConnectorError("rejected", f"the event stream refused: {frame.body.error}: "
-                                 f"{frame.body.message or ''}".rstrip(": "), retryable=True)
-        kind = frame.header.t
-        if kind not in ("#commit", "#identity"):
-            return self._seq(frame.body), []  # #account, #sync, #info: nothing to read
-        try:
-            message = parse_subscribe_repos_message(frame)
-        except (AtProtocolError, ValueError, TypeError, KeyError) as exc:
-            raise ConnectorError("malformed", f"unreadable {kind} event: {exc}") from None
-        if kind == "#identity":
-            if message.handle and message.handle != "handle.invalid":
-                self.handles[message.did] = message.handle
-            return message.seq, []
-        return message.seq, self._posts(message)
-
-    @staticmethod
-    def _seq(body) -> int | None:
-        seq = body.get("seq") if isinstance(body, dict) else None
-        return seq if isinstance(seq, int) else None
-
-    def _posts(self, commit) -> list[Post]:
-        creates = [op for op in commit.ops
-                   if op.action == "create" and op.cid is not None and op.path.startswith(POST + "/")]
-        if not creates:
-            return []
-        try:
-            blocks = CAR.from_bytes(commit.blocks).blocks
-        except (AtProtocolError, ValueError, TypeError, KeyError) as exc:
-            raise ConnectorError("malformed", f"unreadable blocks in commit {commit.seq}: {exc}") from None
-        posts = []
-        for op in creates:
-            record = blocks.get(op.cid)
-            if not isinstance(record, dict) or record.get("$type") != POST:
-                continue
-            if not self.watch.matches(commit.repo, record):
-                continue
-            posts.append(self._post(commit, op, record))
-        return posts
-
-    def _post(self, commit, op, record: dict) -> Post:
-        rkey = op.path.split("/", 1)[1]
-        uri = f"at://{commit.repo}/{op.path}"
-        cid = str(op.cid)
-        root = (record.get("reply") or {}).get("root") or {}
-        langs = record.get("langs")
-        return Post(
-            external_id=uri,
-            author=self.handle(commit.repo),
-            text=str(record.get("text") or ""),
-            url=f"{self.web_url}/profile/{commit.repo}/post/{rkey}",
-            created_at=_created_at(record.get("createdAt"), _created_at(commit.time, iso(utcnow()))),
-            lang=langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None,
-            reply_ref={"uri": uri, "cid": cid,
-                       "root_uri": str(root.get("uri") or uri), "root_cid": str(root.get("cid") or cid)},
-        )
 
 
 # -- the connector ------------------------------------------------------------------
@@ -328,6 +191,15 @@ class BlueskyConnector:
         except Exception:  # an author we cannot name is shown by DID
             return did
 
+    def verify(self) -> None:
+        """Log in once (at set-up): a refused app password names its field."""
+        try:
+            self._session()
+        except ConnectorError as exc:
+            raise ConnectorError(exc.kind, str(exc), retryable=exc.retryable,
+                                 field="secrets.app_password" if exc.kind == "auth" else "settings.service"
+                                 ) from None
+
     # -- listening ----------------------------------------------------------------
 
     def consumer(self) -> FirehoseConsumer:
@@ -344,9 +216,7 @@ class BlueskyConnector:
         return f"{base}/com.atproto.sync.subscribeRepos{query}"
 
     def _batch(self, posts: list[Post], cursor: str | None, skipped: int) -> Batch:
-        if _BATCH_HAS_SKIPPED:
-            return Batch(tuple(posts), cursor, skipped=skipped)
-        return Batch(tuple(posts), cursor)
+        return Batch(tuple(posts), cursor, skipped=skipped)
 
     def listen(self, cursor: str | None, stop: threading.Event) -> Iterator[Batch]:
         if cursor not in (None, "") and not str(cursor).isdigit():
@@ -492,5 +362,8 @@ def factory(settings: dict, secrets: dict) -> BlueskyConnector:
     )
 
 
-__all__ = ["LIMIT", "NAME", "SECRETS", "SETTINGS", "BlueskyConnector", "FirehoseConsumer",
+# Replies thread by reference (root and parent), so nothing is put in front of the text.
+PLATFORM = Platform(name=NAME, factory=factory, settings=SETTINGS, secrets=SECRETS, default_limit=LIMIT)
+
+__all__ = ["LIMIT", "NAME", "PLATFORM", "SECRETS", "SETTINGS", "BlueskyConnector", "FirehoseConsumer",
            "Watch", "facets", "factory", "tid_for_key"]

@@ -5,14 +5,14 @@ Adding a platform is one module exposing ``PLATFORM`` and one line below.
 
 from __future__ import annotations
 
-from . import facebook, mastodon
+from . import bluesky, facebook, mastodon
 from .connector import Connector, Platform
 
 PLATFORMS: dict[str, Platform] = {
     p.name: p for p in (
+        bluesky.PLATFORM,
         mastodon.PLATFORM,
         facebook.PLATFORM,
-        # bluesky.PLATFORM,  (branch p-bsky)
     )
 }
 
