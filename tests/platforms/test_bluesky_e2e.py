@@ -127,3 +127,42 @@ def test_sigkill_between_send_and_record_gives_one_bluesky_reply(tmp_path, pds, 
     finally:
         server.stop()
         proxy.stop()
+
+
+def _stored(db_path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(db_path, timeout=10) as conn:
+        return [r[0] for r in conn.execute("SELECT text FROM mentions WHERE source = 'bluesky' ORDER BY id")]
+
+
+def test_sigkill_while_the_stream_delivers_every_bluesky_post_is_stored_once(tmp_path, pds, bsky):
+    import threading
+
+    server = Server(tmp_path).start()
+    made, done = [], threading.Event()
+
+    def storm():  # customers keep posting through the kill and the restart
+        while not done.is_set():
+            made.append(f"{bsky.keyword} post {len(made)}")
+            pds.post(bsky.customer, made[-1])
+            time.sleep(0.03)
+
+    poster = threading.Thread(target=storm)
+    try:
+        room_id, lead, _vic, _abe = _setup(server, pds, bsky, pds.url)
+        _listening(lead, server, room_id, pds, bsky)
+        poster.start()
+        _wait(lambda: len(_stored(server.db_path)) >= 10, what="the first streamed posts")
+        server.stop(signal.SIGKILL)  # by its PID, mid-stream
+        assert len(_stored(server.db_path)) < len(made)
+        server = Server(tmp_path, db_path=server.db_path).start()
+        at_restart = len(made)
+        _wait(lambda: len(_stored(server.db_path)) >= at_restart + 10, what="posts after the restart")
+        done.set()
+        poster.join(10)
+        _wait(lambda: len(_stored(server.db_path)) >= len(made), what="every post of the storm")
+        assert sorted(_stored(server.db_path)) == sorted(made)  # each once, none lost
+    finally:
+        done.set()
+        server.stop()
