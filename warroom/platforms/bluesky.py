@@ -41,7 +41,7 @@ from websockets import exceptions as ws_errors
 from websockets.sync.client import connect
 
 from ..clock import iso, utcnow
-from .bluesky_stream import POST, FirehoseConsumer, Watch
+from .bluesky_stream import POST, FirehoseConsumer, JetstreamConsumer, Watch
 from .connector import Batch, ConnectorError, Limit, Platform, Post, Posted
 
 NAME = "bluesky"  # the mentions' source
@@ -51,6 +51,8 @@ MAX_TEXT_BYTES = 3000  # app.bsky.feed.post's text: maxLength (UTF-8 bytes) besi
 SETTINGS = (("handle", "Brand handle (e.g. brand.bsky.social)", True),
             ("service", "PDS URL (default https://bsky.social)", False),
             ("firehose", "Event stream URL (default: the PDS; wss://bsky.network for the network)", False),
+            ("jetstream", "Jetstream URL instead of the event stream (wss://jetstream2.us-east.bsky.network)",
+             False),
             ("keywords", "Keywords, comma-separated", False),
             ("plc_url", "PLC directory URL, for authors' handles (default https://plc.directory)", False),
             ("web_url", "Web app for links (default https://bsky.app)", False))
@@ -135,13 +137,16 @@ class BlueskyConnector:
     platform = NAME
 
     def __init__(self, *, handle: str, app_password: str, service: str = "https://bsky.social",
-                 firehose: str | None = None, keywords=(), plc_url: str | None = None,
+                 firehose: str | None = None, jetstream: str | None = None, keywords=(), plc_url: str | None = None,
                  web_url: str = "https://bsky.app", timeout: float = 15.0):
         if not handle:
             raise ConnectorError("rejected", "a Bluesky handle is needed", retryable=False)
         self.handle = handle.lstrip("@").lower()
         self.service = service.rstrip("/")
         self.firehose = (firehose or self.service).rstrip("/")
+        self.jetstream = (jetstream or "").rstrip("/")
+        if self.jetstream.startswith("http"):
+            self.jetstream = "ws" + self.jetstream[4:]
         self.keywords = tuple(k.strip() for k in (keywords.split(",") if isinstance(keywords, str)
                                                    else keywords) if k and k.strip())
         self.web_url = web_url.rstrip("/")
@@ -204,9 +209,13 @@ class BlueskyConnector:
 
     def consumer(self) -> FirehoseConsumer:
         watch = Watch(self.did, self.handle, self.keywords)
-        return FirehoseConsumer(watch, self._handle_of, self.web_url)
+        kind = JetstreamConsumer if self.jetstream else FirehoseConsumer
+        return kind(watch, self._handle_of, self.web_url)
 
     def _stream_url(self, cursor: str | None) -> str:
+        if self.jetstream:  # its cursor (time_us) replays from that instant; a repeat is a duplicate
+            query = {"wantedCollections": POST, **({"cursor": cursor} if cursor not in (None, "") else {})}
+            return f"{self.jetstream}/subscribe?{urlencode(query)}"
         base = self.firehose
         if base.startswith("http"):
             base = "ws" + base[4:]
@@ -226,7 +235,7 @@ class BlueskyConnector:
             ws = connect(self._stream_url(cursor), open_timeout=self._timeout,
                          max_size=5 * 1024 * 1024, close_timeout=2)
         except (OSError, ws_errors.WebSocketException, TimeoutError) as exc:
-            raise ConnectorError("unavailable", f"event stream {self.firehose}: {exc}") from None
+            raise ConnectorError("unavailable", f"event stream {self.jetstream or self.firehose}: {exc}") from None
         with ws:
             yield from self._frames(ws, consumer, cursor, stop)
 
@@ -356,6 +365,7 @@ def factory(settings: dict, secrets: dict) -> BlueskyConnector:
         app_password=str(secrets.get("app_password") or ""),
         service=str(settings.get("service") or "https://bsky.social"),
         firehose=settings.get("firehose") or None,
+        jetstream=settings.get("jetstream") or None,
         keywords=settings.get("keywords") or (),
         plc_url=settings.get("plc_url") or None,
         web_url=str(settings.get("web_url") or "https://bsky.app"),
@@ -366,4 +376,5 @@ def factory(settings: dict, secrets: dict) -> BlueskyConnector:
 PLATFORM = Platform(name=NAME, factory=factory, settings=SETTINGS, secrets=SECRETS, default_limit=LIMIT)
 
 __all__ = ["LIMIT", "NAME", "PLATFORM", "SECRETS", "SETTINGS", "BlueskyConnector", "FirehoseConsumer",
+           "JetstreamConsumer",
            "Watch", "facets", "factory", "tid_for_key"]

@@ -3,15 +3,18 @@ read into ``Post`` values: what the Bluesky connector listens with.
 
 ``Watch`` says what counts as a mention of the brand; ``FirehoseConsumer``
 decodes one binary frame with the SDK's decoders (frame, message, CAR
-blocks) and keeps the posts the watch matches, normalised. Pure apart from
+blocks) and keeps the posts the watch matches, normalised;
+``JetstreamConsumer`` does the same for Jetstream's JSON messages. Pure apart from
 the author look-up it is handed; no network I/O of its own.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from atproto import CAR
 from atproto_core.exceptions import AtProtocolError
@@ -139,18 +142,58 @@ class FirehoseConsumer:
         return posts
 
     def _post(self, commit, op, record: dict) -> Post:
-        rkey = op.path.split("/", 1)[1]
-        uri = f"at://{commit.repo}/{op.path}"
-        cid = str(op.cid)
+        return self.post(commit.repo, op.path.split("/", 1)[1], str(op.cid), record,
+                         _created_at(commit.time, iso(utcnow())))
+
+    def post(self, repo: str, rkey: str, cid: str, record: dict, received_at: str) -> Post:
+        """A post record, normalised; ``received_at`` stands in for a bad ``createdAt``."""
+        uri = f"at://{repo}/{POST}/{rkey}"
         root = (record.get("reply") or {}).get("root") or {}
         langs = record.get("langs")
         return Post(
             external_id=uri,
-            author=self.handle(commit.repo),
+            author=self.handle(repo),
             text=str(record.get("text") or ""),
-            url=f"{self.web_url}/profile/{commit.repo}/post/{rkey}",
-            created_at=_created_at(record.get("createdAt"), _created_at(commit.time, iso(utcnow()))),
+            url=f"{self.web_url}/profile/{repo}/post/{rkey}",
+            created_at=_created_at(record.get("createdAt"), received_at),
             lang=langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None,
             reply_ref={"uri": uri, "cid": cid,
                        "root_uri": str(root.get("uri") or uri), "root_cid": str(root.get("cid") or cid)},
         )
+
+
+class JetstreamConsumer(FirehoseConsumer):
+    """One Jetstream message (JSON text) -> ``(time_us, posts)``.
+
+    Jetstream (github.com/bluesky-social/jetstream) re-serves the network's
+    event stream as JSON, filtered by collection, with the record inlined:
+    ``{"did", "time_us", "kind": "commit"|"identity"|"account", "commit":
+    {"operation", "collection", "rkey", "cid", "record"}}``. Its cursor is
+    ``time_us``; the same watch decides what is kept."""
+
+    def decode(self, raw) -> tuple[int | None, list[Post]]:
+        if isinstance(raw, bytes | bytearray):
+            raw = bytes(raw).decode("utf-8", "replace")
+        try:
+            event = json.loads(raw)
+            did, time_us, kind = event["did"], event["time_us"], event["kind"]
+            if not isinstance(did, str) or not isinstance(time_us, int) or isinstance(time_us, bool):
+                raise TypeError("did must be text and time_us an integer")
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ConnectorError("malformed", f"unreadable Jetstream message: {exc}") from None
+        if kind == "identity":
+            handle = (event.get("identity") or {}).get("handle")
+            if isinstance(handle, str) and handle and handle != "handle.invalid":
+                self.handles[did] = handle
+            return time_us, []
+        commit = event.get("commit") if kind == "commit" else None
+        if not isinstance(commit, dict) or commit.get("operation") != "create" \
+                or commit.get("collection") != POST:
+            return time_us, []
+        record, rkey, cid = commit.get("record"), commit.get("rkey"), commit.get("cid")
+        if not isinstance(record, dict) or not isinstance(rkey, str) or not isinstance(cid, str):
+            raise ConnectorError("malformed", f"Jetstream commit at {time_us} lacks its record, rkey or cid")
+        if not self.watch.matches(did, record):
+            return time_us, []
+        received = iso(datetime.fromtimestamp(time_us / 1e6, UTC)) if 0 < time_us < 2**53 else iso(utcnow())
+        return time_us, [self.post(did, rkey, cid, record, received)]
