@@ -82,8 +82,14 @@ def test_a_real_storm_paged_from_a_standing_monitor_opens_a_warm_room(db):
     assert rate_a / rate_b == mon_det.onset.rate[0] / mon_det.onset.rate[1] > 0
     assert state["onset"][2] > 24 * 60 and state["armed"] is False  # history; disarmed for this storm
     # The mentions that led to it: the posts of the alarm's hour, no older.
-    copied = db.execute("SELECT MIN(created_at), COUNT(*) FROM mentions WHERE room_id = ?", [room.id]).fetchone()
-    assert copied[1] >= 20 and copied[0] >= (minute - timedelta(minutes=59)).strftime("%Y-%m-%dT%H:%M")
+    # (The floor: 20 an hour, or a quarter-hour proving that rate: 9+ posts.)
+    hour = [(minute - timedelta(minutes=59)).strftime("%Y-%m-%dT%H:%M"),
+            (minute + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")]
+    copied = db.execute("SELECT MIN(created_at), COUNT(*) FROM mentions WHERE room_id = ?"
+                        " AND created_at < ?", [room.id, hour[1]]).fetchone()
+    judged = db.execute("SELECT COUNT(*) FROM monitor_mentions WHERE monitor_id = ? AND created_at >= ?"
+                        " AND created_at < ?", [monitor.id, *hour]).fetchone()[0]
+    assert copied[1] == judged >= 9 and copied[0] >= hour[0]
     kinds = [r[0] for r in db.execute("SELECT kind FROM events WHERE room_id = ? ORDER BY id", [room.id])]
     assert "spike.detected" in kinds and "escalation.opened" in kinds
     spike = json.loads(db.execute("SELECT data FROM events WHERE room_id = ? AND kind = 'spike.detected'",
