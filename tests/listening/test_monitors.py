@@ -191,3 +191,18 @@ def test_the_schedulers_tick_closes_a_monitors_quiet_minutes_and_pages_from_them
     # Paused, or not live (a replay of old data), a monitor is left alone.
     monitors.update(db, now, monitor.id, "lee", {"status": "paused"})
     assert watch.tick(db, now + timedelta(minutes=5), lag_seconds=30) == {}
+
+
+def test_the_volume_job_closes_monitors_quiet_minutes(app, db):
+    from warroom import jobs
+    from warroom.clock import utcnow
+
+    monitor = _monitor(db, "auto")
+    now = utcnow()
+    rec = {"external_id": "1", "source": "twitter", "author": "a", "text": "hello", "url": "",
+           "created_at": (now - timedelta(minutes=5)).isoformat()}
+    watch.ingest(db, now, monitor.id, mentions.validate([rec], now), Scorer())
+    before = db.execute("SELECT open_minute FROM monitor_state WHERE monitor_id = ?", [monitor.id]).fetchone()[0]
+    jobs.run_volume_tick(app)
+    after = db.execute("SELECT open_minute FROM monitor_state WHERE monitor_id = ?", [monitor.id]).fetchone()[0]
+    assert after > before  # decided up to the minute that ended at least the lag ago
