@@ -17,7 +17,7 @@ from . import notifications
 from .clock import utcnow
 from .config import Settings, secret, secret_key
 from .escalation import acklinks, paging
-from .listening import volume
+from .listening import volume, watch
 from .platforms import crypto, listener, outbox, rss
 from .roster import oncall
 from .slack import SlackMethod, SlackSender, make_client
@@ -136,7 +136,10 @@ def run_volume_tick(app) -> None:
     settings: Settings = app.extensions["warroom"]
     db = app.extensions["warroom_open_db"]()
     try:
-        volume.tick(db, utcnow(), lag_seconds=settings.ingest.close_lag_seconds,
+        now = utcnow()
+        # Monitors first: an alarm there opens a room whose stream the room tick then closes too.
+        watch.tick(db, now, lag_seconds=settings.ingest.close_lag_seconds, params=settings.spikes.detector_params)
+        volume.tick(db, now, lag_seconds=settings.ingest.close_lag_seconds,
                     params=settings.spikes.detector_params)
     finally:
         db.close()

@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import FIXED_NOW, ROOT, make_user, shared_data_dir
 from warroom import accounts, escalation, rooms
+from warroom.clock import iso
 from warroom.listening import mentions, monitors, watch
 from warroom.listening.sentiment import Scorer
 from warroom.playbooks import parse, store
@@ -82,8 +83,14 @@ def test_a_real_storm_paged_from_a_standing_monitor_opens_a_warm_room(db):
     assert rate_a / rate_b == mon_det.onset.rate[0] / mon_det.onset.rate[1] > 0
     assert state["onset"][2] > 24 * 60 and state["armed"] is False  # history; disarmed for this storm
     # The mentions that led to it: the posts of the alarm's hour, no older.
-    copied = db.execute("SELECT MIN(created_at), COUNT(*) FROM mentions WHERE room_id = ?", [room.id]).fetchone()
-    assert copied[1] >= 20 and copied[0] >= (minute - timedelta(minutes=59)).strftime("%Y-%m-%dT%H:%M")
+    # (The floor: 20 an hour, or a quarter-hour proving that rate: 9+ posts.)
+    hour = [(minute - timedelta(minutes=59)).strftime("%Y-%m-%dT%H:%M"),
+            (minute + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")]
+    copied = db.execute("SELECT MIN(created_at), COUNT(*) FROM mentions WHERE room_id = ?"
+                        " AND created_at < ?", [room.id, hour[1]]).fetchone()
+    judged = db.execute("SELECT COUNT(*) FROM monitor_mentions WHERE monitor_id = ? AND created_at >= ?"
+                        " AND created_at < ?", [monitor.id, *hour]).fetchone()[0]
+    assert copied[1] == judged >= 9 and copied[0] >= hour[0]
     kinds = [r[0] for r in db.execute("SELECT kind FROM events WHERE room_id = ? ORDER BY id", [room.id])]
     assert "spike.detected" in kinds and "escalation.opened" in kinds
     spike = json.loads(db.execute("SELECT data FROM events WHERE room_id = ? AND kind = 'spike.detected'",
@@ -130,3 +137,72 @@ def test_a_paused_monitor_stores_nothing_and_sources_are_enforced(db):
         watch.ingest(db, now, monitor.id, mentions.validate([rec], now), Scorer())
     assert exc.value.status == 409
     assert db.execute("SELECT COUNT(*) FROM monitor_mentions").fetchone()[0] == 0
+
+
+@pytest.mark.skipif(not COSTA_RICA.is_file(), reason=f"shared data absent: {COSTA_RICA}")
+def test_after_the_room_opens_the_monitors_new_posts_reach_it_once_until_it_closes(db):
+    monitor = _monitor(db, "auto")
+    fired, reached = _replay(db, monitor.id, ONSET + timedelta(hours=3), stop_on_alarm=True)
+    room_id = fired[0]["room_id"]
+    start = db.execute("SELECT MIN(created_at) FROM mentions WHERE room_id = ?", [room_id]).fetchone()[0]
+    until = reached + timedelta(minutes=30)
+    _replay(db, monitor.id, until, since=reached)
+
+    def keys(table, col, ident, hi):
+        return sorted(db.execute(f"SELECT source, external_id FROM {table} WHERE {col} = ? AND created_at >= ?"
+                                 " AND created_at < ?", [ident, start, hi]).fetchall())
+
+    hi = until.strftime("%Y-%m-%dT%H:%M:%S")
+    in_room = keys("mentions", "room_id", room_id, hi)
+    assert len(in_room) > 100 and in_room == keys("monitor_mentions", "monitor_id", monitor.id, hi)
+    # The room's stream counts and decides them (its minutes, not the monitor's).
+    counted, decided = db.execute("SELECT SUM(count), SUM(score IS NOT NULL) FROM mention_minutes"
+                                  " WHERE room_id = ?", [room_id]).fetchone()
+    assert counted == len(in_room) and decided >= 25
+    # Exactly once: the same posts again add nothing anywhere.
+    again, _ = _replay(db, monitor.id, until, since=reached)
+    assert again == [] and keys("mentions", "room_id", room_id, hi) == in_room
+    # Closed: the monitor keeps listening, the room hears no more.
+    rooms.close_room(db, until, accounts.find_user(db, "lee"), room_id)
+    _replay(db, monitor.id, until + timedelta(minutes=20), since=until)
+    assert db.execute("SELECT COUNT(*) FROM mentions WHERE room_id = ?", [room_id]).fetchone()[0] == len(in_room)
+    later = until + timedelta(minutes=20)
+    assert len(keys("monitor_mentions", "monitor_id", monitor.id, later.isoformat())) > len(in_room)
+
+
+def test_the_schedulers_tick_closes_a_monitors_quiet_minutes_and_pages_from_them(db):
+    monitor = _monitor(db, "auto")
+    now = FIXED_NOW.replace(second=0, microsecond=0)
+
+    def post(i, at):
+        return {"external_id": str(i), "source": "twitter", "author": f"a{i}", "text": "outage again",
+                "url": "", "created_at": at.isoformat()}
+
+    watch.ingest(db, now, monitor.id, mentions.validate([post(0, now - timedelta(minutes=10))], now), Scorer())
+    storm = [post(i, now - timedelta(minutes=3)) for i in range(1, 26)]
+    assert watch.ingest(db, now, monitor.id, mentions.validate(storm, now), Scorer()).alarms == ()
+    # No later post arrives; the tick closes the minutes that ended 30 s ago or more.
+    out = watch.tick(db, now + timedelta(seconds=40), lag_seconds=30)
+    assert [a["status"] for a in out[monitor.id]] == ["opened"]
+    assert watch.alarms_of(db, monitor.id)[0]["minute"] == iso(now - timedelta(minutes=3))
+    open_minute = db.execute("SELECT open_minute FROM monitor_state WHERE monitor_id = ?", [monitor.id]).fetchone()
+    assert open_minute[0] == iso(now)  # now-1 ended 40 s ago: decided too
+    assert watch.tick(db, now + timedelta(seconds=40), lag_seconds=30) == {}  # nothing new to close
+    # Paused, or not live (a replay of old data), a monitor is left alone.
+    monitors.update(db, now, monitor.id, "lee", {"status": "paused"})
+    assert watch.tick(db, now + timedelta(minutes=5), lag_seconds=30) == {}
+
+
+def test_the_volume_job_closes_monitors_quiet_minutes(app, db):
+    from warroom import jobs
+    from warroom.clock import utcnow
+
+    monitor = _monitor(db, "auto")
+    now = utcnow()
+    rec = {"external_id": "1", "source": "twitter", "author": "a", "text": "hello", "url": "",
+           "created_at": (now - timedelta(minutes=5)).isoformat()}
+    watch.ingest(db, now, monitor.id, mentions.validate([rec], now), Scorer())
+    before = db.execute("SELECT open_minute FROM monitor_state WHERE monitor_id = ?", [monitor.id]).fetchone()[0]
+    jobs.run_volume_tick(app)
+    after = db.execute("SELECT open_minute FROM monitor_state WHERE monitor_id = ?", [monitor.id]).fetchone()[0]
+    assert after > before  # decided up to the minute that ended at least the lag ago

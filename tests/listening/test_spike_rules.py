@@ -75,10 +75,38 @@ def test_the_sensitivity_in_plain_words_follows_the_params_the_detector_runs_wit
     from warroom.listening.spikes import sensitivity
 
     assert sensitivity(Params()) == (
-        "Pages when posts reach 5x normal (learned from the stream) and at least 20 in an hour, or when the"
+        "Pages when posts reach 5x normal (learned from the stream) and at least 20 in an hour (or 15 minutes"
+        " show that rate with 90% confidence), or when the"
         " negative share rises 20 points (at least 10 negative posts in an hour); expect about one false page"
         " every 5 days.")
     words = sensitivity(SpikeDetector({"normal_per_hour": 150, "min_storm_posts": 40,
                                        "false_alarms_per_day": 2}).params)
     assert "(stated: 150 an hour, then learned)" in words and "at least 40 in an hour" in words
     assert words.endswith("expect about 2 false pages a day.")
+
+
+def test_a_sudden_storm_pages_once_its_quarter_hour_proves_a_crisis_sized_rate():
+    # The quiet brand above, then a sudden storm of 3-4 posts every 5 minutes.
+    # After 3 buckets (10 posts in 15 minutes) the 90% lower bound of the rate
+    # behind that count is above 20 an hour (P(X >= 10 | 5) = 0.03 <= 0.1):
+    # it pages then, not only once 20 posts have arrived (6 buckets).
+    quiet = [1 if i % 24 == 0 else 0 for i in range(2 * DAY5)]
+    storm = quiet + [4, 3, 3, 4, 3, 3, 4, 3]
+    _, out = replay(storm)
+    assert alarms(out) == [2 * DAY5 + 2]
+    assert sum(storm[2 * DAY5:2 * DAY5 + 3]) == 10 < Params().min_storm_posts
+
+
+def test_the_quarter_hour_bound_is_widened_by_the_streams_clustering():
+    from warroom.listening.surge import Onset
+
+    onset = Onset(Params())
+    for i in range(3):
+        onset.push(float(i * 5), 10 / 3, 0, 1.0)
+    assert onset.window15() == 10 and onset.hour() < 20
+    assert onset.storm_sized(covered=600)  # Poisson: 10 posts prove 20 an hour at 90%
+    onset.disp[0] = [3.0, 1.0]  # the stream's posts come in clusters of about 3
+    assert onset.phi(0) == 3.0 and not onset.storm_sized(covered=600)
+    for i in range(3, 6):  # ...and then an hour that holds 20 posts pages whatever the clustering
+        onset.push(float(i * 5), 10 / 3, 0, 1.0)
+    assert onset.hour() >= 20 and onset.storm_sized(covered=600)

@@ -69,9 +69,11 @@ class Params:
     # Count-space tests (surge.py, where each rule is argued).
     normal_per_hour: float = 0.0  # the playbook's expectation; 0: not stated
     prior_minutes: float = 60.0  # that statement weighs as much as an hour of data
-    # The workload floor: every alarm needs this many posts in the last 60
-    # minutes, a crisis-sized hour for any brand (surge.py argues it).
+    # The workload floor: every alarm needs a crisis-sized rate, this many
+    # posts an hour: seen in the last 60 minutes, or shown by the last 15 with
+    # confidence storm_confidence (a one-sided lower bound; surge.py argues it).
     min_storm_posts: float = 20.0
+    storm_confidence: float = 0.9
     surge_ratio: float = 5.0
     normal_negative_share: float = 0.2
     share_prior_posts: float = 20.0
@@ -97,5 +99,5 @@ def sensitivity(p: Params) -> str:
     else:
         expect = f"expect about one false page every {1 / budget:.3g} days"
     return (f"Pages when posts reach {p.surge_ratio:g}x {normal} and at least {p.min_storm_posts:g} in an"
-            f" hour, or when the negative share rises {p.share_rise * 100:g} points (at least"
+            f" hour (or 15 minutes show that rate with {p.storm_confidence:.0%} confidence), or when the negative share rises {p.share_rise * 100:g} points (at least"
             f" {p.min_negative_posts:g} negative posts in an hour); {expect}.")

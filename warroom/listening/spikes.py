@@ -32,7 +32,8 @@ The model, in one paragraph:
   The count-space tests of `surge.py` (a volume surge on 15- and 60-minute
   windows, a sentiment swing at any volume) page from the second bucket,
   against the playbook's stated expectations at first; every alarm of every
-  kind needs the workload floor (`min_storm_posts` posts in the last hour). The budget `false_alarms_per_day` is shared by
+  kind needs the workload floor (a rate of `min_storm_posts` posts an hour,
+  seen in the last hour or shown with confidence by the last 15 minutes). The budget `false_alarms_per_day` is shared by
   all six tests (N_TESTS). Decisions name their kind and why.
 - After an alarm the detector stays quiet until a refractory time has passed
   and the storm is over by every test: one page per storm; only a storm an
@@ -213,9 +214,9 @@ class SpikeDetector:
         burst_seen = self.burst
         cusum_seen = self.cusum
         warm = (ts - self.first_ts).total_seconds() / 60.0 >= p.warmup_minutes
-        # Every kind needs an hour big enough to act on (surge.py's workload floor).
+        # Every kind needs a crisis-sized rate (surge.py's workload floor).
         w15 = onset.window15()
-        big = onset.hour() >= p.min_storm_posts
+        big = onset.storm_sized(covered)
         # Each test's share of the daily budget; windows overlap, and one page
         # per storm makes a run of overlapping significant windows one page, so
         # the union bound is over the day's disjoint windows (surge.py).

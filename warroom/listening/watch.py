@@ -17,8 +17,19 @@ same tails, disarmed for this storm); appends ``spike.detected`` naming the
 monitor; and opens the room's escalation with the monitor's on-call person
 paged first (``notify_first``; without a rotation of its own, the
 installation's ``on-call``). One room per storm: while the room of an earlier
-alarm is not closed, a later alarm (the detector's "larger surge") joins it,
-adding the posts of its hour and updating its escalation.
+alarm is not closed, a later alarm (the detector's "larger surge") joins it
+(a ``joined`` row and a ``monitor.alarm`` event).
+
+While that room is not closed, every new post of the monitor is also
+forwarded into it (``_copy``, the one place monitor posts enter a room; the
+room's (room, source, external id) key keeps it exactly once), counted and
+decided by the room's own stream. So the room's detector, seeded from the
+monitor's, sees what the monitor sees and pages the room itself; a joined
+alarm does not page the room a second time for the same posts.
+
+``tick`` closes the quiet minutes of active monitors on the scheduler's
+tick, as ``volume.tick`` does for rooms: a monitor decides a minute without
+waiting for a later post.
 """
 
 from __future__ import annotations
@@ -30,8 +41,7 @@ from datetime import datetime, timedelta
 from .. import accounts, escalation, events, playbooks, rooms, roster
 from ..clock import iso, parse_iso
 from ..db import Database, transaction
-from . import spikes, volume
-from .mentions import MentionInvalid, NewMention
+from . import mentions, spikes, volume
 from .monitors import Monitor, MonitorError, get
 
 MINUTE = timedelta(minutes=1)
@@ -63,13 +73,13 @@ def _active(db: Database, monitor_id: int) -> Monitor:
     return monitor
 
 
-def ingest(db: Database, now: datetime, monitor_id: int, batch: list[NewMention], scorer,
+def ingest(db: Database, now: datetime, monitor_id: int, batch: list[mentions.NewMention], scorer,
            actor: str | None = None, detector_params_=None, charge=None) -> WatchResult:
     """Ingest into monitor ``monitor_id``; see the module docstring."""
     monitor = _active(db, monitor_id)
     for row, m in enumerate(batch, 1):
         if monitor.sources and m.source not in monitor.sources:
-            raise MentionInvalid(row, "source", f"monitor {monitor_id} listens to {', '.join(monitor.sources)},"
+            raise mentions.MentionInvalid(row, "source", f"monitor {monitor_id} listens to {', '.join(monitor.sources)},"
                                                 f" not {m.source!r}")
     received = iso(now)
     scored = [(monitor_id, *m, received, float(s.compound) if s.compound == s.compound else 0.0, s.label)
@@ -100,6 +110,7 @@ def ingest(db: Database, now: datetime, monitor_id: int, batch: list[NewMention]
                               [monitor_id]).fetchone()[0]
             params = detector_params(db, monitor, detector_params_)
             alarms = tuple(_close(db, now, monitor, min(parse_iso(head), volume.minute_of(now)), params))
+            _forward(db, now, monitor_id, before)
     return WatchResult(accepted, len(batch) - accepted, alarms)
 
 
@@ -148,6 +159,61 @@ def _close(db: Database, now: datetime, monitor: Monitor, head: datetime, params
     return [_fire(db, now, monitor, minute, n, neg, d, detector, head) for minute, n, neg, d in fired]
 
 
+def open_room_of(db: Database, monitor_id: int) -> int | None:
+    """The room of the monitor's latest alarm while it is not closed, else None."""
+    row = db.execute(
+        "SELECT a.room_id FROM monitor_alarms a JOIN rooms r ON r.id = a.room_id"
+        " WHERE a.monitor_id = ? AND r.status != 'closed' ORDER BY a.id DESC LIMIT 1", [monitor_id]).fetchone()
+    return row[0] if row else None
+
+
+def _copy(db: Database, now: datetime, room_id: int, monitor_id: int, where: str, args: list) -> int:
+    """Copy the monitor's posts matching ``where`` into the room, each once (the
+    room's unique key), and count them there; returns how many were new."""
+    before = db.execute("SELECT COALESCE(MAX(id), 0) FROM mentions").fetchone()[0]
+    db.execute(
+        "INSERT INTO mentions (room_id, source, external_id, author, text, url, created_at, received_at,"
+        " lang, followers, sentiment, sentiment_label)"
+        " SELECT ?, source, external_id, author, text, url, created_at, received_at, lang, followers,"
+        f" sentiment, sentiment_label FROM monitor_mentions WHERE monitor_id = ? AND {where}"
+        " ORDER BY created_at, id ON CONFLICT (room_id, source, external_id) DO NOTHING",
+        [room_id, monitor_id, *args])
+    ids = [r[0] for r in db.execute("SELECT id FROM mentions WHERE id > ? ORDER BY id", [before])]
+    if ids:
+        negative = volume.count_new(db, room_id, before)
+        events.append(db, room_id, "mentions.received", None, {
+            "count": len(ids), "ids": ids[:mentions.EVENT_IDS], "negative": negative, "duplicates": 0,
+            "monitor": monitor_id}, now)
+    return len(ids)
+
+
+def _forward(db: Database, now: datetime, monitor_id: int, after_id: int) -> None:
+    """New posts (id > after_id) into the monitor's open room, then its stream decides them."""
+    room_id = open_room_of(db, monitor_id)
+    if room_id is not None and _copy(db, now, room_id, monitor_id, "id > ?", [after_id]):
+        volume.advance(db, now, room_id)
+
+
+def tick(db: Database, now: datetime, lag_seconds: int = 30, live_window_minutes: int = 60,
+         params=None) -> dict[int, list[dict]]:
+    """Close the quiet minutes of active monitors' live streams (scheduler job),
+    by ``volume.tick``'s rule: live when the first undecided minute is within
+    ``live_window_minutes`` of now; a minute closes ``lag_seconds`` after it ends."""
+    head = volume.minute_of(now - timedelta(seconds=lag_seconds))
+    oldest = iso(head - timedelta(minutes=live_window_minutes))
+    out = {}
+    for (monitor_id,) in db.execute(
+            "SELECT s.monitor_id FROM monitor_state s JOIN monitors m ON m.id = s.monitor_id"
+            " WHERE m.status = 'active' AND s.open_minute >= ? AND s.open_minute < ?",
+            [oldest, iso(head)]).fetchall():
+        with transaction(db):
+            monitor = get(db, monitor_id)
+            if monitor is None or monitor.status != "active":
+                continue
+            out[monitor_id] = _close(db, now, monitor, head, detector_params(db, monitor, params))
+    return out
+
+
 def _owner(db: Database, monitor: Monitor):
     """The room's owner: the monitor's author if still a lead or admin, else the first admin."""
     user = accounts.find_user(db, monitor.created_by) if monitor.created_by else None
@@ -163,11 +229,9 @@ def _fire(db: Database, now: datetime, monitor: Monitor, minute: datetime, n: in
           detector, head: datetime) -> dict:
     # One room per storm: while the room an earlier alarm opened is not
     # closed, a new alarm (the detector's "larger surge") joins it.
-    last = db.execute(
-        "SELECT a.room_id, a.status FROM monitor_alarms a JOIN rooms r ON r.id = a.room_id"
-        " WHERE a.monitor_id = ? AND r.status != 'closed' ORDER BY a.id DESC LIMIT 1", [monitor.id]).fetchone()
+    last = open_room_of(db, monitor.id)
     if last is not None:
-        room, status = rooms.get_room(db, last[0]), "joined"
+        room, status = rooms.get_room(db, last), "joined"
     else:
         book = playbooks.store.latest_playbook(db, monitor.playbook_id)
         status = "opened" if monitor.open_room == "auto" else "offered"
@@ -175,17 +239,8 @@ def _fire(db: Database, now: datetime, monitor: Monitor, minute: datetime, n: in
         room = rooms.open_room(db, now, _owner(db, monitor), title, description=d.why,
                                status="open" if status == "opened" else "monitoring", playbook=book)
     # The hour the detector judged, as mentions of the room (counted per minute there).
-    before = db.execute("SELECT COALESCE(MAX(id), 0) FROM mentions").fetchone()[0]
-    db.execute(
-        "INSERT INTO mentions (room_id, source, external_id, author, text, url, created_at, received_at,"
-        " lang, followers, sentiment, sentiment_label)"
-        " SELECT ?, source, external_id, author, text, url, created_at, received_at, lang, followers,"
-        " sentiment, sentiment_label FROM monitor_mentions"
-        " WHERE monitor_id = ? AND created_at >= ? AND created_at < ? ORDER BY created_at, id"
-        " ON CONFLICT (room_id, source, external_id) DO NOTHING",
-        [room.id, monitor.id, iso(minute + MINUTE - WINDOW), iso(minute + MINUTE)])
-    volume.count_new(db, room.id, before)
-    copied = db.execute("SELECT COUNT(*) FROM mentions WHERE id > ?", [before]).fetchone()[0]
+    copied = _copy(db, now, room.id, monitor.id, "created_at >= ? AND created_at < ?",
+                   [iso(minute + MINUTE - WINDOW), iso(minute + MINUTE)])
     if status != "joined":
         # The detector as it stands after this alarm: the room's stream resumes
         # where the monitor's is (its learned baseline, disarmed for this storm).
@@ -199,8 +254,10 @@ def _fire(db: Database, now: datetime, monitor: Monitor, minute: datetime, n: in
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         [monitor.id, iso(minute), d.kind, json.dumps(detail), room.id, status, iso(now)])
     detail["alarm"] = cur.lastrowid
-    events.append(db, room.id, "spike.detected", None, detail, now)
     events.append(db, None, "monitor.alarm", None, {**detail, "room": room.id}, now)
+    if status == "joined":  # the room's own detector decides the forwarded posts and pages the room
+        return {"id": cur.lastrowid, "room_id": room.id, "status": status, "kind": d.kind}
+    events.append(db, room.id, "spike.detected", None, detail, now)
     rotation = monitor.rotation()
     first = (f"user:{roster.oncall.turn_at(rotation, now).user}",) if rotation else ("on-call",)
     escalation.open_escalation(db, now, room.id, reason="spike", detail=detail, actor=None, notify_first=first)

@@ -1,9 +1,14 @@
-"""Listening: a connector's batches into its room's mentions, one thread each.
+"""Listening: a connector's batches into its room's mentions (or its standing
+monitor's), one thread each.
 
 ``store_batch`` is the rule: a batch's posts (through
 ``listening.mentions.ingest``, so the ``(room, source, external_id)`` rule
 drops any post seen twice), their reply references and the connector's new
-cursor commit in ONE transaction. A restart resumes from the cursor of the
+cursor commit in ONE transaction. A monitor's connector stores its posts
+through ``listening.watch.ingest`` instead (unique per monitor on source and
+external id; the monitor's detector decides them and its open room receives
+them), with the cursor in that same transaction; a paused monitor stores
+nothing, so its batches only move the cursor (counted as skipped). A restart resumes from the cursor of the
 last stored batch: nothing is lost, nothing stored twice. A post that fails
 validation is skipped and counted, never stored.
 
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 
 from ..clock import iso
 from ..db import Database, transaction
-from ..listening import mentions
+from ..listening import mentions, monitors, watch
 from . import store
 from .connector import Batch, ConnectorError
 from .crypto import Vault, VaultError
@@ -49,7 +54,8 @@ class Stopped(Exception):
     """The connector was disconnected (or deleted) while it listened."""
 
 
-def store_batch(db: Database, now, connector_id: int, batch: Batch, scorer) -> mentions.IngestResult | None:
+def store_batch(db: Database, now, connector_id: int, batch: Batch,
+                scorer) -> mentions.IngestResult | watch.WatchResult | None:
     """Store a batch's posts, their reply refs and the cursor in one transaction
     (the result is None when no post in it was valid)."""
     info = store.get(db, connector_id)
@@ -68,7 +74,13 @@ def store_batch(db: Database, now, connector_id: int, batch: Batch, scorer) -> m
         refs[m.external_id] = json.dumps(post.reply_ref, sort_keys=True)
     with transaction(db):
         result = None
-        if valid:
+        if valid and info.room_id is None:
+            monitor = monitors.get(db, info.monitor_id)
+            if monitor is not None and monitor.status == "active":
+                result = watch.ingest(db, now, info.monitor_id, valid, scorer)
+            else:
+                skipped += len(valid)
+        elif valid:
             result = mentions.ingest(db, now, info.room_id, valid, scorer)
             marks = ",".join("?" for _ in refs)
             rows = db.execute(

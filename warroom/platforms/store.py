@@ -1,4 +1,6 @@
-"""Connector rows: an account on a platform connected to a room.
+"""Connector rows: an account on a platform connected to a room, or to a
+standing monitor (``create_for_monitor``: its batches go through the
+monitor's stream, ``listening.watch.ingest``; see ``listener``).
 
 The credentials are sealed with a ``crypto.Vault`` on the way in and opened
 only to build the connector (``connector_for``); no ``ConnectorInfo``,
@@ -17,6 +19,7 @@ from datetime import datetime
 from .. import events, playbooks, rooms
 from ..clock import iso
 from ..db import Database, transaction
+from ..listening import monitors
 from . import registry
 from .connector import Connector, ConnectorError, Limit, compose
 from .crypto import Vault
@@ -90,6 +93,11 @@ def for_room(db: Database, room_id: int) -> list[ConnectorInfo]:
     return [_info(r) for r in rows.fetchall()]
 
 
+def for_monitor(db: Database, monitor_id: int) -> list[ConnectorInfo]:
+    rows = db.execute(f"SELECT {_COLS} FROM connectors WHERE monitor_id = ? ORDER BY id", [monitor_id])
+    return [_info(r) for r in rows.fetchall()]
+
+
 def active(db: Database) -> list[ConnectorInfo]:
     """Connectors that should be listening (not stopped)."""
     rows = db.execute(f"SELECT {_COLS} FROM connectors WHERE state != 'stopped' ORDER BY id")
@@ -125,6 +133,35 @@ def create(db: Database, now: datetime, actor: str | None, vault: Vault, room_id
     """Connect an account to an open room: its credentials are checked with the
     platform once (``Connector.verify``; a refusal is ``SetupError`` naming
     the field and nothing is stored), then sealed."""
+    def target(db: Database, clean_settings: dict) -> tuple:
+        try:
+            rooms.require_open(db, room_id)
+        except ValueError as exc:
+            raise SetupError("room", str(exc)) from None
+        playbook = playbooks.room_playbook(db, room_id)
+        return room_id, None, playbook.keywords if playbook is not None else ()
+
+    return _create(db, now, actor, vault, platform, name, settings, secrets, target)
+
+
+def create_for_monitor(db: Database, now: datetime, actor: str | None, vault: Vault, monitor_id: int,
+                       platform: str, name: str, settings: dict | None = None,
+                       secrets: dict | None = None) -> ConnectorInfo:
+    """Connect an account to a standing monitor, as ``create`` does to a room;
+    it follows the monitor's keywords unless ``settings`` name its own."""
+    def target(db: Database, clean_settings: dict) -> tuple:
+        monitor = monitors.get(db, monitor_id)
+        if monitor is None:
+            raise SetupError("monitor", f"no monitor {monitor_id}")
+        if monitor.sources and platform not in monitor.sources:
+            raise SetupError("platform", f"monitor {monitor_id} listens to {', '.join(monitor.sources)},"
+                                         f" not {platform}")
+        return None, monitor_id, monitor.keywords
+
+    return _create(db, now, actor, vault, platform, name, settings, secrets, target)
+
+
+def _create(db, now, actor, vault, platform, name, settings, secrets, target) -> ConnectorInfo:
     try:
         spec = registry.platform(platform)
     except registry.UnknownPlatform as exc:
@@ -137,24 +174,22 @@ def create(db: Database, now: datetime, actor: str | None, vault: Vault, room_id
     for key, value in clean_settings.items():
         if key.endswith("_url") and not value.startswith(("https://", "http://")):
             raise SetupError(f"settings.{key}", f"{key} must start with https:// or http://")
+    target(db, clean_settings)  # refuse a bad target before asking the platform
     _verify(platform, clean_settings, clean_secrets)
     with transaction(db):
-        try:
-            rooms.require_open(db, room_id)
-        except ValueError as exc:
-            raise SetupError("room", str(exc)) from None
-        playbook = playbooks.room_playbook(db, room_id)
-        if playbook is not None and playbook.keywords and "keywords" not in clean_settings:
-            clean_settings["keywords"] = ",".join(playbook.keywords)  # what to follow on the platform
+        room_id, monitor_id, keywords = target(db, clean_settings)
+        if keywords and "keywords" not in clean_settings:
+            clean_settings["keywords"] = ",".join(keywords)  # what to follow on the platform
         cur = db.execute(
-            "INSERT INTO connectors (room_id, platform, name, settings, secrets, state, created_at,"
-            " created_by, updated_at) VALUES (?, ?, ?, ?, ?, 'connected', ?, ?, ?)",
-            [room_id, platform, name, json.dumps(clean_settings, sort_keys=True),
+            "INSERT INTO connectors (room_id, monitor_id, platform, name, settings, secrets, state, created_at,"
+            " created_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'connected', ?, ?, ?)",
+            [room_id, monitor_id, platform, name, json.dumps(clean_settings, sort_keys=True),
              vault.seal(clean_secrets), iso(now), actor, iso(now)],
         )
         connector_id = cur.lastrowid
         events.append(db, room_id, "connector.added", actor,
-                      {"connector_id": connector_id, "platform": platform, "name": name}, now)
+                      {"connector_id": connector_id, "platform": platform, "name": name,
+                       **({"monitor": monitor_id} if monitor_id else {})}, now)
     return get(db, connector_id)
 
 

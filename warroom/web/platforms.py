@@ -1,4 +1,5 @@
-"""Platform connectors' adapter: set-up (lead or admin; form and JSON API),
+"""Platform connectors' adapter: set-up for a room or a standing monitor (lead
+or admin; form and JSON API),
 their state, deliveries and marking one posted by hand, the composer's reply
 limit, and the Facebook webhook (thin: the rules are in ``platforms.webhook``).
 
@@ -8,11 +9,13 @@ export returns them (``ConnectorInfo`` has no field for them).
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from .. import rooms, validate
 from ..clock import utcnow
-from ..listening import mentions
+from ..listening import mentions, monitors
 from ..live import Command, CommandError
 from ..platforms import crypto, outbox, registry, store, webhook
 from ..platforms.facebook import WebhookRejected
@@ -59,57 +62,108 @@ def _is_lead(user) -> bool:
 # -- set-up ---------------------------------------------------------------------
 
 
-@bp.route("/rooms/<int:room_id>/connectors")
-@require_role("lead")
-def connectors_page(room_id: int):
-    db = get_db()
+def _room_target(db, room_id: int) -> dict:
     room = _room_or_404(db, room_id)
-    return render_template("connectors.html", room=room, connectors=store.for_room(db, room_id),
+    return {"title": room.title, "href": url_for("pages.room_page", room_id=room.id), "kind": "room",
+            "action": url_for("platforms.form_connect", room_id=room.id), "connectors": store.for_room(db, room.id),
+            "create": lambda body: store.create(db, utcnow(), current_user().name, _vault(), room.id,
+                                                body.get("platform"), body.get("name"), body.get("settings"),
+                                                body.get("secrets"))}
+
+
+def _monitor_target(db, monitor_id: int) -> dict:
+    monitor = monitors.get(db, monitor_id)
+    if monitor is None:
+        abort(404, description=f"no monitor {monitor_id}")
+    return {"title": monitor.brand, "href": url_for("monitors.monitor_view", monitor_id=monitor.id),
+            "kind": "monitor", "action": url_for("platforms.monitor_form_connect", monitor_id=monitor.id),
+            "connectors": store.for_monitor(db, monitor.id),
+            "create": lambda body: store.create_for_monitor(
+                db, utcnow(), current_user().name, _vault(), monitor.id, body.get("platform"), body.get("name"),
+                body.get("settings"), body.get("secrets"))}
+
+
+def _page(target: dict):
+    return render_template("connectors.html", target=target, connectors=target["connectors"],
                            platforms=_platforms(), error=request.args.get("error"))
 
 
-@bp.route("/api/v1/rooms/<int:room_id>/connectors")
-@require_role("lead")
-def api_connectors(room_id: int):
-    db = get_db()
-    _room_or_404(db, room_id)
-    return {"connectors": [c.to_dict() for c in store.for_room(db, room_id)], "platforms": _platforms()}
+def _api_list(target: dict):
+    return {"connectors": [c.to_dict() for c in target["connectors"]], "platforms": _platforms()}
 
 
-def _create(room_id: int, body: dict):
-    db = get_db()
-    _room_or_404(db, room_id)
-    return store.create(db, utcnow(), current_user().name, _vault(), room_id, body.get("platform"),
-                        body.get("name"), body.get("settings"), body.get("secrets"))
-
-
-@bp.route("/api/v1/rooms/<int:room_id>/connectors", methods=["POST"])
-@require_role("lead")
-def api_connect(room_id: int):
+def _api_connect(target_of):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return json_error(400, "send a JSON object: platform, name, settings, secrets", field="body")
     try:
-        info = _create(room_id, body)
+        info = target_of()["create"](body)
     except store.SetupError as exc:
         return json_error(422, str(exc), field=exc.field)
     return {"connector": info.to_dict()}, 201
 
 
-@bp.route("/rooms/<int:room_id>/connectors", methods=["POST"])
-@require_role("lead")
-def form_connect(room_id: int):
+def _form_connect(target: dict):
     form = request.form
     platform = form.get("platform", "")
     spec = registry.PLATFORMS.get(platform)
     body = {"platform": platform, "name": form.get("name", ""),
             "settings": {n: form.get(f"settings.{n}", "") for n, _, _ in (spec.settings if spec else ())},
             "secrets": {n: form.get(f"secrets.{n}", "") for n, _, _ in (spec.secrets if spec else ())}}
+    page = target["action"]  # the set-up page is the form's own address (GET)
     try:
-        _create(room_id, body)
+        target["create"](body)
     except store.SetupError as exc:
-        return redirect(url_for("platforms.connectors_page", room_id=room_id, error=f"{exc.field}: {exc}"))
-    return redirect(url_for("platforms.connectors_page", room_id=room_id))
+        return redirect(f"{page}?{urlencode({'error': f'{exc.field}: {exc}'})}")
+    return redirect(page)
+
+
+@bp.route("/rooms/<int:room_id>/connectors")
+@require_role("lead")
+def connectors_page(room_id: int):
+    return _page(_room_target(get_db(), room_id))
+
+
+@bp.route("/api/v1/rooms/<int:room_id>/connectors")
+@require_role("lead")
+def api_connectors(room_id: int):
+    return _api_list(_room_target(get_db(), room_id))
+
+
+@bp.route("/api/v1/rooms/<int:room_id>/connectors", methods=["POST"])
+@require_role("lead")
+def api_connect(room_id: int):
+    return _api_connect(lambda: _room_target(get_db(), room_id))
+
+
+@bp.route("/rooms/<int:room_id>/connectors", methods=["POST"])
+@require_role("lead")
+def form_connect(room_id: int):
+    return _form_connect(_room_target(get_db(), room_id))
+
+
+@bp.route("/monitors/<int:monitor_id>/connectors")
+@require_role("lead")
+def monitor_connectors_page(monitor_id: int):
+    return _page(_monitor_target(get_db(), monitor_id))
+
+
+@bp.route("/api/v1/monitors/<int:monitor_id>/connectors")
+@require_role("lead")
+def api_monitor_connectors(monitor_id: int):
+    return _api_list(_monitor_target(get_db(), monitor_id))
+
+
+@bp.route("/api/v1/monitors/<int:monitor_id>/connectors", methods=["POST"])
+@require_role("lead")
+def api_monitor_connect(monitor_id: int):
+    return _api_connect(lambda: _monitor_target(get_db(), monitor_id))
+
+
+@bp.route("/monitors/<int:monitor_id>/connectors", methods=["POST"])
+@require_role("lead")
+def monitor_form_connect(monitor_id: int):
+    return _form_connect(_monitor_target(get_db(), monitor_id))
 
 
 def _disconnect(connector_id: int):
@@ -129,6 +183,8 @@ def api_disconnect(connector_id: int):
 @require_role("lead")
 def form_disconnect(connector_id: int):
     info = _disconnect(connector_id)
+    if info.room_id is None:
+        return redirect(url_for("platforms.monitor_connectors_page", monitor_id=info.monitor_id))
     return redirect(url_for("platforms.connectors_page", room_id=info.room_id))
 
 
