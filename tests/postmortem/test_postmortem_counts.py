@@ -43,3 +43,31 @@ def test_a_reply_exactly_at_the_first_response_target_is_within_it(db, now):
     report = postmortem.build_report(db, room.id, now + timedelta(hours=1))["responses"]
     assert report["first_response_minutes"] == 45
     assert (report["replied_mentions"], report["within_target"], report["share_within_target"]) == (2, 1, 0.5)
+
+
+def test_a_page_that_only_reached_the_log_is_not_delivered(app, db, now):
+    """Issue 19 defect 11: without Slack a page went to the log, showed a green
+    "sent via log" and counted as sent, while nobody was told."""
+    from warroom.escalation import paging
+    from warroom.postmortem import render
+
+    from ..conftest import login_client
+
+    lead = make_user(db, "lead", "lead")
+    make_user(db, "ann", "responder")
+    room = rooms.open_room(db, now, lead, "Recall")
+    esc = escalation.open_escalation(db, now, room.id, "spike", {}, None)
+    with transaction(db):
+        db.execute("UPDATE escalations SET policy = ? WHERE id = ?",
+                   [Policy((PolicyStep(0, ("user:ann",)),), 0, "t").to_json(), esc.id])
+    cfg = paging.PagingConfig(max_tries=2, backoff_seconds=30, throttle_per_15min=3, stale_seconds=60)
+    paging.tick(db, now, paging.LogSender(), cfg, "host:1:a", alive=lambda t, stale: True)
+    report = postmortem.build_report(db, room.id, now + timedelta(minutes=2))["escalation"]
+    assert [p["status"] for p in report["pages"]] == ["not delivered"]
+    assert (report["pages_sent"], report["pages_undelivered"]) == (0, 1)
+    assert "not delivered: 1" in render.to_markdown(postmortem.build_report(db, room.id, now))
+    # the escalation panel says so too, not a green "sent via log"
+    c = app.test_client()
+    login_client(c, "lead")
+    html = c.get(f"/rooms/{room.id}/escalation/panel").get_data(as_text=True)
+    assert "not delivered" in html and "via log" not in html

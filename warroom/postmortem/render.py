@@ -203,6 +203,7 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
 
     lines += ["## Escalation", "",
               f"Pages sent: {count(esc['pages_sent'])} · failed: {count(esc['pages_failed'])}"
+              f" · not delivered: {count(esc.get('pages_undelivered', 0))}"
               f" · retried sends: {count(esc['retries'])}", ""]
     lines += ["### Escalations", ""]
     lines += table(["Escalation", "Reason", "State", "Opened", "Acknowledged", "By",

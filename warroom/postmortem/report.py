@@ -41,7 +41,10 @@ Definitions (the numbers a reader will argue about):
   on a database without that table, the ``page.sent`` / ``page.failed``
   events. A page's *time to acknowledge* runs from its sending to the
   acknowledgement of its escalation; *pages sent* counts the ones delivered
-  (sent or bundled), *retries* the ``page.retrying`` events.
+  (sent or bundled), *retries* the ``page.retrying`` events. A page sent
+  only to the log (no Slack configured, ``via = 'log'``) reached nobody:
+  its status is *not delivered* and it counts in *pages undelivered*, not
+  in *pages sent*.
 * Times never run backwards: a negative difference (skewed clocks) is 0.
 """
 
@@ -240,6 +243,9 @@ def _roster(db, room_id, tables, cutoff: str) -> list[dict]:
     return list(roles.values())
 
 
+UNDELIVERED_VIA = "log"  # escalation.paging.LogSender: written to the server log, seen by no one
+
+
 def _escalation_rows(db, room_id) -> tuple[dict, list[dict]]:
     """Escalations and every page row (sent, failed, bundled, cancelled...)."""
     escalations = {}
@@ -255,11 +261,13 @@ def _escalation_rows(db, room_id) -> tuple[dict, list[dict]]:
         }
     pages = []
     # a bundled page went out inside another page's message: it was sent then
-    for pid, eid, target, recipient, state, due, sent, attempts, error in db.execute(
+    for pid, eid, target, recipient, state, due, sent, attempts, error, via in db.execute(
         "SELECT p.id, p.escalation_id, p.target, p.recipient, p.state, p.due_at,"
-        " COALESCE(p.sent_at, c.sent_at), p.attempts, p.last_error FROM pages p"
+        " COALESCE(p.sent_at, c.sent_at), p.attempts, p.last_error, COALESCE(p.via, c.via) FROM pages p"
         " LEFT JOIN pages c ON c.id = p.bundled_into WHERE p.room_id = ? ORDER BY p.id", [room_id],
     ):
+        if via == UNDELIVERED_VIA and state in ("sent", "bundled"):
+            state = "not delivered"
         pages.append({
             "id": pid, "escalation_id": eid, "target": target, "recipient": recipient,
             "status": state, "due_at": due, "sent_at": sent, "attempts": attempts,
@@ -365,7 +373,8 @@ def build_report(
                 "escalation_id": _first(d, "escalation_id", "escalation") or current_escalation,
                 "target": _first(d, "target", "to", "channel"),
                 "recipient": _first(d, "recipient", "user"),
-                "status": "sent" if sent else "failed", "due_at": e.ts,
+                "status": ("not delivered" if d.get("via") == UNDELIVERED_VIA else "sent") if sent else "failed",
+                "due_at": e.ts,
                 "sent_at": e.ts if sent else None, "attempts": d.get("attempts"),
                 "error": None if sent else d.get("error"),
                 "acknowledged_at": None, "seconds_to_ack": None,
@@ -444,8 +453,9 @@ def build_report(
         "escalation": {
             "escalations": list(escalations.values()),
             "pages": pages,
-            "pages_sent": sum(p["sent_at"] is not None for p in pages),
+            "pages_sent": sum(p["sent_at"] is not None and p["status"] != "not delivered" for p in pages),
             "pages_failed": sum(p["status"] == "failed" for p in pages),
+            "pages_undelivered": sum(p["status"] == "not delivered" for p in pages),
             "retries": retries,
         },
         "roster": {
