@@ -71,3 +71,36 @@ def test_a_page_that_only_reached_the_log_is_not_delivered(app, db, now):
     login_client(c, "lead")
     html = c.get(f"/rooms/{room.id}/escalation/panel").get_data(as_text=True)
     assert "not delivered" in html and "via log" not in html
+
+
+def test_postmortem_reads_well_for_a_drill_without_a_spike(db, now):
+    """Issue 19 defect 9: lesson headings at the report's own level, every
+    ingest batch a timeline row, a no-spike storm window of the room's life
+    (all mentions 'before'), and 0% coverage with 1 of 4 seats taken."""
+    from warroom import events, postmortem, roster
+    from warroom.clock import iso
+    from warroom.postmortem import render
+
+    from ..conftest import add_mention
+
+    lead = make_user(db, "lead", "lead")
+    ann = make_user(db, "ann", "responder")
+    room = rooms.open_room(db, now, lead, "Drill")
+    old = now - timedelta(days=400)  # a replayed storm: its posts are from long ago
+    for i in range(3):
+        add_mention(db, room.id, now, received=old + timedelta(minutes=i))
+    with transaction(db):
+        for i in range(30):
+            events.append(db, room.id, "mentions.received", None, {"count": 2}, now + timedelta(seconds=i))
+    slot = roster.create_slots(db, now, room.id, [("Tweep", 4)], 4, now - timedelta(minutes=5), span_hours=4)[0]
+    roster.sign_up(db, now, ann, slot.id)
+    postmortem.lessons.save_lessons(db, now, room.id, "lead", "# What went well\nThe lint.\n")
+    report = postmortem.build_report(db, room.id, now + timedelta(hours=1))
+    s = report["summary"]
+    assert (s["sentiment"]["before"]["mentions"], s["sentiment"]["during"]["mentions"]) == (0, 3)
+    assert s["storm_start"] == iso(old)
+    assert report["roster"]["roles"][0]["coverage"] == 0.25
+    md = render.to_markdown(report)
+    assert "\n### What went well" in md and "\n# What went well" not in md
+    rows = [line for line in md.splitlines() if "mentions.received" in line]
+    assert len(rows) == 1 and "batches=30" in rows[0] and "mentions=60" in rows[0]

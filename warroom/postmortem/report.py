@@ -12,8 +12,10 @@ Definitions (the numbers a reader will argue about):
   ``spike.detected`` event (the alarm's minute from the event data, else the
   event time); ``storm_end`` is the last spike's minute plus
   ``STORM_TAIL`` (30 minutes), but never later than the room's close. Without
-  any spike the window is the room's life: opened_at .. closed_at (or the
-  report time while the room is open).
+  any spike the window is the span of the room's mentions (first
+  ``created_at`` .. one minute after the last), so a replayed storm whose
+  posts are older than the room is "during", not "before"; with no mention
+  either, the room's life: opened_at .. closed_at (or the report time).
 * **Sentiment before / during / after** groups the room's mentions by their
   ``created_at``: before = ``created_at < storm_start``; during =
   ``storm_start <= created_at < storm_end``; after = ``created_at >=
@@ -32,7 +34,8 @@ Definitions (the numbers a reader will argue about):
 * **Roster coverage** per role counts the shift slots that began before the
   room closed (or before the report, while open): a slot is *filled* when its
   sign-ups reach its capacity. ``seats`` sums capacities, ``signed_up`` the
-  sign-ups of those slots.
+  sign-ups of those slots, and ``coverage`` is ``signed_up / seats`` (1 of 4
+  seats taken is 25 %, not 0 % because no slot was full).
 * **Unanswered past the target** sums the ``response.clock_breached`` events:
   mentions still without a reply when their first-response clock ran out
   (each counted once, even if answered later).
@@ -239,7 +242,7 @@ def _roster(db, room_id, tables, cutoff: str) -> list[dict]:
         r["signed_up"] += min(taken, capacity)
         r["filled"] += int(taken >= capacity)
     for r in roles.values():
-        r["coverage"] = round(r["filled"] / r["slots"], 4) if r["slots"] else None
+        r["coverage"] = round(r["signed_up"] / r["seats"], 4) if r["seats"] else None
     return list(roles.values())
 
 
@@ -396,7 +399,12 @@ def build_report(
         storm_start = min(spikes)
         storm_end = min(iso(parse_iso(max(spikes)) + STORM_TAIL), end_of_life)
     else:
-        storm_start, storm_end = room["opened_at"], end_of_life
+        first, last = (db.execute("SELECT MIN(created_at), MAX(created_at) FROM mentions WHERE room_id = ?",
+                                  [room_id]).fetchone() if "mentions" in tables else (None, None))
+        if first:
+            storm_start, storm_end = first, iso(parse_iso(last) + timedelta(minutes=1))
+        else:
+            storm_start, storm_end = room["opened_at"], end_of_life
     sentiment = _sentiment(db, room_id, tables, storm_start, storm_end)
 
     say("measuring replies")
