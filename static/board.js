@@ -15,7 +15,8 @@
   var S = {
     me: null, rules: { first_response_minutes: 60 }, claims: {}, drafts: {}, answered: {},
     facts: [], mentions: new Map(), lastMention: 0, filter: "all", selected: null,
-    composing: null, draftId: null, factIds: [], findings: [], volume: null
+    composing: null, draftId: null, factIds: [], findings: [], volume: null, closed: false,
+    range: "all"
   };
 
   // -- helpers ---------------------------------------------------------------
@@ -50,6 +51,12 @@
     clearTimeout(timers[key]);
     timers[key] = setTimeout(fn, ms);
   }
+  // At most once per ms, and never postponed by later calls: under a steady
+  // storm a debounce restarted by every batch would never fire.
+  function throttle(key, ms, fn) {
+    if (timers[key]) { return; }
+    timers[key] = setTimeout(function () { timers[key] = null; fn(); }, ms);
+  }
   function minutesSince(iso) { return (Date.now() - new Date(iso).getTime()) / 60000; }
   function fmtMinutes(m) {
     if (m < 1) { return Math.max(0, Math.round(m * 60)) + "s"; }
@@ -72,11 +79,13 @@
       S.drafts = {};
       b.drafts.forEach(function (d) { S.drafts[d.id] = d; });
       S.answered = b.answered;
+      S.closed = b.room.status === "closed";
       S.facts = b.facts;
       S.deliveries = {};
       (b.deliveries || []).forEach(function (d) { S.deliveries[d.response_id] = d; });
       renderDeliveries();
-      $("fact-form").hidden = !S.me.is_lead;
+      $("fact-form").hidden = !S.me.is_lead || S.closed;
+      showClosed();
       renderQueue(); renderDrafts(); renderFacts();
     });
   }
@@ -91,7 +100,8 @@
     });
   }
   function loadVolume() {
-    return getJSON(board.dataset.volumeUrl + "?minutes=60").then(function (v) {
+    var range = S.range === "all" ? "all" : String(S.range);
+    return getJSON(board.dataset.volumeUrl + "?minutes=" + range).then(function (v) {
       S.volume = v;
       drawVolume();
     }).catch(function () { /* the chart is optional; the queue still works */ });
@@ -112,49 +122,112 @@
     });
   }
 
-  // -- the volume chart (canvas) ---------------------------------------------
+  // -- the volume chart (canvas, with axes, a range, hover and a text twin) --
+  var CHART = { left: 34, bottom: 18, top: 14, h: 160 };
+  function hhmm(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? iso : d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  }
+  function spikeWords(m) {
+    var exp = (m.expected === null || m.expected === undefined) ? null : Math.round(m.expected);
+    return "spike: " + m.count + "/min" + (exp === null ? "" : " against about " + exp + " expected") +
+      (m.score === null || m.score === undefined ? "" : " (detector score " + Number(m.score).toFixed(2) + ")");
+  }
+  function minuteWords(m) {
+    return hhmm(m.minute) + ": " + m.count + " mention" + (m.count === 1 ? "" : "s") + ", " + m.negative +
+      " negative" + (m.alarm ? "; " + spikeWords(m) : "");
+  }
   function drawVolume() {
     var canvas = $("volume-chart");
     var mins = (S.volume && S.volume.minutes) || [];
     var w = canvas.clientWidth || 600;
-    var h = 140;
+    var h = CHART.h;
     var dpr = window.devicePixelRatio || 1;
     canvas.width = w * dpr;
     canvas.height = h * dpr;
     var ctx = canvas.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
+    ctx.font = "11px system-ui, sans-serif";
     if (!mins.length) {
       ctx.fillStyle = "#667085";
       ctx.fillText("no mentions yet", 8, h / 2);
       $("volume-summary").textContent = "";
+      $("volume-text").replaceChildren(el("p", null, "No mentions yet."));
       return;
     }
     var max = Math.max.apply(null, mins.map(function (m) { return m.count; }).concat([1]));
-    var bw = w / mins.length;
-    var top = 14;
+    var plotW = w - CHART.left, plotH = h - CHART.bottom - CHART.top;
+    var bw = plotW / mins.length;
+    var y = function (v) { return h - CHART.bottom - plotH * v / max; };
+    // axes: counts on the left, clock time underneath
+    ctx.strokeStyle = "#cbd5e1"; ctx.fillStyle = "#475467"; ctx.lineWidth = 1;
+    ctx.beginPath(); ctx.moveTo(CHART.left, CHART.top); ctx.lineTo(CHART.left, h - CHART.bottom);
+    ctx.lineTo(w, h - CHART.bottom); ctx.stroke();
+    ctx.textAlign = "right"; ctx.textBaseline = "middle";
+    [0, Math.round(max / 2), max].forEach(function (v) {
+      ctx.fillText(String(v), CHART.left - 4, y(v));
+      ctx.strokeStyle = "#eef0f3"; ctx.beginPath(); ctx.moveTo(CHART.left + 1, y(v)); ctx.lineTo(w, y(v)); ctx.stroke();
+    });
+    ctx.textBaseline = "top";
+    [0, Math.floor(mins.length / 2), mins.length - 1].forEach(function (i, n) {
+      ctx.textAlign = n === 0 ? "left" : (n === 2 ? "right" : "center");
+      ctx.fillText(hhmm(mins[i].minute), n === 2 ? w : CHART.left + i * bw + (n === 0 ? 0 : bw / 2), h - CHART.bottom + 3);
+    });
     mins.forEach(function (m, i) {
-      var x = i * bw;
-      var th = (h - top) * m.count / max;
+      var x = CHART.left + i * bw;
       ctx.fillStyle = "#94a3b8";
-      ctx.fillRect(x + 1, h - th, Math.max(1, bw - 2), th);
-      var nh = (h - top) * m.negative / max;
+      ctx.fillRect(x + (bw > 3 ? 1 : 0), y(m.count), Math.max(1, bw - (bw > 3 ? 2 : 0)), h - CHART.bottom - y(m.count));
       ctx.fillStyle = "#dc2626";
-      ctx.fillRect(x + 1, h - nh, Math.max(1, bw - 2), nh);
+      ctx.fillRect(x + (bw > 3 ? 1 : 0), y(m.negative), Math.max(1, bw - (bw > 3 ? 2 : 0)), h - CHART.bottom - y(m.negative));
       if (m.alarm) {
+        var cx = x + bw / 2, top = y(m.count) - 2;
         ctx.fillStyle = "#f59e0b";
-        ctx.beginPath();
-        ctx.moveTo(x + bw / 2, h - th - 2);
-        ctx.lineTo(x + bw / 2 - 5, h - th - 11);
-        ctx.lineTo(x + bw / 2 + 5, h - th - 11);
-        ctx.closePath();
-        ctx.fill();
+        ctx.beginPath(); ctx.moveTo(cx, top); ctx.lineTo(cx - 5, top - 9); ctx.lineTo(cx + 5, top - 9);
+        ctx.closePath(); ctx.fill();
       }
     });
     var last = mins[mins.length - 1];
+    var peak = S.volume.peak;
+    var spikes = mins.filter(function (m) { return m.alarm; });
     $("volume-summary").textContent = "last minute " + last.count + " (" +
-      Math.round(100 * (last.negative_share || 0)) + "% negative) · peak " + max + "/min";
+      Math.round(100 * (last.negative_share || 0)) + "% negative)" +
+      (peak ? " · room peak " + peak.count + "/min at " + hhmm(peak.minute) : "") +
+      " · " + spikes.length + " spike minute" + (spikes.length === 1 ? "" : "s") + " shown";
+    // The text alternative: the same numbers, for screen readers and for anyone.
+    var box = $("volume-text");
+    var total = mins.reduce(function (a, m) { return a + m.count; }, 0);
+    var neg = mins.reduce(function (a, m) { return a + m.negative; }, 0);
+    var p = el("p", null, mins.length + " minutes from " + hhmm(mins[0].minute) + " to " + hhmm(last.minute) + ": " +
+      total + " mentions, " + neg + " negative; the busiest minute shown had " + max + "." +
+      (peak ? " Room peak: " + peak.count + " per minute at " + hhmm(peak.minute) + "." : ""));
+    var ul = el("ul");
+    spikes.slice(-20).forEach(function (m) { ul.appendChild(el("li", null, minuteWords(m))); });
+    box.replaceChildren(p);
+    if (spikes.length) { box.append(el("p", null, "Spikes:"), ul); }
   }
+  function chartTip(ev) {
+    var canvas = $("volume-chart"), tip = $("volume-tip");
+    var mins = (S.volume && S.volume.minutes) || [];
+    var rect = canvas.getBoundingClientRect();
+    var x = ev.clientX - rect.left - CHART.left;
+    if (!mins.length || x < 0) { tip.hidden = true; return; }
+    var i = Math.min(mins.length - 1, Math.floor(x / ((rect.width - CHART.left) / mins.length)));
+    tip.textContent = minuteWords(mins[i]);
+    tip.hidden = false;
+    tip.style.left = Math.min(rect.width - 200, Math.max(0, ev.clientX - rect.left)) + "px";
+  }
+  $("volume-chart").addEventListener("mousemove", chartTip);
+  $("volume-chart").addEventListener("mouseleave", function () { $("volume-tip").hidden = true; });
+  Array.prototype.forEach.call(document.querySelectorAll("#volume .range"), function (b) {
+    b.addEventListener("click", function () {
+      S.range = b.dataset.range === "all" ? "all" : Number(b.dataset.range);
+      Array.prototype.forEach.call(document.querySelectorAll("#volume .range"), function (o) {
+        o.classList.toggle("on", o === b); o.setAttribute("aria-pressed", o === b ? "true" : "false");
+      });
+      loadVolume();
+    });
+  });
   window.addEventListener("resize", function () { debounce("draw", 150, drawVolume); });
 
   // -- the mention queue ---------------------------------------------------
@@ -184,6 +257,7 @@
     if (f === "mine") { return S.me && owner === S.me.name; }
     if (f === "negative") { return m.sentiment_label === "negative"; }
     if (f === "breaching") { return !S.answered[m.id] && clockOf(m).cls === "bad"; }
+    if (f === "answered") { return !!S.answered[m.id]; }
     return true;
   }
   function ordered() {
@@ -222,8 +296,15 @@
       head.append(el("span", "badge claim", "claimed by " + owner));
     }
     li.append(head, el("p", "mention-text", m.text));
+    var ours = S.answered[m.id];
+    if (ours && ours.text) {
+      var reply = el("p", "published-reply");
+      reply.append(el("span", "muted", "our reply" + (ours.author ? " by " + ours.author : "") + ": "),
+        el("span", null, ours.text));
+      li.append(reply);
+    }
     var actions = el("div", "mention-actions");
-    if (S.me && S.me.can_draft && !S.answered[m.id]) {
+    if (S.me && S.me.can_draft && !S.answered[m.id] && !S.closed) {
       if (!owner) {
         actions.append(button("Claim", "small claim-btn", function () { claim(m.id); }));
       } else if (owner === S.me.name || S.me.is_lead) {
@@ -453,7 +534,10 @@
       }
     } else if (d.status === "submitted" && S.me && d.author === S.me.name) {
       actions.append(el("span", "muted", "yours: another approver decides"));
-    } else if (d.status === "submitted" && S.me && S.me.can_approve) {
+    } else if (d.status === "submitted" && S.me && !S.me.can_approve && S.rules.approval === "lead" &&
+               !S.closed) {
+      actions.append(el("span", "muted needs-lead", "a lead approves in this war room"));
+    } else if (d.status === "submitted" && S.me && S.me.can_approve && !S.closed) {
       // The revision shown here goes with the decision: a draft changed since is refused.
       actions.append(button("Approve", "approve-btn", function () { decide("draft.approve", d); }));
       var reason = el("input", "reject-reason");
@@ -502,7 +586,10 @@
       if (ack.error) { alertIn("mydrafts", ack.error); return; }
       var r = ack.response;
       if (S.drafts[id]) { S.drafts[id].status = "published"; }
-      if (r.mention_id) { S.answered[r.mention_id] = { published_at: r.published_at, clock_seconds: r.clock_seconds }; }
+      if (r.mention_id) {
+        S.answered[r.mention_id] = { published_at: r.published_at, clock_seconds: r.clock_seconds,
+                                     text: r.text, author: r.author };
+      }
       renderDrafts(); renderQueue();
     });
   }
@@ -557,10 +644,10 @@
       if (f.kind === "holding") { box.append(el("strong", null, "Holding statement "), el("small", "muted", "v" + f.version)); }
       box.append(el("p", "fact-text", f.text));
       var actions = el("div", "fact-actions");
-      if (S.me && S.me.can_draft) {
+      if (S.me && S.me.can_draft && !S.closed) {
         actions.append(button("Insert", "small insert-btn", function () { insertFact(f); }));
       }
-      if (S.me && S.me.is_lead) {
+      if (S.me && S.me.is_lead && !S.closed) {
         actions.append(button("Edit", "small secondary", function () {
           $("fact-text").value = f.text; $("fact-kind").value = f.kind; $("fact-id").value = f.id;
           $("fact-text").focus();
@@ -619,6 +706,13 @@
     if (socket && socket.connected) { socket.emit("presence.leave", { room: roomId }); }
   });
 
+  // A closed room's record is final (rooms.require_open): nothing to claim,
+  // reply to or change, and the board says so instead of failing silently.
+  function showClosed() {
+    var n = $("room-closed-note");
+    if (n) { n.hidden = !S.closed; }
+  }
+
   // -- live events -----------------------------------------------------------
   document.addEventListener("warroom:event", function (ev) {
     var e = ev.detail;
@@ -626,7 +720,7 @@
     var k = e.kind;
     if (k === "mentions.received") {
       debounce("mentions", 30, loadMentions);
-      debounce("volume", 1000, loadVolume);
+      throttle("volume-live", 1000, loadVolume);
     } else if (k === "spike.detected" || k.indexOf("volume.") === 0) {
       debounce("volume", 200, loadVolume);
     } else if (k === "mention.claimed") {
@@ -636,7 +730,7 @@
     } else if (k === "response.published") {
       if (d.mention_id) {
         S.answered[d.mention_id] = S.answered[d.mention_id] ||
-          { published_at: e.ts, clock_seconds: d.clock_seconds };
+          { published_at: e.ts, clock_seconds: d.clock_seconds, text: d.text, author: d.author };
       }
       if (S.drafts[d.draft_id]) { S.drafts[d.draft_id].status = "published"; }
       renderQueue(); renderDrafts();
@@ -661,6 +755,9 @@
     } else if (k === "room.closed") {
       var badge = $("room-status");
       badge.textContent = "closed"; badge.className = "badge closed";
+      S.closed = true;
+      closeComposer(); showClosed(); renderQueue(); renderDrafts(); renderFacts();
+      $("fact-form").hidden = true;
     }
   });
   if (socket) {
@@ -683,7 +780,7 @@
       ev.preventDefault(); submitDraft(); return;
     }
     if (ev.key === "Escape" && typing) { ev.target.blur(); return; }
-    if (typing || ev.ctrlKey || ev.metaKey || ev.altKey || !S.me) { return; }
+    if (typing || ev.ctrlKey || ev.metaKey || ev.altKey || !S.me || S.closed) { return; }
     if (ev.key === "n" || ev.key === "j") { ev.preventDefault(); nextMention(); }
     else if (ev.key === "c" && S.selected) { ev.preventDefault(); claim(S.selected); }
     else if (ev.key === "r" && S.selected) { ev.preventDefault(); compose(S.selected); }

@@ -12,16 +12,15 @@
   var seen = new Set();
   var lastId = 0;
 
-  function localTime(iso) {
-    var d = new Date(iso);
-    return isNaN(d) ? iso : d.toLocaleString();
-  }
+  var localTime = window.warroomLocalTime || function (iso) { return iso; };
 
   function summary(e) {
     var d = e.data || {};
     if (d.title) { return d.title; }
     if (d.text) { return d.text; }
     if (d.note) { return d.note; }
+    if (d.why) { return d.why; }
+    if (d.detail && d.detail.note) { return d.detail.note; }
     return "";
   }
 
@@ -65,9 +64,6 @@
     var id = Number(li.dataset.eventId);
     seen.add(id);
     if (id > lastId) { lastId = id; }
-  });
-  Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (t) {
-    t.textContent = localTime(t.dateTime);
   });
 
   function catchUp() {
@@ -121,6 +117,7 @@
         .then(function (html) {
           if (html !== null) {
             el.innerHTML = html;   // our own Jinja-escaped template output
+            if (window.warroomLocalTimes) { window.warroomLocalTimes(el); }
             document.dispatchEvent(new CustomEvent("warroom:panel", { detail: el }));
           }
         });

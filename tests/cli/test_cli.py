@@ -42,3 +42,10 @@ def test_user_add_prints_password_and_refuses_duplicates(tmp_path):
 def test_bad_role_is_a_usage_error(tmp_path):
     out = run("user", "add", "kim", "--role", "boss", env={"WARROOM_DB_PATH": str(tmp_path / "w.db")})
     assert out.returncode == 2 and "invalid choice" in out.stderr
+
+
+def test_serve_starts_without_the_werkzeug_production_banner(server):
+    """Issue 19 defect 12: `make run` ended in red "do not use in production" lines."""
+    out = server.output()
+    assert "Warroom is up" in out
+    assert "development server" not in out and "Running on" not in out

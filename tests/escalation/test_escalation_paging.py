@@ -21,7 +21,7 @@ def _playbook_room(db, now):
     owner = make_user(db, "olga", "lead", now, slack_id="U0OLGA")
     pb = playbooks.parse((ROOT / "playbooks" / "mass-disruption.md").read_text(), "mass-disruption.md")
     room = rooms.open_room(db, now, owner, "Ash cloud", playbook=pb)
-    ann = make_user(db, "ann", "responder", now, slack_id="U0ANN")
+    ann = make_user(db, "ann", "lead", now, slack_id="U0ANN")  # the Lead slot needs a lead here
     lead_slot = next(s for s in roster.slots(db, room.id) if s.role == "Lead" and s.starts_at <= iso(now))
     roster.sign_up(db, now, ann, lead_slot.id)
     return room, owner, ann

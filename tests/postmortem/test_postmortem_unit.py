@@ -33,7 +33,7 @@ def test_reply_histogram_bins_are_half_open():
     assert bins[-1] == {"from_minutes": 240, "to_minutes": None, "count": 1}
 
 
-def test_without_a_spike_the_storm_window_is_the_room_life(db, now):
+def test_without_a_spike_the_storm_window_is_the_span_of_the_mentions(db, now):
     lead = make_user(db, "lea", "lead")
     room = rooms.open_room(db, now, lead, "Quiet")
     batch = [mentions.NewMention("rss", str(i), "a", text, "", iso(now + timedelta(minutes=m)), "en", 1)
@@ -43,9 +43,10 @@ def test_without_a_spike_the_storm_window_is_the_room_life(db, now):
     report = postmortem.build_report(db, room.id, now + timedelta(hours=2))
     s = report["summary"]
     assert s["spikes"] == 0 and s["closed_at"] is None
-    assert (s["storm_start"], s["storm_end"]) == (iso(now), iso(now + timedelta(hours=2)))
+    # issue 19: the room's life put a replayed storm all "before"; the mentions' own span does not
+    assert (s["storm_start"], s["storm_end"]) == (iso(now - timedelta(minutes=5)), iso(now + timedelta(minutes=3)))
     assert s["duration_seconds"] == 7200
-    assert [s["sentiment"][p]["mentions"] for p in ("before", "during", "after")] == [1, 2, 0]
+    assert [s["sentiment"][p]["mentions"] for p in ("before", "during", "after")] == [0, 3, 0]
     assert s["sentiment"]["after"]["mean_compound"] is None
     assert s["total_mentions"] == 3 and s["peak"]["mentions_per_minute"] == 1
     assert s["peak"]["minute"] == iso(now - timedelta(minutes=5))  # ties: the earliest minute

@@ -51,7 +51,7 @@ def test_who_is_on_across_shift_boundaries(db, now):
 def test_who_is_on_ignores_other_rooms(db, now):
     lead = make_user(db, "lena", "lead")
     a, b = rooms.open_room(db, now, lead, "A"), rooms.open_room(db, now, lead, "B")
-    ann = make_user(db, "ann", "responder")
+    ann = make_user(db, "ann", "approver")  # a Lead slot needs who may approve (issue 19)
     seat = _slot(db, a.id, "Lead", now, capacity=1)
     roster.sign_up(db, now, ann, seat.id)
     assert [u.name for u in roster.who_is_on(db, a.id, "lead", now)] == ["ann"]

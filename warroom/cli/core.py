@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 
@@ -97,7 +98,10 @@ def cmd_serve(args) -> int:
     signal.signal(signal.SIGTERM, _stop_serving)
     try:
         # The Werkzeug server is for development and tests; production is
-        # gunicorn -w 1 --threads N 'warroom.wsgi:app' (README).
+        # gunicorn -w 1 --threads N 'warroom.wsgi:app' (README). Its red
+        # "do not use in production" start-up banner read as a failure to a new
+        # user (issue 19): the line above says where Warroom is; errors still show.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         socketio.run(
             app, host=settings.server.host, port=settings.server.port,
             allow_unsafe_werkzeug=True, use_reloader=False, log_output=False,

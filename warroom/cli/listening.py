@@ -206,6 +206,14 @@ def _owner(db, name: str | None):
     return admins[0] if admins else User(None, "drill", "admin", None, "UTC", False)
 
 
+def _drill_title(db, base: str, now) -> str:
+    """'<playbook title> #N · 01 Dec 16:05 UTC': N counts this playbook's drills."""
+    from .. import rooms
+
+    n = 1 + sum(r.is_drill and base in r.title for r in rooms.list_rooms(db))
+    return f"{base} #{n} · {now:%d %b %H:%M} UTC"
+
+
 def cmd_drill(args) -> int:
     from ..listening import drills
 
@@ -214,12 +222,16 @@ def cmd_drill(args) -> int:
     file = args.file or str(DEMO_STORM)
     batch = _load(file, settings)
     owner = _owner(db, args.owner)
-    room = drills.start(db, utcnow(), owner, playbook, Path(file).name, args.speed,
-                        page_real=args.page_real, title=args.title)
+    now = utcnow()
+    # Each drill its own title (the rooms list told three "DRILL: ..." apart by id only).
+    title = args.title or _drill_title(db, playbook.title, now)
+    room = drills.start(db, now, owner, playbook, Path(file).name, args.speed,
+                        page_real=args.page_real, title=title)
     print(f"drill room {room.id}: {room.title} ({settings.url}/rooms/{room.id})", flush=True)
     result = _run(db, room.id, drills.scoped(room.id, batch), args, "drill", settings)
     drills.finish(db, utcnow(), room.id, result.accepted, result.spikes, actor="drill")
-    print(f"{result.accepted} mentions replayed, {result.spikes} spikes detected"
+    print(f"{result.accepted} mentions replayed ({result.duplicates} duplicate rows dropped),"
+          f" {result.spikes} spikes detected"
           f"{'' if args.page_real else ' (drill: nobody real was paged)'}")
     return 0
 

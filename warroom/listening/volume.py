@@ -256,3 +256,19 @@ def spikes_of(db: Database, room_id: int, limit: int = 50) -> list[dict]:
         [room_id, limit],
     ).fetchall()
     return [{"minute": r[0], "count": r[1], "negative": r[2], "score": r[3], "expected": r[4]} for r in rows]
+
+
+def extent(db: Database, room_id: int) -> dict:
+    """A room's whole stream in brief: its first and last minute and its peak
+    minute (the first of ties), defined as the post-mortem defines it, so the
+    board's "peak" and the report's agree."""
+    first, last = db.execute(
+        "SELECT MIN(minute), MAX(minute) FROM mention_minutes WHERE room_id = ?", [room_id]
+    ).fetchone()
+    peak = db.execute(
+        "SELECT minute, count FROM mention_minutes WHERE room_id = ? ORDER BY count DESC, minute LIMIT 1",
+        [room_id],
+    ).fetchone()
+    minutes = int((parse_iso(last) - parse_iso(first)) / MINUTE) + 1 if first else 0
+    return {"first": first, "last": last, "minutes": minutes,
+            "peak": {"minute": peak[0], "count": peak[1]} if peak else None}

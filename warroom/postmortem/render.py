@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from html import escape
 
@@ -203,6 +204,7 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
 
     lines += ["## Escalation", "",
               f"Pages sent: {count(esc['pages_sent'])} · failed: {count(esc['pages_failed'])}"
+              f" · not delivered: {count(esc.get('pages_undelivered', 0))}"
               f" · retried sends: {count(esc['retries'])}", ""]
     lines += ["### Escalations", ""]
     lines += table(["Escalation", "Reason", "State", "Opened", "Acknowledged", "By",
@@ -229,16 +231,59 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
     if les:
         lines += [f"Version {les['version']} of {les['versions']}, by {cell(les['author'])},"
                   f" {ts(les['saved_at'])} UTC.", "",
-                  # the lead's own Markdown, with any raw HTML shown as text
-                  escape(les["text"], quote=False), ""]
+                  # the lead's own Markdown, with any raw HTML shown as text, its
+                  # headings under this report's "## Lessons"
+                  _demote_headings(escape(les["text"], quote=False)), ""]
     else:
         lines += ["No lessons written yet.", ""]
 
     lines += ["## Timeline", ""]
     lines += table(["#", "Time (UTC)", "Event", "Actor", "Details"], [
-        [e["id"], ts(e["ts"]), e["kind"], e["actor"], _detail(e["data"])] for e in report["timeline"]
+        [e["id"], ts(e["ts"]), e["kind"], e["actor"], _detail(e["data"])]
+        for e in fold_batches(report["timeline"])
     ], empty="No events.")
     return "\n".join(lines)
+
+
+_HEADING = re.compile(r"^(#{1,6})(?=\s)", re.M)
+_FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
+
+
+def _demote_headings(text: str) -> str:
+    """Lesson headings two levels down (# -> ###), code blocks untouched."""
+    out, at = [], 0
+    for fence in _FENCE.finditer(text):
+        out.append(_HEADING.sub(lambda m: "#" * min(6, len(m.group(1)) + 2), text[at:fence.start()]))
+        out.append(fence.group(0))
+        at = fence.end()
+    out.append(_HEADING.sub(lambda m: "#" * min(6, len(m.group(1)) + 2), text[at:]))
+    return "".join(out)
+
+
+def fold_batches(timeline: list[dict]) -> list[dict]:
+    """Consecutive ``mentions.received`` events as one row: a storm's ingest
+    batches are thousands of events that say one thing (the JSON keeps them all)."""
+    out: list[dict] = []
+    run: list[dict] = []
+
+    def flush():
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            total = sum(int((e["data"] or {}).get("count") or 0) for e in run)
+            out.append({"id": f"{run[0]['id']}–{run[-1]['id']}", "ts": run[0]["ts"], "kind": "mentions.received",
+                        "actor": run[0]["actor"],
+                        "data": {"batches": len(run), "mentions": total, "last_at": run[-1]["ts"]}})
+        run.clear()
+
+    for e in timeline:
+        if e["kind"] == "mentions.received":
+            run.append(e)
+            continue
+        flush()
+        out.append(e)
+    flush()
+    return out
 
 
 def markdown_with_files(report: dict, stem: str) -> tuple[str, dict[str, str]]:

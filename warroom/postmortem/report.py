@@ -12,8 +12,10 @@ Definitions (the numbers a reader will argue about):
   ``spike.detected`` event (the alarm's minute from the event data, else the
   event time); ``storm_end`` is the last spike's minute plus
   ``STORM_TAIL`` (30 minutes), but never later than the room's close. Without
-  any spike the window is the room's life: opened_at .. closed_at (or the
-  report time while the room is open).
+  any spike the window is the span of the room's mentions (first
+  ``created_at`` .. one minute after the last), so a replayed storm whose
+  posts are older than the room is "during", not "before"; with no mention
+  either, the room's life: opened_at .. closed_at (or the report time).
 * **Sentiment before / during / after** groups the room's mentions by their
   ``created_at``: before = ``created_at < storm_start``; during =
   ``storm_start <= created_at < storm_end``; after = ``created_at >=
@@ -32,7 +34,8 @@ Definitions (the numbers a reader will argue about):
 * **Roster coverage** per role counts the shift slots that began before the
   room closed (or before the report, while open): a slot is *filled* when its
   sign-ups reach its capacity. ``seats`` sums capacities, ``signed_up`` the
-  sign-ups of those slots.
+  sign-ups of those slots, and ``coverage`` is ``signed_up / seats`` (1 of 4
+  seats taken is 25 %, not 0 % because no slot was full).
 * **Unanswered past the target** sums the ``response.clock_breached`` events:
   mentions still without a reply when their first-response clock ran out
   (each counted once, even if answered later).
@@ -41,7 +44,10 @@ Definitions (the numbers a reader will argue about):
   on a database without that table, the ``page.sent`` / ``page.failed``
   events. A page's *time to acknowledge* runs from its sending to the
   acknowledgement of its escalation; *pages sent* counts the ones delivered
-  (sent or bundled), *retries* the ``page.retrying`` events.
+  (sent or bundled), *retries* the ``page.retrying`` events. A page sent
+  only to the log (no Slack configured, ``via = 'log'``) reached nobody:
+  its status is *not delivered* and it counts in *pages undelivered*, not
+  in *pages sent*.
 * Times never run backwards: a negative difference (skewed clocks) is 0.
 """
 
@@ -236,8 +242,11 @@ def _roster(db, room_id, tables, cutoff: str) -> list[dict]:
         r["signed_up"] += min(taken, capacity)
         r["filled"] += int(taken >= capacity)
     for r in roles.values():
-        r["coverage"] = round(r["filled"] / r["slots"], 4) if r["slots"] else None
+        r["coverage"] = round(r["signed_up"] / r["seats"], 4) if r["seats"] else None
     return list(roles.values())
+
+
+UNDELIVERED_VIA = "log"  # escalation.paging.LogSender: written to the server log, seen by no one
 
 
 def _escalation_rows(db, room_id) -> tuple[dict, list[dict]]:
@@ -255,11 +264,13 @@ def _escalation_rows(db, room_id) -> tuple[dict, list[dict]]:
         }
     pages = []
     # a bundled page went out inside another page's message: it was sent then
-    for pid, eid, target, recipient, state, due, sent, attempts, error in db.execute(
+    for pid, eid, target, recipient, state, due, sent, attempts, error, via in db.execute(
         "SELECT p.id, p.escalation_id, p.target, p.recipient, p.state, p.due_at,"
-        " COALESCE(p.sent_at, c.sent_at), p.attempts, p.last_error FROM pages p"
+        " COALESCE(p.sent_at, c.sent_at), p.attempts, p.last_error, COALESCE(p.via, c.via) FROM pages p"
         " LEFT JOIN pages c ON c.id = p.bundled_into WHERE p.room_id = ? ORDER BY p.id", [room_id],
     ):
+        if via == UNDELIVERED_VIA and state in ("sent", "bundled"):
+            state = "not delivered"
         pages.append({
             "id": pid, "escalation_id": eid, "target": target, "recipient": recipient,
             "status": state, "due_at": due, "sent_at": sent, "attempts": attempts,
@@ -365,7 +376,8 @@ def build_report(
                 "escalation_id": _first(d, "escalation_id", "escalation") or current_escalation,
                 "target": _first(d, "target", "to", "channel"),
                 "recipient": _first(d, "recipient", "user"),
-                "status": "sent" if sent else "failed", "due_at": e.ts,
+                "status": ("not delivered" if d.get("via") == UNDELIVERED_VIA else "sent") if sent else "failed",
+                "due_at": e.ts,
                 "sent_at": e.ts if sent else None, "attempts": d.get("attempts"),
                 "error": None if sent else d.get("error"),
                 "acknowledged_at": None, "seconds_to_ack": None,
@@ -387,7 +399,12 @@ def build_report(
         storm_start = min(spikes)
         storm_end = min(iso(parse_iso(max(spikes)) + STORM_TAIL), end_of_life)
     else:
-        storm_start, storm_end = room["opened_at"], end_of_life
+        first, last = (db.execute("SELECT MIN(created_at), MAX(created_at) FROM mentions WHERE room_id = ?",
+                                  [room_id]).fetchone() if "mentions" in tables else (None, None))
+        if first:
+            storm_start, storm_end = first, iso(parse_iso(last) + timedelta(minutes=1))
+        else:
+            storm_start, storm_end = room["opened_at"], end_of_life
     sentiment = _sentiment(db, room_id, tables, storm_start, storm_end)
 
     say("measuring replies")
@@ -444,8 +461,9 @@ def build_report(
         "escalation": {
             "escalations": list(escalations.values()),
             "pages": pages,
-            "pages_sent": sum(p["sent_at"] is not None for p in pages),
+            "pages_sent": sum(p["sent_at"] is not None and p["status"] != "not delivered" for p in pages),
             "pages_failed": sum(p["status"] == "failed" for p in pages),
+            "pages_undelivered": sum(p["status"] == "not delivered" for p in pages),
             "retries": retries,
         },
         "roster": {

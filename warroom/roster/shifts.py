@@ -214,11 +214,30 @@ def slot_data(slot: Slot, user: str) -> dict:
             "starts_at": slot.starts_at, "ends_at": slot.ends_at}
 
 
+def lead_slot_role(db: Database, slot: Slot) -> str | None:
+    """The installation role a Lead slot needs: the one that approves in this
+    room ("lead" when the playbook says approval = "lead", else "approver");
+    None for any other slot."""
+    if slot.role.strip().lower() != "lead":
+        return None
+    try:
+        playbook = playbooks.room_playbook(db, slot.room_id)
+    except playbooks.PlaybookInvalid:  # an old snapshot today's validator rejects: the stricter rule
+        return "lead"
+    approval = playbook.rules.approval if playbook is not None else "two-person"
+    return "lead" if approval == "lead" else "approver"
+
+
 def _add(db: Database, now: datetime, slot: Slot, user: User, actor: User, kind: str) -> None:
     if user.disabled:
         raise RosterError("user", f"{user.name} is disabled")
     if not accounts.has_role(user, "responder"):
         raise RosterError("user", f"{user.name} is a viewer; shifts need the responder role", 403)
+    need = lead_slot_role(db, slot)
+    if need and not accounts.has_role(user, need):
+        # role:Lead pages go to whoever holds this slot: it must be someone who can act on them
+        raise RosterError("user", f"the Lead shift needs someone who may {'lead' if need == 'lead' else 'approve'}"
+                          f" ({need} role); {user.name} is a {user.role}", 403)
     if is_on(db, slot.id, user.id):
         raise RosterError("slot_id", f"{user.name} is already on this shift", 409)
     taken = db.execute("SELECT COUNT(*) FROM shift_signups WHERE slot_id = ?", [slot.id]).fetchone()[0]

@@ -273,18 +273,26 @@ def board_state(room_id: int):
     user = current_user()
     last = events.last_id(db)  # read first: anything later arrives as an event
     rules = responses.rules_for_room(db, room_id)
+    # The reply each answered mention got (its first), shown under it in the queue.
+    replies = {}
+    for r in reversed(responses.room_responses(db, room_id, limit=100_000)):
+        if r.mention_id is not None and r.mention_id not in replies:
+            replies[r.mention_id] = {"text": r.text, "author": r.author}
+    # Approve is offered only to who may approve here: a playbook saying
+    # approval = "lead" needs a lead, not any approver.
+    approver = "lead" if rules.approval == "lead" else "approver"
     return jsonify({
         "room": room.to_dict(),
         "last_event": last,
         "me": {"name": user.name, "role": user.role,
-               "can_draft": has_role(user, "responder"), "can_approve": has_role(user, "approver"),
+               "can_draft": has_role(user, "responder"), "can_approve": has_role(user, approver),
                "is_lead": has_role(user, "lead")},
         "rules": {"first_response_minutes": rules.first_response_minutes,
                   "approval": rules.approval,
                   "approval_timeout_minutes": rules.approval_timeout_minutes},
         "claims": [c.to_dict() for c in responses.room_claims(db, room_id)],
         "drafts": [d.to_dict() for d in responses.room_drafts(db, room_id)],
-        "answered": {str(k): {"published_at": v[0], "clock_seconds": v[1]}
+        "answered": {str(k): {"published_at": v[0], "clock_seconds": v[1], **replies.get(k, {})}
                      for k, v in responses.answered(db, room_id).items()},
         "responses": [r.to_dict() for r in responses.room_responses(db, room_id, limit=50)],
         "facts": [f.to_dict() for f in facts.room_facts(db, room_id)],

@@ -214,6 +214,9 @@ def _ingest_body(cfg, db, token, now, store):
     return jsonify(result), 202
 
 
+ALL_MINUTES = 14 * 1440
+
+
 def _int_arg(name: str, default: int, low: int, high: int):
     raw = request.args.get(name, str(default))
     try:
@@ -252,9 +255,14 @@ def room_volume(room_id: int):
     db = get_db()
     if rooms.get_room(db, room_id) is None:
         return json_error(404, f"no room {room_id}", field="room")
-    minutes, err = _int_arg("minutes", 60, 1, 1440)
-    if err:
-        return err
+    whole = volume.extent(db, room_id)
+    if request.args.get("minutes") == "all":
+        # the whole stream, up to 14 days of minutes (a bounded answer)
+        minutes = max(1, min(whole["minutes"], ALL_MINUTES))
+    else:
+        minutes, err = _int_arg("minutes", 60, 1, 1440)
+        if err:
+            return err
     series = volume.series(db, room_id, minutes)
     total = sum(m["count"] for m in series)
     negative = sum(m["negative"] for m in series)
@@ -265,6 +273,8 @@ def room_volume(room_id: int):
         "negative": negative,
         "negative_share": round(negative / total, 4) if total else 0.0,
         "spikes": volume.spikes_of(db, room_id),
+        "peak": whole["peak"],          # the room's, whatever the range: the post-mortem's number
+        "first_minute": whole["first"],
     })
 
 
@@ -363,8 +373,11 @@ OPENAPI_PATHS = {
         "get": {
             "summary": "Per-minute counts, negative share and spike markers of a room's stream",
             "parameters": [_ROOM, {"name": "minutes", "in": "query",
-                                   "schema": {"type": "integer", "minimum": 1, "maximum": 1440}}],
-            "responses": {"200": {"description": "the last N minutes up to the stream's newest"},
+                                   "description": "1-1440, or `all` (the whole stream, up to 14 days)",
+                                   "schema": {"oneOf": [{"type": "integer", "minimum": 1, "maximum": 1440},
+                                                        {"type": "string", "enum": ["all"]}]}}],
+            "responses": {"200": {"description": "the last N minutes up to the stream's newest, and the"
+                                                 " room's peak minute (as the post-mortem counts it)"},
                           "400": _err("bad query parameter"), "401": _err("login required"),
                           "404": _err("no such room")},
         },

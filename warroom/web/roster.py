@@ -10,6 +10,7 @@ token; the domain re-checks who may do what.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
@@ -19,6 +20,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -99,10 +101,25 @@ def _act(room_id: int, action):
     except roster.RosterError as exc:
         if _is_api():
             return json_error(exc.status, str(exc), field=exc.field)
-        abort(exc.status, description=f"{exc.field}: {exc}")
+        if exc.status == 404:
+            abort(404, description=str(exc))
+        # A refused form goes back to the room, said in words and local times.
+        flash(_in_words(str(exc)), "roster-error")
+        return redirect(url_for("pages.room_page", room_id=room_id) + "#roster", code=303)
     if _is_api():
         return jsonify({"ok": True, **result})
     return redirect(url_for("pages.room_page", room_id=room_id) + "#roster", code=303)
+
+
+_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?Z")
+
+
+def _in_words(message: str) -> str:
+    """A domain message for a person: its UTC timestamps in their time zone."""
+    user = current_user()
+    tz = user.tz if user else "UTC"
+    text = _ISO.sub(lambda m: coverage.local_text(m.group(0), tz), message)
+    return text.replace(")-", ") to ").replace(" -", " to ")
 
 
 def _both(rule: str, endpoint: str, role: str):
@@ -315,10 +332,17 @@ def _panel_context(db, room, user) -> dict:
         "for_you": handover.notes_for_user(db, room.id, user, now) if user else [],
         "recent": handover.recent_notes(db, room.id, limit=5),
         "can_sign_up": accounts.has_role(user, "responder") and room.status != "closed",
+        # the Lead column only for who may take it (roster.lead_slot_role)
+        "may_lead": _may_lead(db, shifts, user),
         "is_lead": accounts.has_role(user, "lead") and room.status != "closed",
         "on_call": _on_call_now(now),
         "on_call_error": _rotation_error(),
     }
+
+
+def _may_lead(db, shifts, user) -> bool:
+    lead = next((s.slot for s in shifts if roster.lead_slot_role(db, s.slot)), None)
+    return lead is None or accounts.has_role(user, roster.lead_slot_role(db, lead))
 
 
 def _on_call_now(now):
