@@ -87,6 +87,14 @@ def gate():
         if wants_json():
             return json_error(403, "choose your own password first (/me/password)", field="password")
         return redirect(url_for("auth.change_password"))
+    if request.view_args and not accounts.may_see(get_db(), g.user, request.view_args):
+        # The one access rule, for every view at once: whatever the URL names
+        # (a room, a mention, a draft, a monitor...) must be visible to this
+        # user. 404, the same as for an id that does not exist: a refusal
+        # must not tell that a private room is there.
+        if wants_json():
+            return json_error(404, "not found")
+        abort(404)
     return None
 
 

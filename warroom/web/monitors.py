@@ -20,7 +20,7 @@ from .. import rooms, validate
 from ..clock import utcnow
 from ..listening import monitors, spikes, volume, watch
 from ..playbooks import store
-from .context import current_user, get_db, json_error, require_role
+from .context import current_user, get_db, json_error, require_role, visible
 
 bp = Blueprint("monitors", __name__)
 
@@ -55,9 +55,10 @@ def _form_data() -> dict:
 
 
 def _page(db, error=None, values=None, monitor=None, status=200):
-    ctx = {"error": error, "values": values or {}, "playbooks": [v for v, _ in store.list_latest(db)]}
+    ctx = {"error": error, "values": values or {},
+           "playbooks": visible(db, "playbook", [v for v, _ in store.list_latest(db)], lambda v: v.playbook_id)}
     if monitor is None:
-        ctx["monitors"] = monitors.list_monitors(db)
+        ctx["monitors"] = visible(db, "monitor", monitors.list_monitors(db))
         return render_template("monitors.html", **ctx), status
     ctx.update(monitor=monitor, alarms=watch.alarms_of(db, monitor.id), sensitivity=sensitivity_of(db, monitor))
     return render_template("monitor.html", **ctx), status
@@ -142,7 +143,7 @@ def _out(db, monitor: monitors.Monitor) -> dict:
 @require_role("lead")
 def api_list():
     db = get_db()
-    return jsonify({"monitors": [_out(db, m) for m in monitors.list_monitors(db)]})
+    return jsonify({"monitors": [_out(db, m) for m in visible(db, "monitor", monitors.list_monitors(db))]})
 
 
 @bp.route("/api/v1/monitors", methods=["POST"])

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from .. import events, rooms
 from ..clock import utcnow
-from .context import current_user, get_db, require_role
+from .context import current_user, get_db, require_role, visible, visible_rooms
 
 bp = Blueprint("pages", __name__)
 
@@ -14,14 +14,14 @@ bp = Blueprint("pages", __name__)
 def _playbook_choices(db) -> list:
     from ..playbooks import store as playbook_store
 
-    return [v for v, _count in playbook_store.list_latest(db)]
+    return visible(db, "playbook", [v for v, _count in playbook_store.list_latest(db)], lambda v: v.playbook_id)
 
 
 @bp.route("/")
 @require_role("viewer")
 def rooms_list():
     db = get_db()
-    return render_template("rooms.html", rooms=rooms.list_rooms(db), error=None, form={},
+    return render_template("rooms.html", rooms=visible_rooms(db, rooms.list_rooms(db)), error=None, form={},
                            playbooks=_playbook_choices(db))
 
 
@@ -42,7 +42,7 @@ def room_open():
                                is_drill=form["drill"], playbook=playbook)
     except rooms.RoomError as exc:
         return render_template(
-            "rooms.html", rooms=rooms.list_rooms(db), error=f"{exc.field}: {exc}", form=form,
+            "rooms.html", rooms=visible_rooms(db, rooms.list_rooms(db)), error=f"{exc.field}: {exc}", form=form,
             playbooks=_playbook_choices(db),
         ), 422
     return redirect(url_for("pages.room_page", room_id=room.id))
