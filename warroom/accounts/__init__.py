@@ -12,6 +12,7 @@ Face: ``User``, ``has_role``, ``add_user``, ``authenticate``, ``start_session``,
 
 
 from .access import (
+    REF_KEYS,
     AccessError,
     Team,
     add_room_member,
@@ -34,6 +35,7 @@ from .access import (
     user_teams,
     visible_room_ids,
 )
+from .audit import AUDIT_PREFIXES, audit_log
 from .users import (
     ROLES,
     AccountError,
@@ -60,6 +62,9 @@ from .users import (
 )
 
 __all__ = [
+    "REF_KEYS",
+    "AUDIT_PREFIXES",
+    "audit_log",
     "AccessError",
     "AccountError",
     "ROLES",

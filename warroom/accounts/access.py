@@ -40,6 +40,9 @@ ROOM_KEYS = ("room", "room_id")
 # names of ids that name a team-owned resource directly
 RESOURCE_KEYS = {"monitor_id": "monitor", "playbook_id": "playbook", "connector_id": "connector"}
 
+# every name of an id that the rule knows
+REF_KEYS = (*ROOM_KEYS, *ROOM_OF, *RESOURCE_KEYS)
+
 _MAX_ID = 2**63 - 1
 
 
@@ -140,13 +143,14 @@ def room_audience(db: Database, room_id: int) -> tuple[int | None, list[int] | N
 
 
 def _as_id(value) -> int | None:
+    # ids as the adapters accept them: an integer or its ASCII digits
     if isinstance(value, bool):
         return None
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
+    if isinstance(value, str) and value.isascii() and value.strip().isdigit() and len(value) < 20:
+        value = int(value)
+    if not isinstance(value, int):
         return None
-    return n if 0 < n <= _MAX_ID else None
+    return value if 0 < value <= _MAX_ID else None
 
 
 # -- teams --------------------------------------------------------------------
@@ -181,10 +185,10 @@ def add_team(db: Database, now: datetime, name: str, actor: str | None) -> Team:
     return find_team(db, cur.lastrowid)
 
 
-def _team(db, team) -> Team:
+def _team(db, team, field: str = "team") -> Team:
     found = find_team(db, team)
     if found is None:
-        raise AccessError("team", f"no team {team!r}")
+        raise AccessError(field, f"no team {team!r}")
     return found
 
 
@@ -199,7 +203,7 @@ def set_user_teams(db: Database, now: datetime, user_id: int, teams: list, actor
     """Make ``teams`` (names or ids) the user's teams; each change is an event."""
     with transaction(db):
         _uid, name = _user(db, user_id)
-        wanted = {t.id: t.name for t in (_team(db, x) for x in teams)}
+        wanted = {t.id: t.name for t in (_team(db, x, "teams") for x in teams)}
         have = {t.id: t.name for t in user_teams(db, user_id)}
         for tid in wanted.keys() - have.keys():
             db.execute("INSERT INTO team_members (team_id, user_id) VALUES (?, ?)", [tid, user_id])

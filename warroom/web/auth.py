@@ -25,7 +25,7 @@ from flask import (
     url_for,
 )
 
-from .. import accounts, live
+from .. import accounts, live, validate
 from ..clock import utcnow
 from .context import get_db, json_error, public, settings, wants_json
 
@@ -87,7 +87,8 @@ def gate():
         if wants_json():
             return json_error(403, "choose your own password first (/me/password)", field="password")
         return redirect(url_for("auth.change_password"))
-    if request.view_args and not accounts.may_see(get_db(), g.user, request.view_args):
+    refs = {**(request.view_args or {}), **_body_refs(view)}
+    if refs and not accounts.may_see(get_db(), g.user, refs):
         # The one access rule, for every view at once: whatever the URL names
         # (a room, a mention, a draft, a monitor...) must be visible to this
         # user. 404, the same as for an id that does not exist: a refusal
@@ -96,6 +97,23 @@ def gate():
             return json_error(404, "not found")
         abort(404)
     return None
+
+
+def _body_refs(view) -> dict:
+    """The ids a form or JSON body names (``room``, ``mention_id``,
+    ``playbook_id``...): checked by the same rule as the URL's."""
+    if request.method not in UNSAFE or getattr(view, "warroom_own_body", False):
+        return {}
+    if request.is_json:
+        try:  # the checked parser (nesting, NaN...); a bad body is check_json_body's 400
+            data = validate.loads(request.get_data(cache=True) or b"{}", "body")
+        except validate.Invalid:
+            return {}
+        if not isinstance(data, dict):
+            return {}
+    else:
+        data = request.form
+    return {k: data.get(k) for k in accounts.REF_KEYS if k in data and data.get(k) not in (None, "")}
 
 
 ONE_TIME_ALLOWED = {"auth.change_password", "auth.logout"}

@@ -16,7 +16,7 @@ from flask import (
     url_for,
 )
 
-from .. import rooms, validate
+from .. import accounts, rooms, validate
 from ..clock import utcnow
 from ..listening import monitors, spikes, volume, watch
 from ..playbooks import store
@@ -122,7 +122,12 @@ def monitor_accept(monitor_id: int, alarm_id: int):
 def _accept(db, monitor_id: int, alarm_id: int) -> dict:
     if not any(a["id"] == alarm_id for a in watch.alarms_of(db, monitor_id, limit=10_000)):
         raise monitors.MonitorError("alarm", f"monitor {monitor_id} has no alarm {alarm_id}", status=404)
-    return watch.accept_offer(db, utcnow(), alarm_id, current_user())
+    out = watch.accept_offer(db, utcnow(), alarm_id, current_user())
+    team = accounts.team_of(db, "monitor", monitor_id)
+    if team is not None and out.get("room_id") and accounts.team_of(db, "room", out["room_id"]) is None:
+        # a team's monitor opens that team's room
+        accounts.assign(db, utcnow(), "room", out["room_id"], team, current_user().name)
+    return out
 
 
 # -- JSON API ---------------------------------------------------------------
