@@ -36,6 +36,7 @@ from .access import (
     visible_room_ids,
 )
 from .audit import AUDIT_PREFIXES, audit_log
+from .sso import ClaimMapping, SsoError, check_id_token, mapping_from, provision
 from .users import (
     ROLES,
     AccountError,
@@ -62,6 +63,11 @@ from .users import (
 )
 
 __all__ = [
+    "ClaimMapping",
+    "SsoError",
+    "check_id_token",
+    "mapping_from",
+    "provision",
     "REF_KEYS",
     "AUDIT_PREFIXES",
     "audit_log",

@@ -25,9 +25,10 @@ def modules():
     from . import playbooks as playbooks_web
     from . import roster as roster_web
     from . import slack as slack_web
+    from . import sso as sso_web
 
     return [auth, pages, playbooks_web, api, ingest, postmortem, board, roster_web, escalation_web,
-            platforms_web, monitors_web, slack_web, contacts, admin]
+            platforms_web, monitors_web, slack_web, contacts, admin, sso_web]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -50,7 +50,9 @@ def csrf_token() -> str:
 
 @bp.app_context_processor
 def inject():
-    return {"csrf_token": csrf_token, "current_user": g.get("user")}
+    sso = settings().sso
+    return {"csrf_token": csrf_token, "current_user": g.get("user"),
+            "sso": {"enabled": sso.enabled, "label": sso.label, "local_passwords": sso.local_passwords}}
 
 
 @bp.before_app_request
@@ -119,7 +121,7 @@ def _body_refs(view) -> dict:
 ONE_TIME_ALLOWED = {"auth.change_password", "auth.logout"}
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """``target`` if it is a path on this origin, else the home page.
 
     Judged as a browser would read it: browsers drop tabs and newlines
@@ -145,8 +147,11 @@ def _safe_next(target: str | None) -> str:
 def login():
     if request.method == "GET":
         if g.user:
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         return render_template("login.html", next=request.args.get("next", ""), error=None)
+    if not settings().sso.local_passwords:
+        return render_template("login.html", next=request.form.get("next", ""),
+                               error="This installation signs in through single sign-on only."), 403
     name = request.form.get("name", "").strip()
     password = request.form.get("password", "")
     db = get_db()
@@ -162,8 +167,8 @@ def login():
         status = 429 if blocked else 401
         return render_template("login.html", next=request.form.get("next", ""), error=message), status
     # A fresh session id on every login: a planted cookie is worth nothing.
-    _renew_session(db, user)
-    return redirect(_safe_next(request.form.get("next")))
+    renew_session(db, user)
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/me/password", methods=["GET", "POST"])
@@ -180,12 +185,12 @@ def change_password():
     # The change ended every session of the user, this one too: this browser
     # goes on under a new id, the others are out, and so are their sockets
     # (which carry an ended session's cookie; this one's board reconnects).
-    _renew_session(db, user)
+    renew_session(db, user)
     live.disconnect_user(current_app.extensions["socketio"], user.id)
     return redirect(url_for("pages.rooms_list"))
 
 
-def _renew_session(db, user) -> None:
+def renew_session(db, user) -> None:
     old = session.get("token")
     session.clear()
     accounts.end_session(db, old)
