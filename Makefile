@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint system-deps test-pds bench clean
+.PHONY: run test lint system-deps test-pds test-oidc bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,14 +35,25 @@ $(PDS_STAMP): $(PDS_DIR)/package.json $(PDS_DIR)/package-lock.json
 
 test-pds: $(PDS_STAMP)
 
+# A real OpenID provider (oidc-provider, certified) for the single sign-on
+# tests (tests/oidc/boot.mjs), run by the machine's Node (20 works).
+OIDC_DIR := tests/oidc
+OIDC_STAMP := $(OIDC_DIR)/node_modules/.installed-stamp
+
+$(OIDC_STAMP): $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
+	cd $(OIDC_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(OIDC_STAMP)
+
+test-oidc: $(OIDC_STAMP)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) system-deps test-pds lint
+test: $(STAMP) system-deps test-pds test-oidc lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache test-artifacts $(PDS_DIR)/node_modules
+	rm -rf $(VENV) var .pytest_cache .ruff_cache test-artifacts $(PDS_DIR)/node_modules $(OIDC_DIR)/node_modules

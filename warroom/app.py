@@ -111,7 +111,7 @@ def start_background(app: Flask) -> None:
     slot = app.extensions["warroom_publisher_slot"]
     if settings.live.publish and not slot:
         publisher = live.Publisher(
-            app.extensions["warroom_open_db"], live.socket_emitter(socketio), settings.live.poll_ms
+            app.extensions["warroom_open_db"], live.socket_emitter(socketio, app.extensions["warroom_open_db"]), settings.live.poll_ms
         )
         slot.append(publisher)
         publisher.start()

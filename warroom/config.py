@@ -114,6 +114,29 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class SsoSettings:
+    """OpenID Connect single sign-on (authorisation code + PKCE)."""
+    enabled: bool = False
+    # The provider's issuer URL; its /.well-known/openid-configuration is read.
+    issuer: str = ""
+    client_id: str = ""
+    # The environment variable holding the client secret (never the secret).
+    client_secret_env: str = "WARROOM_SSO_CLIENT_SECRET"
+    scopes: str = "openid profile"
+    # The claim that becomes the Warroom user name.
+    name_claim: str = "preferred_username"
+    # Role and teams from claims: "claim value=role, ..." and "claim value=team, ...".
+    role_claim: str = "groups"
+    role_map: str = ""
+    default_role: str = "viewer"
+    team_claim: str = "groups"
+    team_map: str = ""
+    # false: only single sign-on logs in (the password form is refused).
+    local_passwords: bool = True
+    label: str = "Sign in with single sign-on"
+
+
+@dataclass(frozen=True)
 class IngestSettings:
     # Largest request body POST /api/v1/rooms/<id>/mentions accepts (413 above).
     max_body_bytes: int = 4 * 1024 * 1024
@@ -197,6 +220,7 @@ class Settings:
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    sso: SsoSettings = field(default_factory=SsoSettings)
     board: BoardSettings = field(default_factory=BoardSettings)
     oncall: OncallSettings = field(default_factory=OncallSettings)
     playbooks: PlaybooksSettings = field(default_factory=PlaybooksSettings)

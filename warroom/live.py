@@ -85,6 +85,23 @@ def user_channel(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+ADMINS = "admins"
+
+
+def team_channel(team_id: int) -> str:
+    return f"team:{team_id}"
+
+
+def disconnect_room(socketio: SocketIO, room_id: int) -> int:
+    """Disconnect every socket that joined a room (its access changed): the
+    boards reconnect and join again, and the join asks the access rule."""
+    manager = socketio.server.manager
+    sids = [sid for sid, _eio in manager.get_participants(NAMESPACE, channel(room_id))]
+    for sid in sids:
+        socketio.server.disconnect(sid, namespace=NAMESPACE)
+    return len(sids)
+
+
 def disconnect_user(socketio: SocketIO, user_id: int) -> int:
     """Disconnect this process's sockets of a user (their session has ended);
     returns how many. Sockets on other workers are refused at their next
@@ -125,6 +142,15 @@ class BoardNamespace(Namespace):
             raise ConnectionRefusedError(ONE_TIME)
         join_room("lobby")
         join_room(user_channel(user.id))
+        # lobby news of team and private rooms goes to these channels only
+        db = self.open_db()
+        try:
+            for team_id in accounts.user_team_ids(db, user.id):
+                join_room(team_channel(team_id))
+        finally:
+            db.close()
+        if user.role == "admin":
+            join_room(ADMINS)
         log.info("board connect %s as %s", request.sid, user.name)
 
     def on_disconnect(self, reason=None):
@@ -176,6 +202,10 @@ class BoardNamespace(Namespace):
                 return {"error": ONE_TIME, "field": "password"}
             if not accounts.has_role(user, command.min_role):
                 return {"error": f"forbidden: {name} needs the {command.min_role} role"}
+            if not accounts.may_see(db, user, payload):
+                # the same answer as for a room or object that does not exist
+                room_id = accounts.room_of(db, "room", payload.get("room"))
+                return {"error": f"no room {room_id}" if room_id else "not found"}
             try:
                 result = command.handler(db, user, payload, utcnow())
             except (CommandError, ValueError) as exc:
@@ -313,12 +343,37 @@ def make_socketio(app, message_queue: str | None) -> SocketIO:
     )
 
 
-def socket_emitter(socketio: SocketIO) -> Callable[[events.Event], None]:
+# Room-less events about people and grants: for admins, not for the lobby.
+ADMIN_ONLY_KINDS = ("user.", "team.", "access.")
+
+
+def lobby_channels(db, room_id: int) -> list[str]:
+    """Who hears a room's lobby news (``room.*``): everyone for an
+    installation-wide room, else its team or its named members, and admins."""
+    audience = accounts.room_audience(db, room_id)
+    if audience is None:
+        return ["lobby"]
+    team_id, members = audience
+    if members is not None:
+        return [ADMINS] + [user_channel(u) for u in members]
+    return [ADMINS, team_channel(team_id)]
+
+
+def socket_emitter(socketio: SocketIO, open_db: Callable | None = None) -> Callable[[events.Event], None]:
     def emit(event: events.Event) -> None:
         to = channel(event.room)
-        if event.room is not None and event.kind.startswith("room."):
-            # a list of rooms reaches each client once, even if it is in both
-            to = [to, "lobby"]
+        if event.room is None and event.kind.startswith(ADMIN_ONLY_KINDS):
+            to = ADMINS
+        elif event.room is not None and event.kind.startswith("room."):
+            # a list of rooms reaches each client once, even if it is in several
+            extra = ["lobby"]
+            if open_db is not None:
+                db = open_db()
+                try:
+                    extra = lobby_channels(db, event.room)
+                finally:
+                    db.close()
+            to = [to, *extra]
         socketio.emit("event", event.to_dict(), namespace=NAMESPACE, to=to)
 
     return emit

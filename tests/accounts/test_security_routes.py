@@ -15,6 +15,10 @@ PUBLIC_ON_PURPOSE = {
     # the signed token in the URL is the credential; CSRF is kept (as for the
     # login form) since a phone's browser posts it. Wrong links: test_contacts_web.py
     "contacts.ack_link": "acknowledging a page by its signed, single-use link",
+    # single sign-on: the redirect to the provider, and its answer (checked
+    # by state, PKCE and the ID token; tests/accounts/test_sso.py)
+    "sso.login": "starts single sign-on (404 unless [sso] is enabled)",
+    "sso.callback": "the OpenID provider's answer",
 }
 # Public views that authenticate by other means (bearer token, Slack
 # signature, calendar token) must still refuse a request without them.

@@ -1,13 +1,42 @@
-"""Accounts: users, installation roles, password hashes, server-side sessions
-and login throttling.
+"""Accounts: users, installation roles, password hashes, server-side sessions,
+login throttling, teams and who may see what.
 
 Owns the ``users`` table (migration 0001, shared with the core), ``sessions``,
-``login_failures`` and one-time passwords (``migrations/``).
+``login_failures``, one-time passwords, ``teams``, ``team_members``,
+``team_resources``, ``private_rooms`` and ``room_members`` (``migrations/``).
 Face: ``User``, ``has_role``, ``add_user``, ``authenticate``, ``start_session``,
-``session_user``, ``end_session``, ``change_password`` and the look-ups below.
+``session_user``, ``end_session``, ``change_password``, the administration
+(``set_disabled``, ``set_role``, ``reset_password``), and the access rule
+``may_see_room`` / ``may_see`` with the grants that feed it (``access``).
 """
 
 
+from .access import (
+    REF_KEYS,
+    AccessError,
+    Team,
+    add_room_member,
+    add_team,
+    assign,
+    find_team,
+    is_private,
+    list_teams,
+    may_see,
+    may_see_room,
+    may_use,
+    remove_room_member,
+    room_audience,
+    room_member_ids,
+    room_of,
+    set_private,
+    set_user_teams,
+    team_of,
+    user_team_ids,
+    user_teams,
+    visible_room_ids,
+)
+from .audit import AUDIT_PREFIXES, audit_log
+from .sso import ClaimMapping, SsoError, check_id_token, mapping_from, provision
 from .users import (
     ROLES,
     AccountError,
@@ -25,29 +54,64 @@ from .users import (
     has_role,
     list_users,
     login_blocked,
+    reset_password,
     session_user,
+    set_disabled,
+    set_role,
     set_timezone,
     start_session,
 )
 
 __all__ = [
+    "ClaimMapping",
+    "SsoError",
+    "check_id_token",
+    "mapping_from",
+    "provision",
+    "REF_KEYS",
+    "AUDIT_PREFIXES",
+    "audit_log",
+    "AccessError",
     "AccountError",
     "ROLES",
+    "Team",
     "User",
+    "add_room_member",
+    "add_team",
     "add_user",
+    "assign",
     "authenticate",
     "change_password",
     "check_password",
     "count_users",
     "end_session",
     "find_by_slack_id",
+    "find_team",
     "find_user",
     "generate_password",
     "get_user",
     "has_role",
+    "is_private",
+    "list_teams",
     "list_users",
     "login_blocked",
+    "may_see",
+    "may_see_room",
+    "may_use",
+    "remove_room_member",
+    "reset_password",
+    "room_audience",
+    "room_member_ids",
+    "room_of",
     "session_user",
+    "set_disabled",
+    "set_private",
+    "set_role",
     "set_timezone",
+    "set_user_teams",
     "start_session",
+    "team_of",
+    "user_team_ids",
+    "user_teams",
+    "visible_room_ids",
 ]

@@ -11,7 +11,7 @@ import functools
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .. import events
@@ -42,6 +42,8 @@ class User:
     tz: str
     disabled: bool
     must_change_password: bool = False
+    # not part of who the user is: a login must not make them a different User
+    last_login_at: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "role": self.role, "tz": self.tz}
@@ -75,10 +77,10 @@ def check_password(stored: str, password: str) -> bool:
 def _user(row) -> User | None:
     if row is None:
         return None
-    return User(row[0], row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]))
+    return User(row[0], row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]), row[7])
 
 
-_USER_COLS = "id, name, role, slack_id, tz, disabled, must_change_password"
+_USER_COLS = "id, name, role, slack_id, tz, disabled, must_change_password, last_login_at"
 
 
 def get_user(db: Database, user_id: int) -> User | None:
@@ -165,6 +167,55 @@ def set_timezone(db: Database, user: User, tz: str) -> None:
         db.execute("UPDATE users SET tz = ? WHERE id = ?", [tz, user.id])
 
 
+# -- administration (admins, through the web UI or the CLI) -------------------
+
+
+def _existing(db: Database, user_id: int) -> User:
+    user = get_user(db, user_id)
+    if user is None:
+        raise AccountError("user", f"no user {user_id}")
+    return user
+
+
+def set_disabled(db: Database, now: datetime, user_id: int, disabled: bool, actor: str | None) -> User:
+    """Disable (or enable again) a user. Disabling ends every session in the
+    same transaction; the caller also disconnects the user's sockets."""
+    with transaction(db):
+        user = _existing(db, user_id)
+        db.execute("UPDATE users SET disabled = ? WHERE id = ?", [int(disabled), user_id])
+        if disabled:
+            db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
+        events.append(db, None, "user.disabled" if disabled else "user.enabled", actor, {"name": user.name}, now)
+    return get_user(db, user_id)
+
+
+def set_role(db: Database, now: datetime, user_id: int, role: str, actor: str | None) -> User:
+    if role not in ROLE_RANK:
+        raise AccountError("role", f"role must be one of {', '.join(ROLES)}")
+    with transaction(db):
+        user = _existing(db, user_id)
+        if user.role != role:
+            db.execute("UPDATE users SET role = ? WHERE id = ?", [role, user_id])
+            events.append(db, None, "user.role_changed", actor,
+                          {"name": user.name, "from": user.role, "to": role}, now)
+    return get_user(db, user_id)
+
+
+def reset_password(db: Database, now: datetime, user_id: int, actor: str | None) -> str:
+    """A new one-time password (shown once to the admin); ends the user's
+    sessions, so whoever knew the old one is out."""
+    password = generate_password()
+    with transaction(db):
+        user = _existing(db, user_id)
+        db.execute(
+            "UPDATE users SET password_hash = ?, must_change_password = 1 WHERE id = ?",
+            [hash_password(password), user_id],
+        )
+        db.execute("DELETE FROM sessions WHERE user_id = ?", [user_id])
+        events.append(db, None, "user.password_reset", actor, {"name": user.name}, now)
+    return password
+
+
 # -- sessions -----------------------------------------------------------------
 
 
@@ -178,6 +229,7 @@ def start_session(db: Database, user: User, now: datetime, hours: int) -> tuple[
     csrf = secrets.token_urlsafe(32)
     with transaction(db):
         db.execute("DELETE FROM sessions WHERE expires_at < ?", [iso(now)])
+        db.execute("UPDATE users SET last_login_at = ? WHERE id = ?", [iso(now), user.id])
         db.execute(
             "INSERT INTO sessions (id, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
             [_token_id(token), user.id, csrf, iso(now), iso(now + timedelta(hours=hours))],

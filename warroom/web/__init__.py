@@ -18,16 +18,17 @@ from flask import Flask
 
 
 def modules():
-    from . import api, auth, board, contacts, ingest, pages, postmortem
+    from . import admin, api, auth, board, contacts, ingest, pages, postmortem
     from . import escalation as escalation_web
     from . import monitors as monitors_web
     from . import platforms as platforms_web
     from . import playbooks as playbooks_web
     from . import roster as roster_web
     from . import slack as slack_web
+    from . import sso as sso_web
 
     return [auth, pages, playbooks_web, api, ingest, postmortem, board, roster_web, escalation_web,
-            platforms_web, monitors_web, slack_web, contacts]
+            platforms_web, monitors_web, slack_web, contacts, admin, sso_web]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .. import db as dbmod
 from .. import events, rooms
-from .context import get_db, json_error, public, require_role
+from .context import get_db, json_error, public, require_role, visible_rooms
 from .openapi import document
 
 bp = Blueprint("api", __name__)
@@ -39,7 +39,8 @@ def openapi():
 @bp.route("/api/v1/rooms")
 @require_role("viewer")
 def api_rooms():
-    return jsonify({"rooms": [r.to_dict() for r in rooms.list_rooms(get_db())]})
+    db = get_db()
+    return jsonify({"rooms": [r.to_dict() for r in visible_rooms(db, rooms.list_rooms(db))]})
 
 
 @bp.route("/api/v1/rooms/<int:room_id>/events")

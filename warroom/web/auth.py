@@ -25,7 +25,7 @@ from flask import (
     url_for,
 )
 
-from .. import accounts, live
+from .. import accounts, live, validate
 from ..clock import utcnow
 from .context import get_db, json_error, public, settings, wants_json
 
@@ -50,7 +50,9 @@ def csrf_token() -> str:
 
 @bp.app_context_processor
 def inject():
-    return {"csrf_token": csrf_token, "current_user": g.get("user")}
+    sso = settings().sso
+    return {"csrf_token": csrf_token, "current_user": g.get("user"),
+            "sso": {"enabled": sso.enabled, "label": sso.label, "local_passwords": sso.local_passwords}}
 
 
 @bp.before_app_request
@@ -87,13 +89,39 @@ def gate():
         if wants_json():
             return json_error(403, "choose your own password first (/me/password)", field="password")
         return redirect(url_for("auth.change_password"))
+    refs = {**(request.view_args or {}), **_body_refs(view)}
+    if refs and not accounts.may_see(get_db(), g.user, refs):
+        # The one access rule, for every view at once: whatever the URL names
+        # (a room, a mention, a draft, a monitor...) must be visible to this
+        # user. 404, the same as for an id that does not exist: a refusal
+        # must not tell that a private room is there.
+        if wants_json():
+            return json_error(404, "not found")
+        abort(404)
     return None
+
+
+def _body_refs(view) -> dict:
+    """The ids a form or JSON body names (``room``, ``mention_id``,
+    ``playbook_id``...): checked by the same rule as the URL's."""
+    if request.method not in UNSAFE or getattr(view, "warroom_own_body", False):
+        return {}
+    if request.is_json:
+        try:  # the checked parser (nesting, NaN...); a bad body is check_json_body's 400
+            data = validate.loads(request.get_data(cache=True) or b"{}", "body")
+        except validate.Invalid:
+            return {}
+        if not isinstance(data, dict):
+            return {}
+    else:
+        data = request.form
+    return {k: data.get(k) for k in accounts.REF_KEYS if k in data and data.get(k) not in (None, "")}
 
 
 ONE_TIME_ALLOWED = {"auth.change_password", "auth.logout"}
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """``target`` if it is a path on this origin, else the home page.
 
     Judged as a browser would read it: browsers drop tabs and newlines
@@ -119,8 +147,11 @@ def _safe_next(target: str | None) -> str:
 def login():
     if request.method == "GET":
         if g.user:
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         return render_template("login.html", next=request.args.get("next", ""), error=None)
+    if not settings().sso.local_passwords:
+        return render_template("login.html", next=request.form.get("next", ""),
+                               error="This installation signs in through single sign-on only."), 403
     name = request.form.get("name", "").strip()
     password = request.form.get("password", "")
     db = get_db()
@@ -136,8 +167,8 @@ def login():
         status = 429 if blocked else 401
         return render_template("login.html", next=request.form.get("next", ""), error=message), status
     # A fresh session id on every login: a planted cookie is worth nothing.
-    _renew_session(db, user)
-    return redirect(_safe_next(request.form.get("next")))
+    renew_session(db, user)
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/me/password", methods=["GET", "POST"])
@@ -154,12 +185,12 @@ def change_password():
     # The change ended every session of the user, this one too: this browser
     # goes on under a new id, the others are out, and so are their sockets
     # (which carry an ended session's cookie; this one's board reconnects).
-    _renew_session(db, user)
+    renew_session(db, user)
     live.disconnect_user(current_app.extensions["socketio"], user.id)
     return redirect(url_for("pages.rooms_list"))
 
 
-def _renew_session(db, user) -> None:
+def renew_session(db, user) -> None:
     old = session.get("token")
     session.clear()
     accounts.end_session(db, old)

@@ -94,3 +94,15 @@ def require_role(minimum: str):
         return wrapped
 
     return decorate
+
+
+def visible_rooms(db: Database, room_list: list, user: accounts.User | None = None) -> list:
+    """The rooms of ``room_list`` the user may see (``accounts.may_see_room``)."""
+    user = user or current_user()
+    return [r for r in room_list if accounts.may_see_room(db, user, r.id)]
+
+
+def visible(db: Database, kind: str, items: list, ref=lambda x: x.id, user: accounts.User | None = None) -> list:
+    """The playbooks, monitors or connectors of ``items`` the user may see."""
+    user = user or current_user()
+    return [x for x in items if accounts.may_use(db, user, kind, ref(x))]

@@ -16,11 +16,11 @@ from flask import (
     url_for,
 )
 
-from .. import rooms, validate
+from .. import accounts, rooms, validate
 from ..clock import utcnow
 from ..listening import monitors, spikes, volume, watch
 from ..playbooks import store
-from .context import current_user, get_db, json_error, require_role
+from .context import current_user, get_db, json_error, require_role, visible
 
 bp = Blueprint("monitors", __name__)
 
@@ -55,9 +55,10 @@ def _form_data() -> dict:
 
 
 def _page(db, error=None, values=None, monitor=None, status=200):
-    ctx = {"error": error, "values": values or {}, "playbooks": [v for v, _ in store.list_latest(db)]}
+    ctx = {"error": error, "values": values or {},
+           "playbooks": visible(db, "playbook", [v for v, _ in store.list_latest(db)], lambda v: v.playbook_id)}
     if monitor is None:
-        ctx["monitors"] = monitors.list_monitors(db)
+        ctx["monitors"] = visible(db, "monitor", monitors.list_monitors(db))
         return render_template("monitors.html", **ctx), status
     ctx.update(monitor=monitor, alarms=watch.alarms_of(db, monitor.id), sensitivity=sensitivity_of(db, monitor))
     return render_template("monitor.html", **ctx), status
@@ -121,7 +122,12 @@ def monitor_accept(monitor_id: int, alarm_id: int):
 def _accept(db, monitor_id: int, alarm_id: int) -> dict:
     if not any(a["id"] == alarm_id for a in watch.alarms_of(db, monitor_id, limit=10_000)):
         raise monitors.MonitorError("alarm", f"monitor {monitor_id} has no alarm {alarm_id}", status=404)
-    return watch.accept_offer(db, utcnow(), alarm_id, current_user())
+    out = watch.accept_offer(db, utcnow(), alarm_id, current_user())
+    team = accounts.team_of(db, "monitor", monitor_id)
+    if team is not None and out.get("room_id") and accounts.team_of(db, "room", out["room_id"]) is None:
+        # a team's monitor opens that team's room
+        accounts.assign(db, utcnow(), "room", out["room_id"], team, current_user().name)
+    return out
 
 
 # -- JSON API ---------------------------------------------------------------
@@ -142,7 +148,7 @@ def _out(db, monitor: monitors.Monitor) -> dict:
 @require_role("lead")
 def api_list():
     db = get_db()
-    return jsonify({"monitors": [_out(db, m) for m in monitors.list_monitors(db)]})
+    return jsonify({"monitors": [_out(db, m) for m in visible(db, "monitor", monitors.list_monitors(db))]})
 
 
 @bp.route("/api/v1/monitors", methods=["POST"])

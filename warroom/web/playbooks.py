@@ -9,7 +9,7 @@ from markupsafe import Markup
 from .. import playbooks, roster
 from ..clock import utcnow
 from ..playbooks import PlaybookInvalid, store
-from .context import current_user, get_db, json_error, require_role
+from .context import current_user, get_db, json_error, require_role, visible
 
 bp = Blueprint("playbooks", __name__)
 
@@ -102,7 +102,9 @@ def _diff_lines(diff_text: str) -> list[tuple[str, str]]:
 @bp.route("/playbooks")
 @require_role("viewer")
 def playbook_list():
-    return render_template("playbooks.html", listing=store.list_latest(get_db()), current=None)
+    db = get_db()
+    listing = visible(db, "playbook", store.list_latest(db), lambda pair: pair[0].playbook_id)
+    return render_template("playbooks.html", listing=listing, current=None)
 
 
 @bp.route("/playbooks/<playbook_id>")

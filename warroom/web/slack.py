@@ -7,7 +7,9 @@ the raw body with ``SLACK_SIGNING_SECRET`` (slack-sdk's SignatureVerifier),
 and refused with 401, before anything is parsed or changed, when the
 signature is wrong or the timestamp is more than 5 minutes away. The Slack
 user is then mapped to a Warroom user by ``slack_id``; unknown users get a
-polite refusal, and every action re-checks the Warroom role it needs.
+polite refusal, and every action re-checks the Warroom role it needs and
+the access rule (``accounts.may_see_room``): a room the user may not see is
+answered as one that does not exist.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .. import accounts, escalation, rooms, validate
 from ..clock import utcnow
 from ..slack import ACK_ACTION, verifier, verify_request
 from .auth import csrf_exempt
-from .context import get_db, json_error, public
+from .context import get_db, json_error, public, visible_rooms
 
 bp = Blueprint("slack", __name__)
 
@@ -49,11 +51,13 @@ def _ack(db, user: accounts.User, escalation_id: int | None) -> str:
     if not accounts.has_role(user, "responder"):
         return "Sorry, acknowledging needs the responder role in Warroom."
     if escalation_id is None:
-        open_now = escalation.all_open(db)
+        open_now = _visible_escalations(db, user)
         if len(open_now) != 1:
             ids = ", ".join(f"#{e.id}" for e in open_now) or "none"
             return f"Which escalation? Open: {ids}. Use `/warroom ack ID`."
         escalation_id = open_now[0].id
+    if not accounts.may_see(db, user, {"escalation": escalation_id}):
+        return f"Could not acknowledge: no escalation {escalation_id}."
     try:
         esc = escalation.acknowledge(db, utcnow(), escalation_id, user)
     except (escalation.EscalationError, rooms.RoomError) as exc:
@@ -109,7 +113,7 @@ def commands():
     words = request.form.get("text", "").split()
     verb, args = (words[0].lower(), words[1:]) if words else ("help", [])
     if verb == "status":
-        return _reply(_status(db))
+        return _reply(_status(db, user))
     if verb == "ack":
         escalation_id = _number(args[0].lstrip("#")) if args else None
         if args and escalation_id is None:
@@ -120,7 +124,7 @@ def commands():
         if room_id is None:
             return _reply("Usage: `/warroom page ROOM [why]`")
         room = rooms.get_room(db, room_id)
-        if room is None:
+        if room is None or not accounts.may_see_room(db, user, room_id):
             return _reply(f"No room {room_id}.")
         try:
             esc = escalation.manual_page(db, utcnow(), room.id, user, " ".join(args[1:]))
@@ -147,9 +151,14 @@ def _number(word: str) -> int | None:
         return None
 
 
-def _status(db) -> str:
-    live = [r for r in rooms.list_rooms(db) if r.status != "closed"]
-    open_esc = escalation.all_open(db)
+def _visible_escalations(db, user) -> list:
+    return [e for e in escalation.all_open(db) if accounts.may_see_room(db, user, e.room_id)]
+
+
+def _status(db, user) -> str:
+    """What this Slack user may see (the same access rule as the board)."""
+    live = [r for r in visible_rooms(db, rooms.list_rooms(db), user) if r.status != "closed"]
+    open_esc = _visible_escalations(db, user)
     lines = [f"{len(live)} war room(s) open, {len(open_esc)} escalation(s) waiting for an acknowledgement."]
     for e in open_esc[:10]:
         room = rooms.get_room(db, e.room_id)
