@@ -146,3 +146,19 @@ def test_a_body_naming_another_teams_playbook_is_refused(app, db, now):
     assert resp.status_code == 404
     resp = client.post("/rooms", data={"title": "t", "playbook": "b-only", "csrf_token": csrf})
     assert resp.status_code == 422 and "no playbook" in resp.text
+
+
+def test_admins_find_people_and_audit_in_the_header_and_leads_the_room_access_link(app, db, now):
+    from warroom import rooms
+
+    client, _ = _admin(app, db)
+    lead = make_user(db, "lia", "lead")
+    make_user(db, "rex", "responder")
+    room = rooms.open_room(db, now, lead, "Ash cloud")
+    page = client.get(f"/rooms/{room.id}").text
+    assert 'id="nav-users"' in page and 'id="nav-audit"' in page
+    assert f'href="/rooms/{room.id}/access"' in page and f'href="/rooms/{room.id}/connectors"' in page
+    responder = app.test_client()
+    login_client(responder, "rex")
+    seen = responder.get(f"/rooms/{room.id}").text
+    assert 'id="nav-users"' not in seen and 'id="access-link"' not in seen

@@ -206,3 +206,17 @@ def test_the_volume_job_closes_monitors_quiet_minutes(app, db):
     jobs.run_volume_tick(app)
     after = db.execute("SELECT open_minute FROM monitor_state WHERE monitor_id = ?", [monitor.id]).fetchone()[0]
     assert after > before  # decided up to the minute that ended at least the lag ago
+
+
+@pytest.mark.skipif(not COSTA_RICA.is_file(), reason=f"shared data absent: {COSTA_RICA}")
+def test_a_teams_monitor_opens_a_room_only_that_team_sees(db):
+    monitor = _monitor(db, "auto")
+    team = accounts.add_team(db, FIXED_NOW, "Costa Rica desk", "admin")
+    accounts.assign(db, FIXED_NOW, "monitor", monitor.id, team.id, "admin")
+    insider, outsider = make_user(db, "ina", "responder"), make_user(db, "otto", "responder")
+    accounts.set_user_teams(db, FIXED_NOW, insider.id, [team.id], "admin")
+    fired, _ = _replay(db, monitor.id, ONSET + timedelta(hours=3), stop_on_alarm=True)
+    room_id = fired[0]["room_id"]
+    assert accounts.team_of(db, "room", room_id) == team.id
+    assert accounts.may_see_room(db, insider, room_id)
+    assert not accounts.may_see_room(db, outsider, room_id)

@@ -238,6 +238,9 @@ def _fire(db: Database, now: datetime, monitor: Monitor, minute: datetime, n: in
         title = f"{monitor.brand}: {d.kind} spike at {iso(minute)[:16].replace('T', ' ')} UTC"
         room = rooms.open_room(db, now, _owner(db, monitor), title, description=d.why,
                                status="open" if status == "opened" else "monitoring", playbook=book)
+        team = accounts.team_of(db, "monitor", monitor.id)
+        if team is not None:  # a team's monitor opens that team's room, never an installation-wide one
+            accounts.assign(db, now, "room", room.id, team, None)
     # The hour the detector judged, as mentions of the room (counted per minute there).
     copied = _copy(db, now, room.id, monitor.id, "created_at >= ? AND created_at < ?",
                    [iso(minute + MINUTE - WINDOW), iso(minute + MINUTE)])
