@@ -114,12 +114,9 @@ def _unauthorized(message: str):
 def post_mentions(room_id: int):
     cfg = settings().ingest
     db = get_db()
-    token = tokens.authenticate(db, _bearer())
-    if token is None:
-        return _unauthorized("a valid ingestion token is required (Authorization: Bearer ...)")
-    if token.room_id != room_id:
-        return json_error(403, f"this token posts into {_target(token)}, not room {room_id}",
-                          field="Authorization")
+    token, refusal = _token_for(db, "room", room_id)
+    if refusal is not None:
+        return refusal
 
     def store(db, now, batch, charge):
         result = mentions.ingest(db, now, room_id, batch, scorer(), actor=f"token:{token.source}",
@@ -133,6 +130,18 @@ def _target(token) -> str:
     return f"room {token.room_id}" if token.room_id is not None else f"monitor {token.monitor_id}"
 
 
+def _token_for(db, kind: str, target_id: int):
+    """(token, None) when the bearer token may post into this room or
+    monitor, else (None, the 401 or 403 answer)."""
+    token = tokens.authenticate(db, _bearer())
+    if token is None:
+        return None, _unauthorized("a valid ingestion token is required (Authorization: Bearer ...)")
+    if (token.room_id if kind == "room" else token.monitor_id) != target_id:
+        return None, json_error(403, f"this token posts into {_target(token)}, not {kind} {target_id}",
+                                field="Authorization")
+    return token, None
+
+
 @bp.route("/api/v1/monitors/<int:monitor_id>/mentions", methods=["POST"])
 @public
 @csrf_exempt
@@ -141,12 +150,9 @@ def post_monitor_mentions(monitor_id: int):
     """The token push path of a standing monitor (the room's, into ``watch.ingest``)."""
     cfg = settings().ingest
     db = get_db()
-    token = tokens.authenticate(db, _bearer())
-    if token is None:
-        return _unauthorized("a valid ingestion token is required (Authorization: Bearer ...)")
-    if token.monitor_id != monitor_id:
-        return json_error(403, f"this token posts into {_target(token)}, not monitor {monitor_id}",
-                          field="Authorization")
+    token, refusal = _token_for(db, "monitor", monitor_id)
+    if refusal is not None:
+        return refusal
 
     def store(db, now, batch, charge):
         result = watch.ingest(db, now, monitor_id, batch, scorer(), actor=f"token:{token.source}",
