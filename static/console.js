@@ -63,9 +63,22 @@
     else if (ev.key === "[") { ev.preventDefault(); show((current + panels.length - 1) % panels.length, false); }
   });
 
+  // Show the panel with this id (or holding it); false when there is none.
+  function reveal(id) {
+    var target = document.getElementById(id);
+    var i = panels.findIndex(function (p) { return p === target || p.contains(target); });
+    if (i >= 0) { show(i, false); }
+    return i >= 0;
+  }
+
+  // A link or redirect to /rooms/N#roster (a sign-up clash, a post-mortem
+  // saved) opens that panel's tab.
+  window.addEventListener("hashchange", function () { reveal(location.hash.slice(1)); });
   var saved = null;
   try { saved = sessionStorage.getItem(KEY); } catch (e) { /* private mode */ }
-  var start = panels.findIndex(function (p) { return p.id === saved; });
-  show(start >= 0 ? start : 0, false);
-  window.warroomConsole = { show: show, panels: panels };
+  if (!(location.hash.length > 1 && reveal(location.hash.slice(1)))) {
+    var start = panels.findIndex(function (p) { return p.id === saved; });
+    show(start >= 0 ? start : 0, false);
+  }
+  window.warroomConsole = { show: show, reveal: reveal, panels: panels };
 })();

@@ -112,7 +112,7 @@ def test_phone_roster_keeps_every_role_column(srv, chromium):
     room_id = _room(srv)
     page = _page(chromium, srv, "vol", 390, 844)
     open_board(page, srv, room_id)
-    page.click("#tab-roster") if page.locator("#tab-roster").count() else None
+    page.click("#tab-roster")
     third = page.locator("#roster table.shifts thead th").nth(2)
     assert third.inner_text() == "Facebooker"
     assert third.is_visible()
@@ -184,6 +184,7 @@ def test_times_stay_local_after_a_panel_refresh_and_on_the_rooms_list(srv, chrom
     r = http.post(f"{srv.url}/api/v1/rooms/{room_id}/page", json={"note": "storm on the Schiphol hashtag"})
     assert r.status_code in (200, 201), r.text
     # the panel is fetched again on escalation.* and shows the reason
+    page.click("#tab-escalation")
     page.wait_for_selector("#escalation article.escalation", timeout=10000)
     assert "storm on the Schiphol hashtag" in page.inner_text("#escalation")
     times = page.locator("#escalation time").all()

@@ -12,7 +12,6 @@ import re
 import pytest
 
 from warroom import db as dbmod
-from warroom.playbooks import store as playbook_store
 
 from ..conftest import ROOT, Server, browser_login, launch_chromium, make_user, open_board
 
@@ -55,6 +54,7 @@ def _axe(page, what: str) -> None:
     if not page.evaluate("() => !!window.axe"):
         page.add_script_tag(content=AXE.read_text())
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    assert result["passes"], f"{what}: axe checked nothing"
     bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
     detail = "; ".join(f"{v['id']} ({v['impact']}): {v['help']} at "
                        + ", ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
@@ -114,6 +114,11 @@ def test_walk_through_a_drill(drill, chromium, device):
         assert page.locator(f"#{panel}").is_visible(), f"key {i + 1} -> {panel}"
     page.keyboard.press("]")  # after the last key pressed: the next tab, wrapping round
     assert page.locator(f"#{names[min(9, len(names)) % len(names)]}").is_visible()
+
+    # A link to a panel (a sign-up clash redirects to #roster) opens its tab.
+    page.goto(f"{srv.url}/rooms/{room_id}#roster")
+    page.wait_for_selector("#roster table.shifts")
+    assert page.locator("#tab-roster").get_attribute("aria-selected") == "true"
 
     # The playbook's full prose is folded; its rules stay in view.
     page.keyboard.press(str(names.index("panel-playbook") + 1))
