@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint system-deps test-pds test-oidc bench clean
+.PHONY: run test lint system-deps test-pds test-oidc test-axe bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -46,14 +46,25 @@ $(OIDC_STAMP): $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
 
 test-oidc: $(OIDC_STAMP)
 
+# axe-core, the accessibility engine the browser tests inject into the page
+# (tests/live/test_board_walk.py); installed once from the exact lockfile.
+AXE_DIR := tests/axe
+AXE_STAMP := $(AXE_DIR)/node_modules/.installed-stamp
+
+$(AXE_STAMP): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	cd $(AXE_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(AXE_STAMP)
+
+test-axe: $(AXE_STAMP)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) system-deps test-pds test-oidc lint
+test: $(STAMP) system-deps test-pds test-oidc test-axe lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache test-artifacts $(PDS_DIR)/node_modules $(OIDC_DIR)/node_modules
+	rm -rf $(VENV) var .pytest_cache .ruff_cache test-artifacts $(PDS_DIR)/node_modules $(OIDC_DIR)/node_modules $(AXE_DIR)/node_modules

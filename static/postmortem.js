@@ -22,6 +22,8 @@
     asked = true;
     var hint = editor.querySelector(".pm-close-hint");
     if (hint) { hint.hidden = false; }
+    // the post-mortem is a tab of the console: bring it forward first
+    if (window.warroomConsole) { window.warroomConsole.reveal("postmortem"); }
     editor.scrollIntoView({ behavior: "smooth", block: "center" });
     text.focus();
   }, true);

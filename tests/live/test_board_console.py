@@ -112,7 +112,7 @@ def test_phone_roster_keeps_every_role_column(srv, chromium):
     room_id = _room(srv)
     page = _page(chromium, srv, "vol", 390, 844)
     open_board(page, srv, room_id)
-    page.click("#tab-roster") if page.locator("#tab-roster").count() else None
+    page.click("#tab-roster")
     third = page.locator("#roster table.shifts thead th").nth(2)
     assert third.inner_text() == "Facebooker"
     assert third.is_visible()
@@ -184,10 +184,43 @@ def test_times_stay_local_after_a_panel_refresh_and_on_the_rooms_list(srv, chrom
     r = http.post(f"{srv.url}/api/v1/rooms/{room_id}/page", json={"note": "storm on the Schiphol hashtag"})
     assert r.status_code in (200, 201), r.text
     # the panel is fetched again on escalation.* and shows the reason
+    page.click("#tab-escalation")
     page.wait_for_selector("#escalation article.escalation", timeout=10000)
     assert "storm on the Schiphol hashtag" in page.inner_text("#escalation")
     times = page.locator("#escalation time").all()
     assert times
     for t in times:
         assert not ISO.search(t.inner_text()), t.inner_text()
+    page.context.close()
+
+
+def test_timeline_filters_by_kind_and_person(srv, chromium):
+    """Issue 19: a timeline of raw kinds, flooded; now filtered by kind and person."""
+    room_id = _room(srv, title="Filter room", playbook=None)
+    db = _db(srv)
+    try:
+        lead = accounts.find_user(db, "lead")
+        rooms.facts.update_fact(db, utcnow(), lead, room_id, "Schiphol is closed.")
+    finally:
+        db.close()
+    page = _page(chromium, srv, "lead")
+    open_board(page, srv, room_id)
+    page.click("#tab-timeline")
+    db = _db(srv)
+    try:  # a live event by another person, after the page loaded
+        mid = add_mention(db, room_id, utcnow())
+        responses.save_draft(db, utcnow(), accounts.find_user(db, "vol"), room_id, GOOD, mention_id=mid)
+    finally:
+        db.close()
+    page.wait_for_selector("#feed li .actor:text-is('vol')")
+    page.select_option("#feed-kind", "facts")
+    shown = page.locator("#feed li:visible")
+    assert shown.count() >= 1
+    assert all(k.startswith("facts.") for k in shown.locator(".kind").all_inner_texts())
+    assert page.locator("#feed li:not(:visible)").count() >= 1  # room.opened at least
+    page.select_option("#feed-kind", "")
+    page.select_option("#feed-actor", "lead")
+    assert set(page.locator("#feed li:visible .actor").all_inner_texts()) == {"lead"}
+    page.select_option("#feed-actor", "vol")
+    assert set(page.locator("#feed li:visible .actor").all_inner_texts()) == {"vol"}
     page.context.close()

@@ -175,10 +175,11 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
         for page in (vol, lead):
             page.wait_for_selector("#fact-list li.fact:has-text('Schiphol reopens')", timeout=15000)
             page.wait_for_selector("#live-state.on", timeout=15000)
-            page.wait_for_selector('#feed li.kind-facts-updated', timeout=5000)
             # the reply that cited the old text is pointed out to everyone
             notice = page.wait_for_selector("#fact-notice:not([hidden])", timeout=5000)
             assert "1 published reply cited the old text" in notice.inner_text()
+            page.click("#tab-timeline")  # the timeline is a tab of the console
+            page.wait_for_selector('#feed li.kind-facts-updated', timeout=5000)
         ids = vol.eval_on_selector_all("#feed li[data-event-id]", "els => els.map(e => e.dataset.eventId)")
         assert len(ids) == len(set(ids))  # caught up without duplicates
     finally:

@@ -312,6 +312,12 @@ th { background: #f1f5f9; }
 td:first-child { white-space: nowrap; }
 code { background: #f1f5f9; padding: 0 .25rem; border-radius: 3px; }
 figure.chart { margin: 1rem 0; } figure.chart svg { max-width: 100%; height: auto; display: block; }
+@media (max-width: 600px) {
+  /* a phone: every column kept, cells wrap rather than the page scrolling sideways */
+  main { margin: 0; padding: 1rem .75rem; border: 0; border-radius: 0; }
+  table { table-layout: fixed; font-size: .8rem; }
+  th, td { padding: .25rem; overflow-wrap: anywhere; } td:first-child { white-space: normal; }
+}
 @page { size: A4; margin: 14mm; }
 @media print {
   body { background: #fff; } main { border: 0; margin: 0; padding: 0; max-width: none; }

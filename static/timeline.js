@@ -1,0 +1,39 @@
+// The timeline's filters: by kind (the event's family, "facts" for
+// facts.updated) and by person. The choices are the families and actors seen
+// so far, kept up to date as events arrive (room.js inserts, then tells us).
+(function () {
+  "use strict";
+  var feed = document.getElementById("feed");
+  var kindSel = document.getElementById("feed-kind");
+  var actorSel = document.getElementById("feed-actor");
+  if (!feed || !kindSel || !actorSel) { return; }
+
+  function family(li) {
+    var k = li.querySelector(".kind");
+    return k ? k.textContent.split(".")[0] : "";
+  }
+  function actor(li) {
+    var a = li.querySelector(".actor");
+    return a ? a.textContent.trim() : "";
+  }
+  function addOption(sel, value) {
+    if (!value) { return; }
+    for (var i = 0; i < sel.options.length; i++) { if (sel.options[i].value === value) { return; } }
+    var o = document.createElement("option");
+    o.value = value;
+    o.textContent = value;
+    sel.appendChild(o);
+  }
+  function apply() {
+    var k = kindSel.value, a = actorSel.value;
+    Array.prototype.forEach.call(feed.children, function (li) {
+      addOption(kindSel, family(li));
+      addOption(actorSel, actor(li));
+      li.hidden = (k && family(li) !== k) || (a && actor(li) !== a);
+    });
+  }
+  kindSel.addEventListener("change", apply);
+  actorSel.addEventListener("change", apply);
+  document.addEventListener("warroom:event", apply);
+  apply();
+})();
