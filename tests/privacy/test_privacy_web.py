@@ -108,3 +108,25 @@ def test_retention_form(app, db, now, world):
     client.post("/admin/privacy/retention", data={"team_id": str(team.id), "retention_days": "",
                                                    "csrf_token": csrf})
     assert db.execute("SELECT retention_days FROM teams").fetchone()[0] is None
+
+
+def test_privacy_runs_reach_admins_sockets_only(app, db, now, world):
+    from tests.conftest import sock
+    from warroom import events, live, privacy
+
+    make_user(db, "vic", "viewer")
+    _c1, viewer = sock(app, "vic")
+    _c2, admin = sock(app, "root")
+    for sc in (viewer, admin):
+        sc.get_received("/board")
+    open_db = app.extensions["warroom_open_db"]
+    publisher = live.Publisher(open_db, live.socket_emitter(app.extensions["socketio"], open_db), poll_ms=50)
+    publisher.last_id = events.last_id(db)
+    privacy.erase_author(db, now, "@anna", "root")
+    publisher.flush(db)
+
+    def got(sc):
+        return [m["args"][0]["kind"] for m in sc.get_received("/board") if m["name"] == "event"]
+
+    assert got(viewer) == []
+    assert got(admin) == ["privacy.erased"]
