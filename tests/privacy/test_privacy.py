@@ -193,3 +193,25 @@ def test_bad_retention_names_the_field(db, now):
         privacy.set_retention(db, now, 999, 3, "admin")
     assert err.value.status == 404
     assert privacy.set_retention(db, now, team.id, None, "admin")["retention_days"] is None
+
+
+def test_the_scheduler_job_uses_the_installation_default(tmp_path, now):
+    from tests.conftest import add_mention
+    from warroom import config, jobs, scheduler
+    from warroom import db as dbmod
+    from warroom.app import create_app
+
+    settings = config.load(None, env={"WARROOM_DB_PATH": str(tmp_path / "w.db"), "WARROOM_SECRET_KEY": "k",
+                                      "WARROOM_PRIVACY_RETENTION_DAYS": "3"})
+    app = create_app(settings)
+    job = {j.name: j for j in scheduler.jobs()}["retention"]
+    assert job.seconds(settings) == 3600
+    db = dbmod.connect(settings.db_path)
+    lead = make_user(db, "lead", "lead")
+    room = rooms.open_room(db, now, lead, "Old news")
+    old = add_mention(db, room.id, now, received=now - timedelta(days=400))
+    fresh = add_mention(db, room.id, now, received=now + timedelta(days=36500))  # the job reads the real clock
+    assert jobs.run_retention(app).mentions == 1
+    authors = dict(db.execute("SELECT id, author FROM mentions").fetchall())
+    assert authors == {old: "", fresh: "@anna"}
+    db.close()

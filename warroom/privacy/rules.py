@@ -194,12 +194,12 @@ class RetentionResult:
         return self.mentions + self.monitor_mentions
 
 
-def _cutoffs(db: Database, kind: str, ref_col: str, table: str, default_days: int) -> list[tuple[str, str]]:
-    """(ref, cutoff) for every room or monitor with mentions and a retention in force."""
+def _cutoffs(db: Database, kind: str, table: str, default_days: int) -> list[tuple[int, int]]:
+    """(room or monitor id, retention days) for each one: its team's, else the default."""
     rows = db.execute(
-        f"SELECT DISTINCT t.{ref_col}, teams.retention_days FROM {table} t"
-        f" LEFT JOIN team_resources r ON r.kind = ? AND r.ref = CAST(t.{ref_col} AS TEXT)"
-        " LEFT JOIN teams ON teams.id = r.team_id WHERE t.erased_at IS NULL", [kind]).fetchall()
+        f"SELECT t.id, teams.retention_days FROM {table} t"
+        " LEFT JOIN team_resources r ON r.kind = ? AND r.ref = CAST(t.id AS TEXT)"
+        " LEFT JOIN teams ON teams.id = r.team_id ORDER BY t.id", [kind]).fetchall()
     return [(ref, days if days is not None else default_days) for ref, days in rows]
 
 
@@ -211,7 +211,7 @@ def retention_sweep(db: Database, now: datetime, default_days: int = 0) -> Reten
     short transactions of at most ``CHUNK`` mentions; each one that erased
     something appends a ``privacy.retention`` event (counts only)."""
     erased_room = erased_monitor = 0
-    for ref, days in _cutoffs(db, "room", "room_id", "mentions", default_days):
+    for ref, days in _cutoffs(db, "room", "rooms", default_days):
         if not days:
             continue
         cutoff = iso(now - timedelta(days=days))
@@ -226,7 +226,7 @@ def retention_sweep(db: Database, now: datetime, default_days: int = 0) -> Reten
                 events.append(db, None, "privacy.retention", None,
                               {"room_id": ref, "days": days, **done}, now)
             erased_room += len(rows)
-    for ref, days in _cutoffs(db, "monitor", "monitor_id", "monitor_mentions", default_days):
+    for ref, days in _cutoffs(db, "monitor", "monitors", default_days):
         if not days:
             continue
         cutoff = iso(now - timedelta(days=days))
