@@ -284,7 +284,7 @@
     if (S.answered[m.id]) { li.classList.add("published"); }
     if (S.selected === m.id) { li.classList.add("selected"); }
     var head = el("div", "mention-head");
-    head.append(el("strong", "author", m.author), " ",
+    head.append(el("strong", "author", m.author || "[erased]"), " ",
       el("span", "badge sentiment " + m.sentiment_label, m.sentiment_label + " " + Number(m.sentiment).toFixed(2)), " ");
     var clock = clockOf(m);
     var c = el("span", "clock " + clock.cls, clock.label);
@@ -390,7 +390,7 @@
     var q = $("composer-mention");
     q.replaceChildren();
     if (m) {
-      q.append(el("strong", null, m.author), " ", el("span", null, m.text));
+      q.append(el("strong", null, m.author || "[erased]"), " ", el("span", null, m.text));
       q.dataset.mentionId = m.id;
     } else {
       q.append(el("span", "muted", "a reply without a mention"));

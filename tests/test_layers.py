@@ -24,9 +24,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "warroom"
 ADAPTER_LIBS = {"flask", "flask_socketio", "socketio", "engineio", "slack_sdk", "apscheduler", "werkzeug"}
 ADAPTERS = {"web", "cli", "live", "slack", "scheduler", "jobs", "app", "wsgi"}
-CORE = {"clock", "config", "db", "events", "validate"}
+CORE = {"backup", "clock", "config", "db", "events", "validate"}
 DOMAIN = {"accounts", "playbooks", "rooms", "roster", "listening", "platforms", "escalation",
-          "notifications", "responses", "postmortem"}
+          "notifications", "responses", "postmortem", "privacy"}
 
 
 def module_name(path: Path) -> str:

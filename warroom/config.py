@@ -200,6 +200,15 @@ class PlatformsSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    # Days a mention's personal fields are kept (a team's retention_days
+    # wins); 0 keeps them until erased on request.
+    retention_days: int = 0
+    # How often the retention job runs.
+    sweep_minutes: int = 60
+
+
+@dataclass(frozen=True)
 class SpikesSettings:
     # Daily false-alarm budget of each stream (room or monitor), shared by the
     # detector's tests; a playbook's [listening] false_alarms_per_day wins.
@@ -227,6 +236,7 @@ class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     platforms: PlatformsSettings = field(default_factory=PlatformsSettings)
     spikes: SpikesSettings = field(default_factory=SpikesSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     # Folder of the config file; relative paths in it are resolved from here.
     base_dir: str = "."
 

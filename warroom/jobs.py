@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 
-from . import notifications
+from . import notifications, privacy
 from .clock import utcnow
 from .config import Settings, secret, secret_key
 from .escalation import acklinks, paging
@@ -141,6 +141,15 @@ def run_volume_tick(app) -> None:
         watch.tick(db, now, lag_seconds=settings.ingest.close_lag_seconds, params=settings.spikes.detector_params)
         volume.tick(db, now, lag_seconds=settings.ingest.close_lag_seconds,
                     params=settings.spikes.detector_params)
+    finally:
+        db.close()
+
+
+def run_retention(app) -> privacy.RetentionResult:
+    settings: Settings = app.extensions["warroom"]
+    db = app.extensions["warroom_open_db"]()
+    try:
+        return privacy.retention_sweep(db, utcnow(), settings.privacy.retention_days)
     finally:
         db.close()
 

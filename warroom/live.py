@@ -343,8 +343,8 @@ def make_socketio(app, message_queue: str | None) -> SocketIO:
     )
 
 
-# Room-less events about people and grants: for admins, not for the lobby.
-ADMIN_ONLY_KINDS = ("user.", "team.", "access.")
+# Room-less events about people, grants and privacy runs: for admins, not for the lobby.
+ADMIN_ONLY_KINDS = ("user.", "team.", "access.", "privacy.")
 
 
 def lobby_channels(db, room_id: int) -> list[str]:

@@ -60,6 +60,7 @@ def jobs() -> list[Job]:
         # `serve` imports the folder before it starts; this catches later file
         # edits, and gunicorn (which never runs `serve`) within a minute.
         Job("playbooks", playbooks_web.run_import, lambda s: 60),
+        Job("retention", glue.run_retention, lambda s: max(1, s.privacy.sweep_minutes) * 60),
     ]
 
 

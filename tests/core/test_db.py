@@ -88,7 +88,10 @@ def test_per_room_mention_uniqueness_migration_keeps_rows_and_indexes(tmp_path):
             [mid, room, source, ext, text, score, label])
     before = old.execute("SELECT * FROM mentions ORDER BY id").fetchall()
     assert 33 in dbmod.migrate(old)
-    assert old.execute("SELECT * FROM mentions ORDER BY id").fetchall() == before
+    # later migrations add columns (0100: erased_at, NULL): the old ones are as they were
+    after = old.execute("SELECT * FROM mentions ORDER BY id").fetchall()
+    assert [r[:len(before[0])] for r in after] == before
+    assert all(v is None for r in after for v in r[len(before[0]):])
     fresh = dbmod.connect(tmp_path / "fresh.db")
     dbmod.migrate(fresh)
     assert dbmod.schema_sql(old) == dbmod.schema_sql(fresh)

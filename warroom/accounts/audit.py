@@ -1,5 +1,5 @@
 """The installation-wide audit view: who changed people, grants, tokens,
-connectors, playbooks and monitors, read from the events table (which is the
+connectors, playbooks and monitors, privacy runs (exports, erasures, retention), read from the events table (which is the
 audit log; see ``events``)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from ..db import Database
 
 # The event kinds the audit view shows, by prefix.
 AUDIT_PREFIXES = ("user.", "team.", "access.", "token.", "connector.", "playbook.", "monitor.created",
-                  "monitor.updated", "sso.")
+                  "monitor.updated", "sso.", "privacy.")
 
 
 def audit_log(db: Database, kind: str = "", actor: str = "", text: str = "", limit: int = 200) -> list[dict]:

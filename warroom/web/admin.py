@@ -22,6 +22,7 @@ from flask import (
 
 from .. import accounts, live, rooms
 from ..clock import utcnow
+from .admin_openapi import paths as _openapi_paths
 from .context import current_user, get_db, json_error, require_role
 
 bp = Blueprint("admin", __name__)
@@ -328,3 +329,7 @@ def room_access_page(room_id: int):
             error = f"{exc.field}: {exc}"
     return render_template("room_access.html", room=rooms.get_room(db, room_id), access=_room_access(db, room_id),
                            teams=accounts.list_teams(db), error=error), (422 if error else 200)
+
+
+# Documents privacy's routes too (web/privacy.py), so they sit together.
+OPENAPI_PATHS = _openapi_paths()
