@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import pytest
 
-from warroom import events, rooms, roster
+from warroom import accounts, events, rooms, roster
 from warroom.clock import utcnow
 
 from ..conftest import login_client, make_user
@@ -300,3 +300,16 @@ def test_feed_escapes_and_folds_text(db):
     assert str(event["SUMMARY"]) == f"Tweep shift: {title.strip()}"
     assert str(event["DESCRIPTION"]).splitlines()[0] == f"War room: {title.strip()}"
     assert event.decoded("DTSTART") == now and event.decoded("DTEND") == now + timedelta(hours=4)
+
+
+def test_calendar_feed_leaves_out_rooms_the_person_can_no_longer_see(app, db, world):
+    room, (s1, _s2, _s3) = world
+    ann, h = client_for(app, "ann")
+    assert post(ann, h, f"/api/v1/rooms/{room.id}/roster/signup", {"slot_id": s1.id}).status_code < 300
+    token = ann.post("/api/v1/me/feed-token", headers=h).json["token"]
+    feed = app.test_client().get(f"/me/shifts.ics?token={token}")
+    assert b"Ash cloud" in feed.data
+    accounts.set_private(db, utcnow(), room.id, True, "lena")  # ann is not a named member
+    hidden = app.test_client().get(f"/me/shifts.ics?token={token}")
+    assert hidden.status_code == 200 and b"Ash cloud" not in hidden.data
+    assert list(icalendar.Calendar.from_ical(hidden.data).walk("VEVENT")) == []

@@ -101,15 +101,19 @@ def _event(uid: str, start: datetime, end: datetime, summary: str, description: 
 
 
 def calendar(db: Database, user: User, now: datetime, rotation: oncall.Rotation | None,
-             host: str = "warroom") -> str:
+             host: str = "warroom", may_see_room=None) -> str:
     """The user's feed: one VEVENT per shift (from 30 days ago to 60 days
-    ahead) and one per on-call turn of theirs in that window."""
+    ahead) and one per on-call turn of theirs in that window. Shifts in rooms
+    ``may_see_room(room_id)`` refuses (the person lost access) are left out,
+    titles and all."""
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Warroom//Shifts//EN", "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape(f'Warroom: {user.name}')}",
     ]
     start, end = now - PAST, now + AHEAD
     for slot, title in roster.shifts_of(db, user.id, start, end):
+        if may_see_room is not None and not may_see_room(slot.room_id):
+            continue
         begin, finish = roster.slot_times(slot)
         lines += _event(
             f"shift-{slot.id}-{user.id}@{host}", begin, finish, f"{slot.role} shift: {title}",

@@ -442,7 +442,8 @@ def shifts_ics():
         abort(404)
     # UIDs must stay stable whatever Host header a client sends.
     host = urlsplit(settings().url).hostname or "warroom"
-    body = shiftfeed.calendar(db, user, utcnow(), _rotation(), host=host)
+    body = shiftfeed.calendar(db, user, utcnow(), _rotation(), host=host,
+                              may_see_room=lambda room_id: accounts.may_see_room(db, user, room_id))
     resp = Response(body, mimetype="text/calendar")
     resp.headers["Cache-Control"] = "private, max-age=300"
     resp.headers["Content-Disposition"] = 'inline; filename="shifts.ics"'
