@@ -55,7 +55,7 @@ class WatchResult:
     alarms: tuple[dict, ...]  # the monitor_alarms rows made: id, room_id, status, kind
 
 
-def detector_params(db: Database, monitor: Monitor, params=None) -> dict:
+def monitor_params(db: Database, monitor: Monitor, params=None) -> dict:
     """``params`` ([spikes] in config.toml) overridden by the playbook's [listening]."""
     out = dict(asdict(params) if isinstance(params, spikes.Params) else params or {})
     book = playbooks.store.latest_playbook(db, monitor.playbook_id)
@@ -74,7 +74,7 @@ def _active(db: Database, monitor_id: int) -> Monitor:
 
 
 def ingest(db: Database, now: datetime, monitor_id: int, batch: list[mentions.NewMention], scorer,
-           actor: str | None = None, detector_params_=None, charge=None) -> WatchResult:
+           actor: str | None = None, detector_params=None, charge=None) -> WatchResult:
     """Ingest into monitor ``monitor_id``; see the module docstring."""
     monitor = _active(db, monitor_id)
     for row, m in enumerate(batch, 1):
@@ -108,7 +108,7 @@ def ingest(db: Database, now: datetime, monitor_id: int, batch: list[mentions.Ne
                 [before, monitor_id])
             head = db.execute("SELECT MAX(minute) FROM monitor_minutes WHERE monitor_id = ?",
                               [monitor_id]).fetchone()[0]
-            params = detector_params(db, monitor, detector_params_)
+            params = monitor_params(db, monitor, detector_params)
             alarms = tuple(_close(db, now, monitor, min(parse_iso(head), volume.minute_of(now)), params))
             _forward(db, now, monitor_id, before)
     return WatchResult(accepted, len(batch) - accepted, alarms)
@@ -210,7 +210,7 @@ def tick(db: Database, now: datetime, lag_seconds: int = 30, live_window_minutes
             monitor = get(db, monitor_id)
             if monitor is None or monitor.status != "active":
                 continue
-            out[monitor_id] = _close(db, now, monitor, head, detector_params(db, monitor, params))
+            out[monitor_id] = _close(db, now, monitor, head, monitor_params(db, monitor, params))
     return out
 
 

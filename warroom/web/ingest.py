@@ -156,7 +156,7 @@ def post_monitor_mentions(monitor_id: int):
 
     def store(db, now, batch, charge):
         result = watch.ingest(db, now, monitor_id, batch, scorer(), actor=f"token:{token.source}",
-                              charge=charge, detector_params_=current_app.extensions["warroom"].spikes.detector_params)
+                              charge=charge, detector_params=current_app.extensions["warroom"].spikes.detector_params)
         return {"accepted": result.accepted, "duplicates": result.duplicates, "spikes": len(result.alarms),
                 "rooms": sorted({a["room_id"] for a in result.alarms})}
 

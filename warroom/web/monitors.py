@@ -30,7 +30,7 @@ def _spikes_params() -> dict:
 
 
 def sensitivity_of(db, monitor: monitors.Monitor) -> str:
-    _, det = watch.load_detector(db, monitor.id, watch.detector_params(db, monitor, _spikes_params()))
+    _, det = watch.load_detector(db, monitor.id, watch.monitor_params(db, monitor, _spikes_params()))
     return spikes.sensitivity(det.params)
 
 
