@@ -113,11 +113,13 @@ def run_tick(app) -> paging.TickResult:
 
 
 def run_notifier(app) -> list:
-    """What Slack hears: the notifier is handed this process's sender."""
+    """What Slack hears, and reminders through each person's own methods: the
+    notifier is handed this process's Slack sender and method senders."""
     settings: Settings = app.extensions["warroom"]
     db = app.extensions["warroom_open_db"]()
     try:
-        return notifications.notify(db, sender_for(app), settings.slack.default_channel)
+        return notifications.notify(db, sender_for(app), settings.slack.default_channel,
+                                    senders=method_senders(app), now=utcnow())
     finally:
         db.close()
 

@@ -8,7 +8,8 @@ and ``notification_prefs`` (``migrations/``). Face: ``decide`` (pure: the
 notices an event deserves), ``notify(db, sender, default_channel)``,
 ``Notice``, ``WAKE_ON``; contact methods and rules (``add_method``,
 ``start_verification``, ``confirm_verification``, ``add_rule``,
-``rules_for``, ``set_quiet_hours``, ``is_quiet`` ...); the senders
+``rules_for``, ``set_quiet_hours``, ``is_quiet``, ``notice_methods``
+and ``set_notice_methods`` (which methods carry reminders) ...); ``local_time``; the senders
 (``EmailSender``, ``NtfySender``, ``WebhookSender``, ``TwilioSender``) with
 ``Outgoing`` and ``SendFailed``.
 """
@@ -26,11 +27,13 @@ from .contacts import (
     get_method,
     is_quiet,
     methods_for,
+    notice_methods,
     quiet_hours,
     record_test,
     remove_method,
     remove_rule,
     rules_for,
+    set_notice_methods,
     set_quiet_hours,
     start_verification,
     user_of,
@@ -40,6 +43,7 @@ from .notices import (
     WAKE_ON,
     Notice,
     decide,
+    local_time,
     notify,
 )
 from .senders import EmailSender, NtfySender, Outgoing, SendFailed, TwilioSender, WebhookSender
@@ -64,13 +68,16 @@ __all__ = [
     "decide",
     "get_method",
     "is_quiet",
+    "local_time",
     "methods_for",
+    "notice_methods",
     "notify",
     "quiet_hours",
     "record_test",
     "remove_method",
     "remove_rule",
     "rules_for",
+    "set_notice_methods",
     "set_quiet_hours",
     "start_verification",
     "user_of",

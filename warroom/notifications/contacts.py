@@ -53,6 +53,7 @@ class ContactMethod:
     last_test_at: str | None
     last_test_outcome: str | None
     created_at: str
+    for_notices: bool = False  # carries reminders and hand-over prompts
 
     @property
     def verified(self) -> bool:
@@ -61,7 +62,8 @@ class ContactMethod:
     def to_dict(self) -> dict:
         return {"id": self.id, "kind": self.kind, "address": self.address, "label": self.label,
                 "verified": self.verified, "verified_at": self.verified_at,
-                "last_test_at": self.last_test_at, "last_test_outcome": self.last_test_outcome}
+                "last_test_at": self.last_test_at, "last_test_outcome": self.last_test_outcome,
+                "for_notices": self.for_notices}
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ class QuietHours:
         return {"start": self.start, "end": self.end}
 
 
-_COLS = "id, user_id, kind, address, label, verified_at, last_test_at, last_test_outcome, created_at"
+_COLS = ("id, user_id, kind, address, label, verified_at, last_test_at, last_test_outcome, created_at,"
+         " for_notices")
 
 
 def check_address(kind: str, address) -> str:
@@ -120,7 +123,7 @@ def check_address(kind: str, address) -> str:
 
 
 def _method(row) -> ContactMethod | None:
-    return ContactMethod(*row) if row else None
+    return ContactMethod(*row[:9], bool(row[9])) if row else None
 
 
 def get_method(db: Database, method_id: int) -> ContactMethod | None:
@@ -249,6 +252,41 @@ def remove_rule(db: Database, user: User, rule_id) -> None:
         if db.execute("DELETE FROM notification_rules WHERE id = ? AND user_id = ?",
                       [rule_id, user.id]).rowcount != 1:
             raise ContactError("rule", f"no rule {rule_id}")
+
+
+# -- reminders and hand-over prompts ---------------------------------------------------
+
+
+def set_notice_methods(db: Database, user: User, method_ids) -> list[ContactMethod]:
+    """Mark exactly these (verified) methods as the ones that carry notices;
+    an empty list goes back to the default (see ``notice_methods``)."""
+    if not isinstance(method_ids, list | tuple):
+        raise ContactError("methods", "methods must be a list of method ids")
+    chosen = [_owned(db, user, m) for m in method_ids]
+    for m in chosen:
+        if not m.verified:
+            raise ContactError("methods", f"verify {m.kind} {m.address} before reminders use it")
+    with transaction(db):
+        db.execute("UPDATE contact_methods SET for_notices = 0 WHERE user_id = ?", [user.id])
+        for m in chosen:
+            db.execute("UPDATE contact_methods SET for_notices = 1 WHERE id = ?", [m.id])
+    return notice_methods(db, user)
+
+
+def notice_methods(db: Database, user: User) -> list[ContactMethod]:
+    """The verified methods that carry the person's reminders and hand-over
+    prompts: those they marked; else those of their earliest page rule (how
+    they asked to be reached first, not the call at minute 10); else none,
+    and the caller falls back to a Slack DM."""
+    verified = [m for m in methods_for(db, user) if m.verified]
+    marked = [m for m in verified if m.for_notices]
+    if marked:
+        return marked
+    rules = rules_for(db, user, usable_only=True)
+    if not rules:
+        return []
+    first = {r.method_id for r in rules if r.after_minutes == rules[0].after_minutes}
+    return [m for m in verified if m.id in first]
 
 
 # -- quiet hours ---------------------------------------------------------------------

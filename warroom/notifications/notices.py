@@ -2,6 +2,11 @@
 Slack message, and sends them (or, without Slack, logs them; the board
 already shows every event).
 
+Notices to one person (shift reminders, hand-over prompts) go through that
+person's own methods (``contacts.notice_methods``: those they marked, else
+those of their earliest page rule, else a Slack DM), show times in their
+time zone, and are skipped in their quiet hours (they are not pages).
+
 Each event is notified at most once: the notifier keeps its own cursor in
 ``notifier_cursor`` and moves it past a batch (compare-and-set, so two
 processes never take the same batch) before sending. A crash mid-batch
@@ -14,16 +19,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import accounts, events, rooms
-from ..clock import utcnow
+from ..clock import parse_iso, utcnow
 from ..db import Database, transaction
 
 log = logging.getLogger(__name__)
 CURSOR = "slack"
 KINDS = (
     "room.opened", "room.closed", "spike.detected", "escalation.opened", "escalation.acknowledged",
-    "page.failed", "delivery.failed", "roster.shift_reminder", "response.published",
+    "page.failed", "delivery.failed", "roster.shift_reminder", "roster.handover_requested", "response.published",
     "response.clock_breached", "response.delivered", "response.delivery_failed",
     "response.posted_by_hand",
 )
@@ -35,6 +41,21 @@ BATCH = 200
 class Notice:
     dest: str  # "#channel", a channel id, or "user:NAME"
     text: str
+    subject: str = ""  # the e-mail subject or push title, for notices to a person
+
+
+PERSONAL = ("roster.shift_reminder", "roster.handover_requested")
+
+
+def local_time(ts: str | None, tz: str | None) -> str:
+    """Pure: 'Sun 29 Mar 11:15 CEST' in the person's zone (UTC if theirs is unknown)."""
+    if not ts:
+        return "?"
+    try:
+        zone = ZoneInfo(tz or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return parse_iso(ts).astimezone(zone).strftime("%a %d %b %H:%M %Z")
 
 
 def _cut(text: str, n: int = 300) -> str:
@@ -42,14 +63,22 @@ def _cut(text: str, n: int = 300) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def decide(event: events.Event, room_title: str, room_channel: str | None) -> list[Notice]:
-    """Pure: the Slack messages one event deserves (none for most kinds)."""
+def decide(event: events.Event, room_title: str, room_channel: str | None, tz: str = "UTC") -> list[Notice]:
+    """Pure: the messages one event deserves (none for most kinds); ``tz`` is
+    the time zone of the person a personal notice is for."""
     d = event.data
     where = f"*{room_title}*" if room_title else f"room {event.room}"
     text = None
     if event.kind == "roster.shift_reminder":
         return [Notice(f"user:{d.get('user')}", f"Reminder: your {d.get('role')} shift in {where} starts at "
-                                                f"{d.get('starts_at')}.")] if d.get("user") else []
+                                                f"{local_time(d.get('starts_at'), tz)}.",
+                       f"Warroom: your {d.get('role')} shift starts soon")] if d.get("user") else []
+    if event.kind == "roster.handover_requested":
+        to = ", ".join(d.get("incoming") or []) or "the next shift"
+        return [Notice(f"user:{d.get('user')}", f"Your {d.get('role')} shift in {where} ends at "
+                                                f"{local_time(d.get('ends_at'), tz)}. Please leave a hand-over "
+                                                f"note for {to} on the board.",
+                       f"Warroom: hand over your {d.get('role')} shift")] if d.get("user") else []
     if event.kind == "room.opened":
         text = f"War room opened: {where} ({d.get('status', 'open')}){' [drill]' if d.get('is_drill') else ''}"
     elif event.kind == "room.closed":
@@ -113,7 +142,17 @@ def take_batch(db: Database, name: str = CURSOR) -> list[events.Event]:
     return [e for e in batch if e.kind in KINDS]
 
 
-def notify(db: Database, sender, default_channel: str, name: str = CURSOR) -> list[Notice]:
+def _tz_of(db: Database, event: events.Event) -> str:
+    if event.kind not in PERSONAL or not event.data.get("user"):
+        return "UTC"
+    user = accounts.find_user(db, str(event.data["user"]))
+    return user.tz if user and user.tz else "UTC"
+
+
+def notify(db: Database, sender, default_channel: str, name: str = CURSOR, senders: dict | None = None,
+           now: datetime | None = None) -> list[Notice]:
+    """Tell each new event's notices; ``senders`` (kind -> contact-method
+    sender) reach people through their own methods."""
     sent: list[Notice] = []
     while True:
         batch = take_batch(db, name)
@@ -121,19 +160,28 @@ def notify(db: Database, sender, default_channel: str, name: str = CURSOR) -> li
             return sent
         for event in batch:
             title, channel = _room_info(db, event.room, default_channel)
-            for notice in decide(event, title, channel):
-                deliver(db, sender, notice)
+            for notice in decide(event, title, channel, _tz_of(db, event)):
+                deliver(db, sender, notice, now, senders)
                 sent.append(notice)
 
 
-def deliver(db: Database, sender, notice: Notice, now: datetime | None = None) -> None:
-    from .contacts import is_quiet, quiet_hours
+def deliver(db: Database, sender, notice: Notice, now: datetime | None = None, senders: dict | None = None) -> None:
+    from .contacts import is_quiet, notice_methods, quiet_hours
 
     dest = notice.dest
     if dest.startswith("user:"):
         user = accounts.find_user(db, dest[5:])
         if user and is_quiet(quiet_hours(db, user), user.tz, now or utcnow()):
             log.info("notice to %s skipped: quiet hours (%s)", user.name, notice.text)
+            return
+        methods = notice_methods(db, user) if user and senders else []
+        usable = [m for m in methods if senders.get(m.kind) is not None]
+        if usable:
+            for m in usable:  # once per method; a failure is logged (at most once, as every notice)
+                try:
+                    senders[m.kind].send_text(m.address, notice.subject or "Warroom", notice.text)
+                except Exception as exc:
+                    log.warning("notice to %s by %s failed: %s", user.name, m.kind, exc)
             return
         dest = user.slack_id if user and user.slack_id else ""
     if sender is None or not hasattr(sender, "post") or not dest:

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 from xml.sax.saxutils import escape
+from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
@@ -101,8 +102,10 @@ def my_contacts():
 def _render(user, message=None, error=None, status=200):
     db = get_db()
     failures = escalation.deliveries.failed_recent(db, 20) if accounts.has_role(current_user(), "lead") else []
-    return render_template("contacts.html", person=user, state=_state(db, user), kinds=notifications.KINDS,
-                           message=message, error=error, failures=failures), status
+    person = accounts.get_user(db, user.id)  # as saved (its zone may just have changed)
+    return render_template("contacts.html", person=person, state=_state(db, person), kinds=notifications.KINDS,
+                           message=message, error=error, failures=failures,
+                           zones=sorted(available_timezones())), status
 
 
 @bp.route("/users/<name>/contacts", methods=["GET", "POST"])
@@ -139,9 +142,15 @@ def contacts_page(name: str):
         elif action == "quiet":
             notifications.set_quiet_hours(db, user, f.get("quiet_start"), f.get("quiet_end"))
             message = "quiet hours saved"
+        elif action == "tz":
+            accounts.set_timezone(db, user, f.get("tz", "").strip())
+            message = "time zone saved"
+        elif action == "notice_methods":
+            notifications.set_notice_methods(db, user, [_int(m, "methods") for m in f.getlist("methods")])
+            message = "reminder methods saved"
         else:
             raise notifications.ContactError("action", "unknown action")
-    except notifications.ContactError as exc:
+    except (notifications.ContactError, accounts.AccountError) as exc:
         return _render(user, error=f"{exc.field}: {exc}", status=422)
     return _render(user, message=message)
 
@@ -159,7 +168,7 @@ def _body() -> dict:
 def _api(fn):
     try:
         return fn()
-    except notifications.ContactError as exc:
+    except (notifications.ContactError, accounts.AccountError) as exc:
         return json_error(422, str(exc), field=exc.field)
 
 
@@ -228,6 +237,31 @@ def api_quiet(name: str):
     def put():
         d = _body()
         return notifications.set_quiet_hours(get_db(), user, d.get("start"), d.get("end")).to_dict()
+    return _api(put)
+
+
+@bp.route("/api/v1/users/<name>/timezone", methods=["PUT"])
+@require_role("viewer")
+def api_timezone(name: str):
+    user = _person(name)
+
+    def put():
+        tz = _body().get("tz")
+        if not isinstance(tz, str):
+            raise accounts.AccountError("tz", "tz must be an IANA time zone name such as Europe/Amsterdam")
+        accounts.set_timezone(get_db(), user, tz.strip())
+        return {"user": user.name, "tz": accounts.get_user(get_db(), user.id).tz}
+    return _api(put)
+
+
+@bp.route("/api/v1/users/<name>/notice-methods", methods=["PUT"])
+@require_role("viewer")
+def api_notice_methods(name: str):
+    user = _person(name)
+
+    def put():
+        chosen = notifications.set_notice_methods(get_db(), user, _body().get("methods"))
+        return {"methods": [m.id for m in chosen]}
     return _api(put)
 
 
@@ -309,6 +343,20 @@ OPENAPI_PATHS = {
     "/api/v1/users/{name}/rules/{rule_id}": {"delete": {
         "summary": "Remove a rule", "tags": ["notifications"], "parameters": [_NAME, {"name": "rule_id", **_ID}],
         "responses": {"200": {"description": "removed"}, **_COMMON}}},
+    "/api/v1/users/{name}/timezone": {"put": {
+        "summary": "The person's IANA time zone (reminders, quiet hours and the board's times use it)",
+        "tags": ["notifications"], "parameters": [_NAME],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["tz"], "properties": {"tz": {"type": "string"}}}}}},
+        "responses": {"200": {"description": "saved"}, **_COMMON}}},
+    "/api/v1/users/{name}/notice-methods": {"put": {
+        "summary": "Which verified methods carry shift reminders and hand-over prompts (empty: the methods of "
+                   "the earliest page rule, else a Slack DM)",
+        "tags": ["notifications"], "parameters": [_NAME],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["methods"],
+            "properties": {"methods": {"type": "array", "items": {"type": "integer"}}}}}}},
+        "responses": {"200": {"description": "the methods now used"}, **_COMMON}}},
     "/api/v1/users/{name}/quiet-hours": {"put": {
         "summary": "Quiet hours (HH:MM in the person's time zone; never hold back a page)",
         "tags": ["notifications"], "parameters": [_NAME],
