@@ -6,12 +6,15 @@ domain tick with ``now``. Domain packages never import this module.
 ``WARROOM_FAULT=after_claim|after_send`` makes the process ``os._exit(137)``
 at that point of a send: the crash tests kill a real server exactly between
 the claim and the send, or between the send and recording it.
+``WARROOM_HOLD_AFTER_SEND=<folder>`` instead holds the process after each
+send, before recording it, until the test SIGKILLs it (``hold_after_send``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 from . import notifications, privacy
 from .clock import utcnow
@@ -82,16 +85,39 @@ def on_call_for(settings: Settings):
 
 
 def fault_from_env(env=None):
-    point = (env or os.environ).get("WARROOM_FAULT", "")
-    if point not in ("after_claim", "after_send"):
+    env = env or os.environ
+    point = env.get("WARROOM_FAULT", "")
+    hold = env.get("WARROOM_HOLD_AFTER_SEND", "")
+    if point not in ("after_claim", "after_send") and not hold:
         return None
 
-    def fault(at: str) -> None:
+    def fault(at: str, key: str | None = None) -> None:
         if at == point:
             log.error("WARROOM_FAULT=%s: exiting now", point)
             os._exit(137)
+        if hold and at == "after_send" and key:
+            hold_after_send(Path(hold), key)
 
     return fault
+
+
+def hold_after_send(folder: Path, key: str) -> None:
+    """The SIGKILL tests' barrier: announce that the message ``key`` is sent
+    and not yet recorded (the file ``held-<key>``, written whole), then block
+    on the FIFO ``release`` until a writer opens it, or the test kills the
+    process. Once per message: a resend during recovery goes straight on."""
+    mark = folder / f"held-{key}"
+    if mark.exists():
+        return
+    release = folder / "release"
+    if not release.exists():
+        os.mkfifo(release)
+    tmp = folder / f".held-{key}"
+    tmp.write_text(str(os.getpid()))
+    tmp.rename(mark)
+    log.error("WARROOM_HOLD_AFTER_SEND: %s sent, holding before recording it", key[:10])
+    with open(release, "rb") as fifo:  # blocks until the test opens the FIFO for writing
+        fifo.read()
 
 
 def token_for(app) -> str:

@@ -104,7 +104,7 @@ def test_a_crashed_sms_delivery_is_looked_up_not_resent(db, now, twilio, method_
     room, esc, ann, _ = _room(db, now, steps=((0, "user:ann"),))
     _rules(db, now, ann, [("sms", "+447700900123", 0)])
 
-    def die(at):
+    def die(at, key=None):
         if at == "after_send":
             raise SystemExit("killed between send and record")
 
@@ -125,7 +125,7 @@ def test_a_crashed_email_delivery_is_sent_again_at_least_once(db, now, smtp, met
     room, esc, ann, _ = _room(db, now, steps=((0, "user:ann"),))
     _rules(db, now, ann, [("email", "ann@example.org", 0)])
 
-    def die(at):
+    def die(at, key=None):
         if at == "after_send":
             raise SystemExit("killed")
 

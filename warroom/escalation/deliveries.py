@@ -232,7 +232,7 @@ def send_one(db: Database, now: datetime, did: int, token: str, ctx: Context, re
         (result.failed_deliveries if outcome == "failed" else result.retrying_deliveries).append(did)
         return
     if fault:
-        fault("after_send")
+        fault("after_send", d.send_key)
     if record_sent(db, now, did, token, ref, recovered):
         result.delivered.append(did)
 

@@ -313,7 +313,7 @@ def _send_one(db: Database, now: datetime, page_id: int, token: str, sender, cfg
         (result.failed if outcome == "failed" else result.retrying).append(page_id)
         return
     if fault:
-        fault("after_send")
+        fault("after_send", msg.send_key)
     if record_sent(db, now, page_id, token, sender.via, channel, ts, recovered):
         result.sent.append(page_id)
 
