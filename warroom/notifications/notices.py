@@ -69,6 +69,8 @@ def decide(event: events.Event, room_title: str, room_channel: str | None, tz: s
     d = event.data
     where = f"*{room_title}*" if room_title else f"room {event.room}"
     text = None
+    if event.kind in PERSONAL:  # plain text: these go by e-mail, push or SMS as well as Slack
+        where = room_title or f"room {event.room}"
     if event.kind == "roster.shift_reminder":
         return [Notice(f"user:{d.get('user')}", f"Reminder: your {d.get('role')} shift in {where} starts at "
                                                 f"{local_time(d.get('starts_at'), tz)}.",
