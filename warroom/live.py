@@ -260,19 +260,25 @@ class Publisher:
     other processes' commits. Every send happens under the lock and
     ``last_id`` only moves forward, so nothing is sent twice or out of order.
 
-    Batching without delay: while one thread is sending, events committed
-    by other threads wait in ``_pending`` and that thread sends them next,
-    consecutive events for the same audience as one message. An idle
-    publisher sends an event alone and at once (no timer, so a quiet room
-    pays no latency); under a burst the per-client cost of a message
-    (a queue hand-off and a WebSocket frame for each of N boards) is paid
-    once per batch instead of once per event.
+    Batching under load only: an event that comes more than ``coalesce_ms``
+    after the last send goes alone and at once, so a quiet room pays no
+    latency. One that comes sooner waits in ``_pending`` until that much
+    time has passed since the last send, and the publisher thread then sends
+    everything pending, consecutive events for the same audience as one
+    ``events`` message (so does a thread that finds another one sending).
+    The cost of a message to N boards (a queue hand-off and a WebSocket
+    frame per board) is then paid once per batch instead of once per event,
+    which is what holds a storm's fan-out up.
     """
 
-    def __init__(self, open_db: Callable, emitter, poll_ms: int):
+    def __init__(self, open_db: Callable, emitter, poll_ms: int, coalesce_ms: int = 0,
+                 clock: Callable[[], float] = time.monotonic):
         self.open_db = open_db
         self.emitter = emitter
         self.poll_s = max(poll_ms, 10) / 1000
+        self.coalesce_s = max(coalesce_ms, 0) / 1000
+        self.clock = clock
+        self._last_send = float("-inf")
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -290,8 +296,27 @@ class Publisher:
             self._pending.extend(committed)
             if self._draining:
                 return  # the thread sending now sends these next
+            if self.clock() - self._last_send < self.coalesce_s:
+                self._wake.set()  # sent with what follows, by the publisher thread
+                return
             self._draining = True
         self._drain()
+
+    def send_pending(self) -> None:
+        """Send what ``notify`` held back, unless a thread is sending already
+        (it sends them next)."""
+        with self._pending_lock:
+            if self._draining or not self._pending:
+                return
+            self._draining = True
+        self._drain()
+
+    def _pending_due_in(self) -> float | None:
+        """Seconds until held-back events are due (<= 0: now), None if none."""
+        with self._pending_lock:
+            if not self._pending:
+                return None
+            return self._last_send + self.coalesce_s - self.clock()
 
     def _drain(self) -> None:
         while True:
@@ -328,6 +353,7 @@ class Publisher:
                 log.exception("publisher: send of events %s..%s failed", run[0].id, run[-1].id)
                 return sent
             self.last_id = run[-1].id
+            self._last_send = self.clock()
             sent += len(run)
         return sent
 
@@ -350,7 +376,11 @@ class Publisher:
             while not self._stop.is_set():
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
+                due = self._pending_due_in()
+                if due is not None and due > 0:
+                    self._stop.wait(due)  # let the batch gather
                 try:
+                    self.send_pending()
                     self.flush(db)
                 except Exception:  # keep publishing; the board catches up by id
                     log.exception("publisher: flush failed")

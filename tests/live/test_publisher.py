@@ -5,6 +5,7 @@ database when another process committed in between."""
 from __future__ import annotations
 
 import threading
+import time
 
 from warroom import db as dbmod
 from warroom import events, live, rooms
@@ -196,3 +197,47 @@ def test_the_socket_emitter_sends_one_event_alone_and_several_as_a_list(app, db,
     got = [(m["name"], m["args"][0]) for m in board.get_received("/board")]
     assert got[0] == ("event", made[0].to_dict())
     assert got[1] == ("events", [e.to_dict() for e in made[1:]])
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 100.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_under_load_events_wait_for_the_window_and_go_as_one_message(db, settings):
+    clock = FakeClock()
+    emitter = RecordingEmitter()
+    pub = Publisher(lambda: dbmod.connect(settings.db_path), emitter, poll_ms=50, coalesce_ms=20, clock=clock)
+    pub.last_id = events.last_id(db)
+    db.after_commit.append(pub.notify)
+    first = commit_event(db, "first")
+    assert emitter.sent == [first.id]  # after a quiet spell: at once, alone
+    clock.t += 0.005
+    held = [commit_event(db, "b"), commit_event(db, "c")]
+    assert emitter.sent == [first.id]  # within 20 ms of the last send: held
+    assert abs(pub._pending_due_in() - 0.015) < 1e-9
+    clock.t += 0.015
+    pub.send_pending()  # what the publisher thread does when the window ends
+    assert emitter.messages[1][1] == [e.id for e in held]
+    clock.t += 1.0
+    later = commit_event(db, "quiet again")
+    assert emitter.messages[-1][1] == [later.id] and pub._pending_due_in() is None
+
+
+def test_the_publisher_thread_sends_what_was_held_back(db, settings):
+    emitter = RecordingEmitter()
+    pub = Publisher(lambda: dbmod.connect(settings.db_path), emitter, poll_ms=60000, coalesce_ms=50)
+    pub.start()
+    try:
+        db.after_commit.append(pub.notify)
+        made = [commit_event(db, f"k{k}") for k in range(5)]
+        deadline = time.monotonic() + 10
+        while len(emitter.sent) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # all five, once each, in order: woken by notify, not by the 60 s poll
+        assert emitter.sent == [e.id for e in made]
+    finally:
+        pub.stop()
