@@ -104,6 +104,7 @@ def client_process(url: str, cookie: str, room: int, n: int, expect: int, deadli
     latencies: list[float] = []
     last_recv: dict[int, float] = {}
     counts = [0] * n
+    messages = [0]  # Socket.IO messages received (a batch is one)
     done = threading.Event()
     finished = [0]
 
@@ -127,7 +128,20 @@ def client_process(url: str, cookie: str, room: int, n: int, expect: int, deadli
                     if finished[0] == n:
                         done.set()
 
-        c.on("event", on_event, namespace="/board")
+        def on_one(e):
+            with lock:
+                messages[0] += 1
+            on_event(e)
+
+        def on_batch(batch):
+            with lock:
+                messages[0] += 1
+            for e in batch:
+                on_event(e)
+
+        c.on("event", on_one, namespace="/board")
+        # warroom sends events committed during a send as one list (see live.Publisher)
+        c.on("events", on_batch, namespace="/board")
         return c
 
     clients = [make(k) for k in range(n)]
@@ -163,7 +177,7 @@ def client_process(url: str, cookie: str, room: int, n: int, expect: int, deadli
     threading.Thread(target=report, daemon=True).start()
     done.wait(max(1.0, deadline - time.time()))
     with lock:
-        out = {"latencies": latencies, "last_recv": last_recv, "received": sum(counts),
+        out = {"latencies": latencies, "last_recv": last_recv, "received": sum(counts), "messages": messages[0],
                "connected": connected, "dropped": connected - sum(1 for c in clients if c.connected)}
     with out_lock:
         sys.stdout.write(json.dumps(out) + "\n")
@@ -228,6 +242,7 @@ def run_round(name: str, url: str, cookie: str, room: int, args, send) -> dict:
 
     return {"name": name, "connected": ready, "dropped": sum(r.get("dropped", 0) for r in results),
             "expected": args.clients * total, "received": sum(r.get("received", 0) for r in results),
+            "messages": sum(r.get("messages", 0) for r in results),
             "paced_p50": pct(paced, 0.5), "paced_p99": pct(paced, 0.99),
             "burst_p50": pct(burst, 0.5), "burst_p99": pct(burst, 0.99),
             # burst messages delivered per client per second (= E / T when all arrive)
@@ -383,11 +398,12 @@ def main() -> None:
                 sys.stderr.write("server log (tail):\n" + log.read_text(errors="replace")[-3000:])
             raise
     print(f"{'server':<22}{'conn':>6}{'dropped':>8}{'delivered':>10}{'paced p50':>10}{'p99':>8}"
-          f"{'burst p50':>10}{'p99':>8}{'burst ev/s':>11}{'server CPU s':>13}   (ms)")
+          f"{'burst p50':>10}{'p99':>8}{'burst ev/s':>11}{'server CPU s':>13}{'ev/msg':>7}   (ms)")
     for r in rows:
         share = r["received"] / r["expected"] if r["expected"] else 0
         print(f"{r['name']:<22}{r['connected']:>6}{r['dropped']:>8}{share:>10.1%}{r['paced_p50']:>10.1f}{r['paced_p99']:>8.1f}"
-              f"{r['burst_p50']:>10.1f}{r['burst_p99']:>8.1f}{r['events_per_s']:>11.1f}{r['server_cpu_s']:>13.1f}")
+              f"{r['burst_p50']:>10.1f}{r['burst_p99']:>8.1f}{r['events_per_s']:>11.1f}{r['server_cpu_s']:>13.1f}"
+              f"{r['received'] / max(1, r['messages']):>7.2f}")
     bare, war = rows
     print("ratio warroom/bare: "
           f"paced p50 x{war['paced_p50'] / bare['paced_p50']:.2f}, p99 x{war['paced_p99'] / bare['paced_p99']:.2f}; "

@@ -103,6 +103,8 @@
     state.className = "live-state off";
   });
   socket.on("event", render);
+  // several events committed while the server was sending come as one list, in id order
+  socket.on("events", function (list) { list.forEach(render); });
 
   // Panels (roster, escalation, ...) are server-rendered fragments. A panel
   // element with data-panel-url and data-refresh-on="roster. escalation."

@@ -340,12 +340,26 @@ def sender(settings, slack):
 
 
 def collect_events(client):
-    """A queue that receives every `event` the client's /board gets."""
+    """A queue that receives every event the client's /board gets, one by
+    one, whether it came alone (`event`) or in a batch (`events`)."""
     import queue
 
     q = queue.Queue()
     client.on("event", q.put, namespace="/board")
+    client.on("events", lambda batch: [q.put(e) for e in batch], namespace="/board")
     return q
+
+
+def board_events(received: list[dict]) -> list[dict]:
+    """The events in a Flask-SocketIO test client's ``get_received``, in order,
+    single (`event`) and batched (`events`) alike."""
+    out: list[dict] = []
+    for message in received:
+        if message["name"] == "event":
+            out.append(message["args"][0])
+        elif message["name"] == "events":
+            out.extend(message["args"][0])
+    return out
 
 
 def wait_for_kind(q, kind: str, timeout: float = 5.0) -> dict:

@@ -111,7 +111,8 @@ def start_background(app: Flask) -> None:
     slot = app.extensions["warroom_publisher_slot"]
     if settings.live.publish and not slot:
         publisher = live.Publisher(
-            app.extensions["warroom_open_db"], live.socket_emitter(socketio, app.extensions["warroom_open_db"]), settings.live.poll_ms
+            app.extensions["warroom_open_db"], live.socket_emitter(socketio, app.extensions["warroom_open_db"]), settings.live.poll_ms,
+            coalesce_ms=settings.live.coalesce_ms,
         )
         slot.append(publisher)
         publisher.start()

@@ -45,6 +45,10 @@ class LiveSettings:
     # (commits in this process wake it at once; this bounds the delay for
     # commits made by other processes such as `run.py ingest`).
     poll_ms: int = 200
+    # Under load, events are sent at most this often per publisher, each
+    # message carrying all that were committed meanwhile; an event after a
+    # quiet spell goes at once. 0 sends every commit on its own.
+    coalesce_ms: int = 50
     # Exactly one process per database should publish (the one running the
     # scheduler); extra web workers behind a message queue set this false.
     publish: bool = True

@@ -7,8 +7,9 @@ demotion takes effect at once, and each session's commands are rate-limited
 that a password change can disconnect the user's sockets (``disconnect_user``;
 this process's only, the database's session check covers the other workers).
 The publisher is the one place that emits
-``event`` messages: it sends every committed row of the events table, in id
-order, to the room's channel (``room:<id>``; room-less and ``room.*`` events
+``event`` (one event) and ``events`` (a list, when commits come faster than
+they can be sent) messages: it sends every committed row of the events
+table, in id order, to the room's channel (``room:<id>``; room-less and ``room.*`` events
 also to ``lobby``). Commits in this process are sent by the committing thread
 (see ``Publisher``); commits by other processes (``run.py ingest``, a second
 worker) are picked up within ``[live] poll_ms``.
@@ -242,49 +243,119 @@ def _leave(db, user, payload, now):
 BUILTIN_COMMANDS = [Command("join", "viewer", _join), Command("leave", "viewer", _leave)]
 
 
+# At most this many events in one ``events`` message: a reconnecting board
+# catching up by HTTP pages the rest, and one message stays small.
+MAX_BATCH = 100
+
+
 class Publisher:
     """Sends committed events to Socket.IO, in id order, each exactly once.
 
     Two paths, one lock. A commit in this process hands its events to
-    ``notify``, which emits them at once in the committing thread when they
+    ``notify``, which sends them at once in the committing thread when they
     directly follow the last event sent (SQLite serialises writers, so ids
     are in commit order across processes). Otherwise (a gap: another
     process committed in between) the publisher thread reads the events
     after ``last_id`` from the database, and it polls every ``poll_ms`` for
-    other processes' commits. Every emit happens under the lock and
+    other processes' commits. Every send happens under the lock and
     ``last_id`` only moves forward, so nothing is sent twice or out of order.
-    Emitting in the committing thread saves a thread hand-off per event.
+
+    Batching under load only: an event that comes more than ``coalesce_ms``
+    after the last send goes alone and at once, so a quiet room pays no
+    latency. One that comes sooner waits in ``_pending`` until that much
+    time has passed since the last send, and the publisher thread then sends
+    everything pending, consecutive events for the same audience as one
+    ``events`` message (so does a thread that finds another one sending).
+    The cost of a message to N boards (a queue hand-off and a WebSocket
+    frame per board) is then paid once per batch instead of once per event,
+    which is what holds a storm's fan-out up.
     """
 
-    def __init__(self, open_db: Callable, emit: Callable[[events.Event], None], poll_ms: int):
+    def __init__(self, open_db: Callable, emitter, poll_ms: int, coalesce_ms: int = 0,
+                 clock: Callable[[], float] = time.monotonic):
         self.open_db = open_db
-        self.emit = emit
+        self.emitter = emitter
         self.poll_s = max(poll_ms, 10) / 1000
+        self.coalesce_s = max(coalesce_ms, 0) / 1000
+        self.clock = clock
+        self._last_send = float("-inf")
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._pending: list[events.Event] = []
+        self._draining = False
         self._thread: threading.Thread | None = None
         self.last_id = 0
 
     def notify(self, committed=None) -> None:
-        if committed and self._send_direct(committed):
+        if not committed:
+            self._wake.set()
             return
-        self._wake.set()
+        with self._pending_lock:
+            self._pending.extend(committed)
+            if self._draining:
+                return  # the thread sending now sends these next
+            if self.clock() - self._last_send < self.coalesce_s:
+                self._wake.set()  # sent with what follows, by the publisher thread
+                return
+            self._draining = True
+        self._drain()
 
-    def _send_direct(self, committed) -> bool:
+    def send_pending(self) -> None:
+        """Send what ``notify`` held back, unless a thread is sending already
+        (it sends them next)."""
+        with self._pending_lock:
+            if self._draining or not self._pending:
+                return
+            self._draining = True
+        self._drain()
+
+    def _pending_due_in(self) -> float | None:
+        """Seconds until held-back events are due (<= 0: now), None if none."""
+        with self._pending_lock:
+            if not self._pending:
+                return None
+            return self._last_send + self.coalesce_s - self.clock()
+
+    def _drain(self) -> None:
+        while True:
+            with self._pending_lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    self._draining = False
+                    return
+            if not self._send_direct(sorted(batch, key=lambda e: e.id)):
+                self._wake.set()  # a gap or a failed send: the thread reads the database
+
+    def _send_direct(self, batch: list[events.Event]) -> bool:
+        """Send what follows ``last_id``; False on a gap or a failed send."""
         with self._lock:
-            if committed[0].id != self.last_id + 1:
-                return False
-            for event in committed:
-                if event.id != self.last_id + 1:
-                    return False  # the thread reads the rest from the database
-                try:
-                    self.emit(event)
-                except Exception:  # committed already: never fail the command
-                    log.exception("publisher: emit of event %s failed", event.id)
-                    return False
-                self.last_id = event.id
-        return True
+            ready: list[events.Event] = []
+            for event in batch:
+                expected = self.last_id + len(ready) + 1
+                if event.id < expected:
+                    continue  # the thread sent it meanwhile
+                if event.id != expected:
+                    self._send(ready)
+                    return False  # a gap: the thread reads the rest from the database
+                ready.append(event)
+            return self._send(ready) == len(ready)
+
+    def _send(self, ready: list[events.Event]) -> int:
+        """Send events that follow ``last_id``, one message per run of the
+        same audience; returns how many were sent (under ``_lock``)."""
+        sent = 0
+        for audience, run in _runs(ready, self.emitter.audience):
+            try:
+                self.emitter.send(audience, run)
+            except Exception:  # committed already: never fail the command
+                log.exception("publisher: send of events %s..%s failed", run[0].id, run[-1].id)
+                return sent
+            self.last_id = run[-1].id
+            self._last_send = self.clock()
+            sent += len(run)
+        return sent
 
     def start(self) -> None:
         db = self.open_db()
@@ -305,7 +376,11 @@ class Publisher:
             while not self._stop.is_set():
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
+                due = self._pending_due_in()
+                if due is not None and due > 0:
+                    self._stop.wait(due)  # let the batch gather
                 try:
+                    self.send_pending()
                     self.flush(db)
                 except Exception:  # keep publishing; the board catches up by id
                     log.exception("publisher: flush failed")
@@ -321,12 +396,24 @@ class Publisher:
             if not batch:
                 return sent
             with self._lock:
-                for event in batch:
-                    if event.id <= self.last_id:
-                        continue
-                    self.emit(event)
-                    self.last_id = event.id
-                    sent += 1
+                ready = [e for e in batch if e.id > self.last_id]
+                done = self._send(ready)
+                sent += done
+                if done < len(ready):
+                    raise RuntimeError(f"publisher: {len(ready) - done} events not sent; retrying")
+
+
+def _runs(batch: list[events.Event], audience_of: Callable) -> list[tuple[tuple[str, ...], list]]:
+    """Consecutive events with the same audience, at most MAX_BATCH each, in
+    order: a client in several channels still sees every event in id order."""
+    runs: list[tuple[tuple[str, ...], list]] = []
+    for event in batch:
+        audience = audience_of(event)
+        if runs and runs[-1][0] == audience and len(runs[-1][1]) < MAX_BATCH:
+            runs[-1][1].append(event)
+        else:
+            runs.append((audience, [event]))
+    return runs
 
 
 def make_socketio(app, message_queue: str | None) -> SocketIO:
@@ -359,24 +446,40 @@ def lobby_channels(db, room_id: int) -> list[str]:
     return [ADMINS, team_channel(team_id)]
 
 
-def socket_emitter(socketio: SocketIO, open_db: Callable | None = None) -> Callable[[events.Event], None]:
-    def emit(event: events.Event) -> None:
+class SocketEmitter:
+    """Who hears an event, and the message that tells them: ``event`` with
+    one event, ``events`` with a list in id order (boards handle both)."""
+
+    def __init__(self, socketio: SocketIO, open_db: Callable | None = None):
+        self.socketio = socketio
+        self.open_db = open_db
+
+    def audience(self, event: events.Event) -> tuple[str, ...]:
         to = channel(event.room)
         if event.room is None and event.kind.startswith(ADMIN_ONLY_KINDS):
-            to = ADMINS
-        elif event.room is not None and event.kind.startswith("room."):
+            return (ADMINS,)
+        if event.room is not None and event.kind.startswith("room."):
             # a list of rooms reaches each client once, even if it is in several
             extra = ["lobby"]
-            if open_db is not None:
-                db = open_db()
+            if self.open_db is not None:
+                db = self.open_db()
                 try:
                     extra = lobby_channels(db, event.room)
                 finally:
                     db.close()
-            to = [to, *extra]
-        socketio.emit("event", event.to_dict(), namespace=NAMESPACE, to=to)
+            return (to, *extra)
+        return (to,)
 
-    return emit
+    def send(self, audience: tuple[str, ...], batch: list[events.Event]) -> None:
+        to = audience[0] if len(audience) == 1 else list(audience)
+        if len(batch) == 1:
+            self.socketio.emit("event", batch[0].to_dict(), namespace=NAMESPACE, to=to)
+        else:
+            self.socketio.emit("events", [e.to_dict() for e in batch], namespace=NAMESPACE, to=to)
+
+
+def socket_emitter(socketio: SocketIO, open_db: Callable | None = None) -> SocketEmitter:
+    return SocketEmitter(socketio, open_db)
 
 
 def _unexpected(exc: Exception) -> dict:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.accounts.test_security_routes import routes, sample_url
-from tests.conftest import add_mention, call, login_client, make_user, sock
+from tests.conftest import add_mention, board_events, call, login_client, make_user, sock
 from warroom import accounts, escalation, events, live, responses, rooms
 from warroom.clock import iso
 from warroom.db import transaction
@@ -159,8 +159,7 @@ def test_lobby_news_of_a_private_room_reaches_members_and_admins_only(app, db, n
     publisher.flush(db)
 
     def got(sc):
-        return [(m["args"][0]["kind"], m["args"][0]["room"]) for m in sc.get_received("/board")
-                if m["name"] == "event"]
+        return [(e["kind"], e["room"]) for e in board_events(sc.get_received("/board"))]
 
     seen = {"outsider": got(outsider), "insider": got(insider), "admin": got(admin)}
     assert seen["outsider"] == [("room.opened", marker.id)]

@@ -187,3 +187,37 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
         lead_ctx.close()
         again.stop()
 
+
+
+def test_events_committed_together_reach_the_board_as_one_list_and_all_show(server, browser):
+    """Three facts committed in one transaction by another process: the
+    server's publisher reads them from the file as one batch and sends one
+    ``events`` message; the board renders each, in id order."""
+    db = dbmod.connect(server.db_path)
+    try:
+        make_user(db, "lead", "lead")
+    finally:
+        db.close()
+    http = server.login("lead")
+    resp = http.post(server.url + "/rooms", data={"title": "Ash cloud"}, allow_redirects=False)
+    room_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    page = browser_login(browser.new_context(), server, "lead")
+    open_board(page, server, room_id)
+    page.evaluate("""() => { window.batches = 0;
+        window.warroomSocket.on("events", function () { window.batches += 1; }); }""")
+    db = dbmod.connect(server.db_path)
+    try:
+        lead = accounts.find_user(db, "lead")
+        with dbmod.transaction(db):
+            for text in ("Flights to Oslo resume at 18:00", "Hotel vouchers at desk 4", "Rebook online"):
+                facts.update_fact(db, utcnow(), lead, room_id, text)
+        ids = [row[0] for row in db.execute(
+            "SELECT id FROM events WHERE room_id = ? AND kind = 'facts.updated' ORDER BY id", [room_id])]
+    finally:
+        db.close()
+    assert len(ids) == 3
+    page.wait_for_function("() => window.batches >= 1", timeout=10000)
+    for event_id in ids:
+        page.wait_for_selector(f'#feed li[data-event-id="{event_id}"]', state="attached", timeout=5000)
+    shown = page.eval_on_selector_all("#feed li[data-event-id]", "els => els.map(e => +e.dataset.eventId)")
+    assert [i for i in shown if i in ids] == sorted(ids, reverse=True)  # newest first

@@ -11,7 +11,7 @@ from warroom import accounts, escalation
 from warroom import db as dbmod
 from warroom.clock import utcnow
 
-from ..conftest import Server, close_clients, socket_client
+from ..conftest import Server, close_clients, collect_events, socket_client
 from ..slack_server import SlackServer
 
 pytestmark = pytest.mark.e2e
@@ -50,9 +50,7 @@ def test_cross_worker_delivery_through_redis_and_each_page_sent_once(tmp_path, r
         on_a, on_b = a.login("lena"), b.login("lena")
         client_a, client_b = socket_client(a, on_a), socket_client(b, on_b)
         clients = [client_a, client_b]
-        qa, qb = queue.Queue(), queue.Queue()
-        client_a.on("event", qa.put, namespace="/board")
-        client_b.on("event", qb.put, namespace="/board")
+        qa, qb = collect_events(client_a), collect_events(client_b)
 
         # Committed on worker B (which does not publish itself) ...
         resp = on_b.post(b.url + "/rooms", data={"title": "Opened on B"}, allow_redirects=False)

@@ -111,7 +111,7 @@ def test_retention_form(app, db, now, world):
 
 
 def test_privacy_runs_reach_admins_sockets_only(app, db, now, world):
-    from tests.conftest import sock
+    from tests.conftest import board_events, sock
     from warroom import events, live, privacy
 
     make_user(db, "vic", "viewer")
@@ -126,7 +126,7 @@ def test_privacy_runs_reach_admins_sockets_only(app, db, now, world):
     publisher.flush(db)
 
     def got(sc):
-        return [m["args"][0]["kind"] for m in sc.get_received("/board") if m["name"] == "event"]
+        return [e["kind"] for e in board_events(sc.get_received("/board"))]
 
     assert got(viewer) == []
     assert got(admin) == ["privacy.erased"]

@@ -4,7 +4,6 @@ sign-up reaches a board over the WebSocket and the panel fragment shows it."""
 
 from __future__ import annotations
 
-import queue
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from warroom import events, rooms, scheduler
 from warroom.clock import iso, utcnow
 from warroom.db import transaction
 
-from ..conftest import close_clients, make_user, socket_client, wait_for_kind
+from ..conftest import close_clients, collect_events, make_user, socket_client, wait_for_kind
 
 
 def test_scheduler_runs_the_roster_job(tmp_path, db):
@@ -66,8 +65,7 @@ def test_sign_up_reaches_the_board_live(server):
     tweep = next(s for s in roster["shifts"] if s["role"] == "Tweep" and s["starts_at"] > iso(utcnow()))
     board = socket_client(server, lead)
     try:
-        got: queue.Queue = queue.Queue()
-        board.on("event", got.put, namespace="/board")
+        got = collect_events(board)
         assert board.call("join", {"room": room_id}, namespace="/board", timeout=5)["ok"] is True
         ann = server.login("ann")
         ok = ann.post(f"{server.url}/api/v1/rooms/{room_id}/roster/signup", json={"slot_id": tweep["id"]})
