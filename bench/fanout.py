@@ -14,10 +14,13 @@ then a burst of E events as fast as a flow-control window allows (at most
 throughput, and latency under load with bounded queues). Latency is receive time minus the driver's send time, over
 every (client, event) pair; events/s is E over the time from the burst's
 first send to its last delivery; server CPU s is the server process's CPU
-time over the round (from /proc). The figure is the warroom/bare ratio;
+time over the round (from /proc); ev/msg is events per Socket.IO message
+(warroom sends events committed within ``[live] coalesce_ms`` of its last
+send as one ``events`` list; the bare server sends one message per event;
+``--unbatched`` adds a warroom round with coalescing off). The figure is the warroom/bare ratio;
 absolute numbers depend on the machine and on what else runs on it.
 
-    .venv/bin/python bench/fanout.py [--clients 200] [--events 500] [--deadline 120]
+    .venv/bin/python bench/fanout.py [--clients 200] [--events 500] [--deadline 120] [--unbatched]
 """
 
 from __future__ import annotations
@@ -297,7 +300,7 @@ def driver(url: str, cookie: str, event_name: str, payload_of):
     return c, send
 
 
-def warroom_round(args, tmp: Path) -> dict:
+def warroom_round(args, tmp: Path, coalesce_ms: int | None = None) -> dict:
     import requests
 
     from warroom import accounts, rooms
@@ -305,13 +308,15 @@ def warroom_round(args, tmp: Path) -> dict:
     from warroom.clock import utcnow
 
     port = free_port()
-    db_path = tmp / "bench.db"
+    db_path = tmp / f"bench-{coalesce_ms}.db"
     env = {**os.environ, "WARROOM_DB_PATH": str(db_path), "WARROOM_SERVER_PORT": str(port),
            "WARROOM_SECRET_KEY": "bench", "WARROOM_SCHEDULER_ENABLED": "false",
            "WARROOM_SERVER_THREADS": str(args.clients + 50),
            # the driver is one session sending as fast as the window allows: a
            # person's command limit would measure the limiter, not the fan-out
            "WARROOM_LIVE_COMMANDS_PER_SECOND": "100000", "WARROOM_LIVE_COMMAND_BURST": "100000"}
+    if coalesce_ms is not None:
+        env["WARROOM_LIVE_COALESCE_MS"] = str(coalesce_ms)
     db = dbmod.connect(db_path)
     dbmod.migrate(db)
     lead = accounts.add_user(db, utcnow(), "bench", "lead", PASSWORD)
@@ -335,7 +340,8 @@ def warroom_round(args, tmp: Path) -> dict:
                            lambda i, t: {"room": room.id, "text": f"bench {i} {t!r}"})
         try:
             cpu0 = cpu_seconds(proc.pid)
-            row = run_round("warroom", url, cookie, room.id, args, send)
+            name = "warroom" if coalesce_ms is None else f"warroom coalesce {coalesce_ms}"
+            row = run_round(name, url, cookie, room.id, args, send)
             return {**row, "server_cpu_s": cpu_seconds(proc.pid) - cpu0}
         finally:
             drv.eio.disconnect(abort=True)
@@ -370,6 +376,8 @@ def main() -> None:
     p.add_argument("--events", type=int, default=500)
     p.add_argument("--paced", type=int, default=50, help="events first sent at --rate, for unloaded latency")
     p.add_argument("--rate", type=float, default=10, help="events/s of the paced phase")
+    p.add_argument("--unbatched", action="store_true",
+                   help="also measure warroom with [live] coalesce_ms = 0 (one message per event)")
     p.add_argument("--deadline", type=float, default=120, help="seconds per server at most")
     p.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     p.add_argument("--as-clients", help=argparse.SUPPRESS)
@@ -392,6 +400,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         try:
             rows = [bare_round(args), warroom_round(args, Path(tmp))]
+            if args.unbatched:
+                rows.append(warroom_round(args, Path(tmp), coalesce_ms=0))
         except BaseException:
             log = Path(tmp) / "warroom.log"
             if log.exists():
@@ -404,12 +414,14 @@ def main() -> None:
         print(f"{r['name']:<22}{r['connected']:>6}{r['dropped']:>8}{share:>10.1%}{r['paced_p50']:>10.1f}{r['paced_p99']:>8.1f}"
               f"{r['burst_p50']:>10.1f}{r['burst_p99']:>8.1f}{r['events_per_s']:>11.1f}{r['server_cpu_s']:>13.1f}"
               f"{r['received'] / max(1, r['messages']):>7.2f}")
-    bare, war = rows
-    print("ratio warroom/bare: "
-          f"paced p50 x{war['paced_p50'] / bare['paced_p50']:.2f}, p99 x{war['paced_p99'] / bare['paced_p99']:.2f}; "
-          f"burst p50 x{war['burst_p50'] / bare['burst_p50']:.2f}, p99 x{war['burst_p99'] / bare['burst_p99']:.2f}; "
-          f"events/s x{war['events_per_s'] / bare['events_per_s']:.2f}; "
-          f"server CPU x{war['server_cpu_s'] / max(1e-9, bare['server_cpu_s']):.2f}")
+    bare = rows[0]
+    for war in rows[1:]:
+        print(f"ratio {war['name']}/bare: "
+              f"paced p50 x{war['paced_p50'] / bare['paced_p50']:.2f}, p99 x{war['paced_p99'] / bare['paced_p99']:.2f}; "
+              f"burst p50 x{war['burst_p50'] / bare['burst_p50']:.2f}, p99 x{war['burst_p99'] / bare['burst_p99']:.2f}; "
+              f"events/s x{war['events_per_s'] / bare['events_per_s']:.2f}; "
+              f"server CPU x{war['server_cpu_s'] / max(1e-9, bare['server_cpu_s']):.2f}")
+
 
 if __name__ == "__main__":
     main()
