@@ -261,7 +261,7 @@ def due_invites(db: Database, room: rooms.Room, now: datetime) -> list[accounts.
     """Who should be in the room's channel now and has not been invited:
     the opener and everyone on a shift at ``now``, with a Slack id."""
     names: list[str] = []
-    for s in roster.staffed(db, room.id, start=now, end=now + timedelta(microseconds=1)):
+    for s in roster.staffed(db, room.id, start=now, end=now + timedelta(milliseconds=1)):  # iso() keeps milliseconds
         if s.slot.contains(now):
             names.extend(n for n in s.people if n not in names)
     people = [accounts.get_user(db, room.owner_id)] if room.owner_id else []
