@@ -54,7 +54,7 @@ NOT_LINKED = ("Sorry, your Slack account is not linked to a Warroom user, so I c
               "Ask a Warroom admin to run `run.py user add NAME --role ROLE --slack-id {id}`.")
 HELP = ("Usage: `/warroom status` · `/warroom ack [ESCALATION]` · `/warroom page ROOM [why]` (lead) · "
         "`/warroom open PLAYBOOK [title]` (lead)")
-COMMANDS = {c.name: c for c in board.COMMANDS}
+BOARD_COMMANDS = {c.name: c for c in board.COMMANDS}  # not COMMANDS: app.py collects those
 
 
 def _verified() -> bool:
@@ -138,7 +138,7 @@ def _decide(db, user, name: str, draft_id: int, revision: int, reason: str | Non
     payload = {"draft_id": draft_id, "revision": revision}
     if reason is not None:
         payload["reason"] = reason
-    return run_command(db, user, COMMANDS[name], payload, utcnow())
+    return run_command(db, user, BOARD_COMMANDS[name], payload, utcnow())
 
 
 def _message_ref(payload: dict) -> tuple[str, str]:
