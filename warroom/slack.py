@@ -1,4 +1,6 @@
-"""Slack adapter: the Web API client, Block Kit pages, signature checks.
+"""Slack adapter: the Web API client, Block Kit pages, signature checks, and
+the room channels' ``SlackRoomApi`` (the rules are ``roomchat``'s; this only
+speaks the Web API) with the approval message and the reject modal.
 
 The bot token comes from ``SLACK_BOT_TOKEN`` and the signing secret from
 ``SLACK_SIGNING_SECRET`` (environment only); ``[slack] base_url`` points the
