@@ -72,7 +72,7 @@ def run(spikes: int, interval: int, gap: float) -> None:
     slack = SlackServer().start()
     tmp = Path(tempfile.mkdtemp(prefix="page-latency-"))
     srv = Server(tmp, extra_env={
-        "SLACK_BOT_TOKEN": "xoxb-bench", "WARROOM_SLACK_BASE_URL": slack.url,
+        "SLACK_BOT_TOKEN": "xoxb-bench", "WARROOM_SLACK_BASE_URL": slack.url, "WARROOM_SLACK_ROOM_CHANNELS": "false",
         "WARROOM_SCHEDULER_INTERVAL_SECONDS": str(interval), "WARROOM_ONCALL_PEOPLE": "ann",
         "WARROOM_ESCALATION_THROTTLE_PER_15MIN": "0",
     }).start()
@@ -124,7 +124,7 @@ def run_methods(n: int, interval: int, gap: float) -> None:
                                         TwilioServer())
     tmp = Path(tempfile.mkdtemp(prefix="page-latency-methods-"))
     srv = Server(tmp, extra_env={
-        "SLACK_BOT_TOKEN": "xoxb-bench", "WARROOM_SLACK_BASE_URL": slack.url, "WARROOM_ONCALL_PEOPLE": "ann",
+        "SLACK_BOT_TOKEN": "xoxb-bench", "WARROOM_SLACK_BASE_URL": slack.url, "WARROOM_SLACK_ROOM_CHANNELS": "false", "WARROOM_ONCALL_PEOPLE": "ann",
         "WARROOM_SCHEDULER_INTERVAL_SECONDS": str(interval), "WARROOM_ESCALATION_THROTTLE_PER_15MIN": "0",
         **notify_env(smtp, ntfy, twilio)}).start()
     # kind -> (address, arrival times in order)

@@ -3,7 +3,14 @@
 It records every call (method, parsed body, arrival time) and answers the
 methods Warroom uses (``auth.test``, ``conversations.open``,
 ``conversations.list``, ``conversations.history`` with message metadata,
-``chat.postMessage``, ``chat.update``). ``fail(method, status, times,
+``chat.postMessage``, ``chat.update``, ``chat.postEphemeral``, ``views.open``)
+and the channel methods of room channels as Slack documents them:
+``conversations.create`` (``name_taken``, the ``invalid_name_*`` errors,
+``is_private``), ``conversations.join`` (``already_in_channel`` as a
+warning; private channels refuse it), ``conversations.invite``
+(``already_in_channel``, ``not_in_channel``, ``user_not_found``,
+``cant_invite_self``), and ``conversations.list`` with ``types``,
+``is_member``, ``exclude_archived`` and cursor paging by ``limit``. ``fail(method, status, times,
 retry_after)`` makes the next ``times`` calls of a method answer 429 (with
 Retry-After) or 500 instead; ``delay(method, seconds)`` holds the answers back.
 """
@@ -22,6 +29,11 @@ class SlackServer:
         self.calls: list[dict] = []
         self.messages: dict[str, list[dict]] = {}  # channel id -> messages
         self.channels = {"crisis": "C0CRISIS", "general": "C0GENERAL"}
+        # channel id -> {"name", "is_private", "is_archived", "members": set of user ids}
+        self.info: dict[str, dict] = {i: {"name": n, "is_private": False, "is_archived": False,
+                                          "members": {"UBOT"}} for n, i in self.channels.items()}
+        self.missing_users: set[str] = set()  # ids conversations.invite answers user_not_found
+        self._made = 0
         self._failures: dict[str, list[tuple[int, int | None]]] = {}
         self._delays: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -63,6 +75,20 @@ class SlackServer:
         takes effect at once): a client killed meanwhile never hears back."""
         with self._lock:
             self._delays[method] = seconds
+
+    def add_channel(self, name: str, private: bool = False, members=(), archived: bool = False) -> str:
+        """A channel made in Slack by someone else (the bot is a member only if named)."""
+        with self._lock:
+            self._made += 1
+            cid = f"C{'P' if private else ''}{self._made:06d}"
+            self.channels[name] = cid
+            self.info[cid] = {"name": name, "is_private": private, "is_archived": archived,
+                              "members": set(members)}
+            return cid
+
+    def members(self, channel_id: str) -> set[str]:
+        with self._lock:
+            return set(self.info[channel_id]["members"])
 
     def calls_to(self, method: str) -> list[dict]:
         with self._lock:
@@ -137,8 +163,32 @@ class SlackServer:
                 return {"ok": False, "error": "users_not_found"}
             return {"ok": True, "channel": {"id": "D" + users.split(",")[0]}}
         if method == "conversations.list":
-            return {"ok": True, "channels": [{"id": i, "name": n} for n, i in self.channels.items()],
-                    "response_metadata": {"next_cursor": ""}}
+            return self._list(body)
+        if method == "conversations.create":
+            return self._create(body)
+        if method == "conversations.join":
+            info = self.info.get(body.get("channel", ""))
+            if info is None:
+                return {"ok": False, "error": "channel_not_found"}
+            if info["is_archived"]:
+                return {"ok": False, "error": "is_archived"}
+            if info["is_private"]:
+                return {"ok": False, "error": "method_not_supported_for_channel_type"}
+            answer = {"ok": True, "channel": self._public(body["channel"])}
+            if "UBOT" in info["members"]:
+                answer["warning"] = "already_in_channel"
+            info["members"].add("UBOT")
+            return answer
+        if method == "conversations.invite":
+            return self._invite(body)
+        if method == "chat.postEphemeral":
+            if not body.get("channel") or not body.get("user"):
+                return {"ok": False, "error": "channel_not_found" if not body.get("channel") else "user_not_in_channel"}
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "views.open":
+            if not body.get("trigger_id"):
+                return {"ok": False, "error": "invalid_trigger_id"}
+            return {"ok": True, "view": {"id": "V" + str(len(self.calls)), **(body.get("view") or {})}}
         if method == "conversations.history":
             channel = body.get("channel", "")
             oldest = float(body.get("oldest") or 0)
@@ -162,3 +212,62 @@ class SlackServer:
                     return {"ok": True, "channel": body["channel"], "ts": m["ts"]}
             return {"ok": False, "error": "message_not_found"}
         return {"ok": False, "error": "unknown_method"}
+
+    def _public(self, cid: str) -> dict:
+        info = self.info[cid]
+        return {"id": cid, "name": info["name"], "is_channel": True, "is_private": info["is_private"],
+                "is_archived": info["is_archived"], "is_member": "UBOT" in info["members"]}
+
+    def _list(self, body: dict) -> dict:
+        types = set((body.get("types") or "public_channel").split(","))
+        exclude = str(body.get("exclude_archived", "")).lower() in ("1", "true")
+        found = []
+        for cid, info in self.info.items():
+            if info["is_private"] and ("private_channel" not in types or "UBOT" not in info["members"]):
+                continue  # a bot sees only the private channels it is in
+            if not info["is_private"] and "public_channel" not in types:
+                continue
+            if exclude and info["is_archived"]:
+                continue
+            found.append(self._public(cid))
+        start = int(body.get("cursor") or 0)
+        limit = int(body.get("limit") or 100)
+        page = found[start:start + limit]
+        more = start + limit < len(found)
+        return {"ok": True, "channels": page, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def _create(self, body: dict) -> dict:
+        name = body.get("name", "")
+        if not name:
+            return {"ok": False, "error": "invalid_name_required"}
+        if len(name) > 80:
+            return {"ok": False, "error": "invalid_name_maxlength"}
+        if any(not (c.isascii() and (c.islower() or c.isdigit() or c in "-_")) for c in name):
+            return {"ok": False, "error": "invalid_name_specials"}
+        if name in self.channels:  # archived channels keep their names too
+            return {"ok": False, "error": "name_taken"}
+        private = str(body.get("is_private", "")).lower() in ("1", "true")
+        self._made += 1
+        cid = f"C{'P' if private else ''}{self._made:06d}"
+        self.channels[name] = cid
+        self.info[cid] = {"name": name, "is_private": private, "is_archived": False, "members": {"UBOT"}}
+        return {"ok": True, "channel": self._public(cid)}
+
+    def _invite(self, body: dict) -> dict:
+        info = self.info.get(body.get("channel", ""))
+        if info is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if "UBOT" not in info["members"]:
+            return {"ok": False, "error": "not_in_channel"}
+        users = [u for u in (body.get("users") or "").split(",") if u]
+        if not users:
+            return {"ok": False, "error": "no_user"}
+        for u in users:
+            if u == "UBOT":
+                return {"ok": False, "error": "cant_invite_self"}
+            if u in self.missing_users:
+                return {"ok": False, "error": "user_not_found"}
+            if u in info["members"]:
+                return {"ok": False, "error": "already_in_channel"}
+        info["members"].update(users)
+        return {"ok": True, "channel": self._public(body["channel"])}

@@ -66,6 +66,9 @@ class SlackSettings:
     # Retry-After inside that call (slack-sdk's retry handler).
     timeout_seconds: int = 10
     rate_limit_retries: int = 2
+    # Each open war room gets its own channel (wr-<id>-<title>), with the
+    # people on shift invited and the key events posted (warroom/roomchat).
+    room_channels: bool = True
 
 
 @dataclass(frozen=True)

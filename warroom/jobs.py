@@ -16,14 +16,14 @@ import logging
 import os
 from pathlib import Path
 
-from . import notifications, privacy
+from . import notifications, privacy, roomchat
 from .clock import utcnow
 from .config import Settings, secret, secret_key
 from .escalation import acklinks, paging
 from .listening import volume, watch
 from .platforms import crypto, listener, outbox, rss
 from .roster import oncall
-from .slack import SlackMethod, SlackSender, make_client
+from .slack import SlackMethod, SlackRoomApi, SlackSender, make_client
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,31 @@ def run_notifier(app) -> list:
     try:
         return notifications.notify(db, sender_for(app), settings.slack.default_channel,
                                     senders=method_senders(app), now=utcnow())
+    finally:
+        db.close()
+
+
+def room_api_for(app):
+    """The Slack API of room channels, or None (no token, or [slack] room_channels off)."""
+    found = app.extensions.get("warroom_room_api", False)
+    if found is False:
+        settings: Settings = app.extensions["warroom"]
+        client = make_client(settings) if settings.slack.room_channels else None
+        found = app.extensions["warroom_room_api"] = SlackRoomApi(client, settings.url) if client else None
+    return found
+
+
+def run_room_channels(app) -> roomchat.SyncResult | None:
+    """Each open room's Slack channel: create or link, invite, post (roomchat.sync)."""
+    api = room_api_for(app)
+    if api is None:
+        return None
+    db = app.extensions["warroom_open_db"]()
+    try:
+        result = roomchat.sync(db, utcnow(), api, token_for(app))
+        for error in result.errors:
+            log.warning("room channels: %s", error)
+        return result
     finally:
         db.close()
 

@@ -201,23 +201,30 @@ class BoardNamespace(Namespace):
                 return {"error": "unauthorized"}
             if user.must_change_password:
                 return {"error": ONE_TIME, "field": "password"}
-            if not accounts.has_role(user, command.min_role):
-                return {"error": f"forbidden: {name} needs the {command.min_role} role"}
-            if not accounts.may_see(db, user, payload):
-                # the same answer as for a room or object that does not exist
-                room_id = accounts.room_of(db, "room", payload.get("room"))
-                return {"error": f"no room {room_id}" if room_id else "not found"}
-            try:
-                result = command.handler(db, user, payload, utcnow())
-            except (CommandError, ValueError) as exc:
-                field = getattr(exc, "field", None)
-                out = {"error": str(exc)}
-                if field:
-                    out["field"] = field
-                return out
-            return {"ok": True, **(result or {})}
+            return run_command(db, user, command, payload, utcnow())
         finally:
             db.close()
+
+
+def run_command(db, user, command: Command, payload: dict, now) -> dict:
+    """A command for a known user: the role, the access rule, the handler.
+    The board and Slack's buttons both come through here, so a decision is
+    checked (and refused, in the same words) the same way wherever it is made."""
+    if not accounts.has_role(user, command.min_role):
+        return {"error": f"forbidden: {command.name} needs the {command.min_role} role"}
+    if not accounts.may_see(db, user, payload):
+        # the same answer as for a room or object that does not exist
+        room_id = accounts.room_of(db, "room", payload.get("room"))
+        return {"error": f"no room {room_id}" if room_id else "not found"}
+    try:
+        result = command.handler(db, user, payload, now)
+    except (CommandError, ValueError) as exc:
+        field = getattr(exc, "field", None)
+        out = {"error": str(exc)}
+        if field:
+            out["field"] = field
+        return out
+    return {"ok": True, **(result or {})}
 
 
 def _room_id(payload) -> int:

@@ -42,6 +42,7 @@ class Job:
 def jobs() -> list[Job]:
     from . import jobs as glue
     from .notifications import WAKE_ON as NOTIFIER_WAKE_ON
+    from .roomchat import WAKE_ON as ROOM_CHANNEL_WAKE_ON
     from .web import board
     from .web import playbooks as playbooks_web
     from .web import roster as roster_web
@@ -51,6 +52,8 @@ def jobs() -> list[Job]:
             wake_on=("escalation.opened", "escalation.advanced", "escalation.acknowledged")),
         Job("notifier", glue.run_notifier, lambda s: s.scheduler.interval_seconds,
             wake_on=NOTIFIER_WAKE_ON),
+        Job("room_channels", glue.run_room_channels, lambda s: s.scheduler.interval_seconds,
+            wake_on=ROOM_CHANNEL_WAKE_ON),
         Job("feeds", glue.run_feed_poll, lambda s: min(s.ingest.feed_interval_seconds, 60)),
         Job("volume", glue.run_volume_tick, lambda s: 15),
         Job("listeners", glue.run_listeners, lambda s: 10, wake_on=("connector.added", "connector.stopped")),

@@ -1,4 +1,6 @@
-"""Slack adapter: the Web API client, Block Kit pages, signature checks.
+"""Slack adapter: the Web API client, Block Kit pages, signature checks, and
+the room channels' ``SlackRoomApi`` (the rules are ``roomchat``'s; this only
+speaks the Web API) with the approval message and the reject modal.
 
 The bot token comes from ``SLACK_BOT_TOKEN`` and the signing secret from
 ``SLACK_SIGNING_SECRET`` (environment only); ``[slack] base_url`` points the
@@ -13,6 +15,7 @@ try for ``escalation.paging`` (which backs off and, after ``max_tries``, climbs)
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import replace
@@ -25,6 +28,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.signature import SignatureVerifier
 
+from . import roomchat
 from .clock import iso
 from .config import Settings, secret
 from .escalation.paging import PageMessage, SendError
@@ -34,6 +38,11 @@ log = logging.getLogger(__name__)
 METADATA_TYPE = "warroom_page"
 ACK_ACTION = "escalation.ack"
 BOARD_ACTION = "board.open"
+# The approval message's buttons and the reject modal (the board's command names).
+APPROVE_ACTION = "draft.approve"
+REJECT_ACTION = "draft.reject"
+REJECT_VIEW = "draft.reject"
+EVENT_METADATA = "warroom_event"
 # Errors that no retry can fix.
 PERMANENT = {"channel_not_found", "user_not_found", "not_in_channel", "is_archived", "invalid_auth",
              "account_inactive", "token_revoked", "missing_scope", "cannot_dm_bot", "user_disabled"}
@@ -217,6 +226,126 @@ class SlackMethod:
     def acknowledged_ref(self, ref: str, room_id, title, by, at) -> None:
         channel, _, ts = ref.partition(" ")
         self.sender.acknowledged(channel, ts, room_id, title, by, at)
+
+
+# -- each war room's channel (roomchat decides, this speaks the Web API) ---------------
+
+# Invite errors about the person, not the channel: asking again will not help.
+INVITE_PERMANENT = {"user_not_found", "cant_invite_self", "cant_invite", "user_is_restricted",
+                    "user_is_ultra_restricted", "user_disabled", "ura_max_channels"}
+
+
+class SlackRoomApi:
+    """``roomchat.ChatApi`` over slack-sdk: conversations.list/create/join/
+    invite, chat.postMessage with the event's key in the message metadata,
+    conversations.history to find it again."""
+
+    def __init__(self, client: WebClient, board_url: str):
+        self.client = client
+        self.board_url = board_url.rstrip("/")
+        self._member: dict[str, bool] = {}
+
+    def _call(self, fn, permanent=frozenset(), **kwargs):
+        try:
+            return fn(**kwargs)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "") if exc.response is not None else ""
+            status = exc.response.status_code if exc.response is not None else 0
+            if error == "name_taken":
+                raise roomchat.NameTaken(f"slack: {error}") from None
+            if error == "already_in_channel":
+                raise roomchat.AlreadyIn(f"slack: {error}") from None
+            raise roomchat.ChatError(f"slack: {error or status}", permanent=error in permanent) from None
+        except OSError as exc:
+            raise roomchat.ChatError(f"slack: {type(exc).__name__}: {exc}") from None
+
+    def find_channel(self, name: str) -> str | None:
+        cursor = None
+        while True:
+            resp = self._call(self.client.conversations_list, limit=200, cursor=cursor, exclude_archived=True,
+                              types="public_channel,private_channel")
+            for ch in resp.get("channels", []):
+                if ch.get("name") == name:
+                    self._member[ch["id"]] = bool(ch.get("is_member"))
+                    return ch["id"]
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+
+    def create_channel(self, name: str, private: bool) -> str:
+        resp = self._call(self.client.conversations_create, name=name, is_private=private,
+                          permanent={"invalid_name", "invalid_name_specials", "invalid_name_maxlength",
+                                     "invalid_name_required", "invalid_name_punctuation", "restricted_action"})
+        self._member[resp["channel"]["id"]] = True
+        return resp["channel"]["id"]
+
+    def join(self, channel_id: str) -> None:
+        if self._member.get(channel_id):
+            return  # conversations.join refuses private channels, and members need not join
+        self._call(self.client.conversations_join, channel=channel_id)  # a member gets ok + a warning
+        self._member[channel_id] = True
+
+    def invite(self, channel_id: str, chat_user_id: str) -> None:
+        self._call(self.client.conversations_invite, channel=channel_id, users=chat_user_id,
+                   permanent=INVITE_PERMANENT)
+
+    def post(self, channel_id: str, post: roomchat.Post) -> str:
+        blocks = approval_blocks(post, self.board_url) if post.approval else [
+            {"type": "section", "text": {"type": "mrkdwn", "text": _esc(post.text)}}]
+        resp = self._call(self.client.chat_postMessage, channel=channel_id, text=post.text, blocks=blocks,
+                          metadata={"event_type": EVENT_METADATA, "event_payload": {"key": post.key}},
+                          permanent={"channel_not_found", "is_archived", "not_in_channel", "msg_too_long"})
+        return resp["ts"]
+
+    def find_post(self, channel_id: str, key: str, since) -> str | None:
+        cursor = None
+        while True:
+            resp = self._call(self.client.conversations_history, channel=channel_id, limit=200,
+                              oldest=f"{since.timestamp():.6f}", include_all_metadata=True, cursor=cursor)
+            for m in resp.get("messages", []):
+                meta = m.get("metadata") or {}
+                if meta.get("event_type") == EVENT_METADATA and (meta.get("event_payload") or {}).get("key") == key:
+                    return m["ts"]
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+
+
+def approval_blocks(post: roomchat.Post, board_url: str) -> list[dict]:
+    """The draft as submitted, its lint findings, Approve and Reject buttons
+    bound to the revision shown (a changed draft is refused, as on the board)."""
+    a = post.approval
+    quoted = "\n".join("> " + _esc(line) for line in (a.text or " ").splitlines()[:40])
+    findings = [f"• {'*blocking* ' if f.get('blocking') else ''}`{_esc(f.get('rule'))}`: {_esc(f.get('reason'))}"
+                for f in a.findings[:15]] or ["• none"]
+    value = json.dumps({"draft": a.draft_id, "revision": a.revision})
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_esc(post.text)}*\n{quoted}"[:3000]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": ("*Honesty lint:*\n" + "\n".join(findings))[:3000]}},
+        {"type": "actions", "block_id": f"draft-{a.draft_id}-{a.revision}", "elements": [
+            {"type": "button", "style": "primary", "action_id": APPROVE_ACTION, "value": value,
+             "text": {"type": "plain_text", "text": "Approve"}},
+            {"type": "button", "style": "danger", "action_id": REJECT_ACTION, "value": value,
+             "text": {"type": "plain_text", "text": "Reject"}},
+            {"type": "button", "action_id": BOARD_ACTION, "text": {"type": "plain_text", "text": "Open board"},
+             "url": f"{board_url}/rooms/{post.room_id}"},
+        ]},
+    ]
+
+
+def decided_blocks(text: str) -> list[dict]:
+    """The approval message once decided: the buttons go."""
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": _esc(text)}}]
+
+
+def reject_view(draft_id: int, revision: int, channel: str, ts: str) -> dict:
+    """The modal asking for the rejection's reason (the domain needs one)."""
+    meta = json.dumps({"draft": draft_id, "revision": revision, "channel": channel, "ts": ts})
+    return {"type": "modal", "callback_id": REJECT_VIEW, "private_metadata": meta,
+            "title": {"type": "plain_text", "text": f"Reject draft #{draft_id}"[:24]},
+            "submit": {"type": "plain_text", "text": "Reject"},
+            "blocks": [{"type": "input", "block_id": "reason", "label": {"type": "plain_text", "text": "Why?"},
+                        "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True}}]}
 
 
 def verify_request(verifier_: SignatureVerifier | None, body: str, headers, now: float | None = None) -> bool:

@@ -35,7 +35,8 @@ def test_cross_worker_delivery_through_redis_and_each_page_sent_once(tmp_path, r
     slack = SlackServer().start()
     db_path = tmp_path / "shared.db"
     common = {"WARROOM_LIVE_MESSAGE_QUEUE": redis_url, "SLACK_BOT_TOKEN": "xoxb-mw",
-              "WARROOM_SLACK_BASE_URL": slack.url, "WARROOM_SCHEDULER_INTERVAL_SECONDS": "1"}
+              "WARROOM_SLACK_BASE_URL": slack.url, "WARROOM_SCHEDULER_INTERVAL_SECONDS": "1",
+              "WARROOM_SLACK_ROOM_CHANNELS": "false"}  # only pages are counted here
     dbmod.migrate(dbmod.connect(db_path))  # before two processes race to create the schema
     a = Server(tmp_path, db_path=db_path, extra_env=common).start()
     # README runs one scheduler per database; B runs one too, to show that the

@@ -26,7 +26,9 @@ SECRET = "test-signing-secret"
 def _env(slack, **extra):
     return {"SLACK_BOT_TOKEN": "xoxb-e2e", "SLACK_SIGNING_SECRET": SECRET,
             "WARROOM_SLACK_BASE_URL": slack.url, "WARROOM_SCHEDULER_INTERVAL_SECONDS": "1",
-            "WARROOM_ESCALATION_BACKOFF_SECONDS": "1", **extra}
+            "WARROOM_ESCALATION_BACKOFF_SECONDS": "1",
+            # these tests count pages; the rooms' own channels have theirs (test_room_channels_e2e)
+            "WARROOM_SLACK_ROOM_CHANNELS": "false", **extra}
 
 
 def _setup(db_path, targets=("user:ann",), rooms_n=1, steps=None, pause=0.0):
@@ -127,8 +129,9 @@ def _slash_commands(srv, db):
     assert f"#{esc_id}" in status and "1 escalation" in status
     assert "not linked" in command("status", user="U0NOBODY").json()["text"]
     assert "lead role" in command("open Flood", user="U0ANN").json()["text"]
-    opened = command("open Flood in Leeds").json()
-    assert "opened: Flood in Leeds" in opened["text"]
+    assert "No playbook `Flood`" in command("open Flood in Leeds").json()["text"]  # a playbook, not a bare room
+    opened = command("open mass-disruption Flood in Leeds").json()
+    assert "opened from mass-disruption v1: Flood in Leeds" in opened["text"]
     assert "You took escalation" in command(f"ack {esc_id}", user="U0ANN").json()["text"]
     assert _state(db, esc_id) == "acknowledged"
     assert "already acknowledged by ann" in command(f"ack {esc_id}").json()["text"]

@@ -18,7 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 from warroom import config as configmod
 from warroom import db as dbmod
 from warroom import escalation, rooms
-from warroom.slack import ACK_ACTION
+from warroom.slack import ACK_ACTION, APPROVE_ACTION, REJECT_ACTION, REJECT_VIEW
 
 from ..conftest import FIXED_NOW, make_user
 from ..web.fuzz_values import EXAMPLES, HOSTILE, values, values_or_deep
@@ -85,9 +85,17 @@ commands = st.fixed_dictionaries(
     optional={"command": st.just("/warroom"), "team_id": st.text(max_size=5)},
 )
 
+draft_values = st.builds(lambda d, r: json.dumps({"draft": d, "revision": r}), values, values)
 ack_like = st.fixed_dictionaries(
-    {"action_id": st.just(ACK_ACTION) | values},
-    optional={"value": st.sampled_from(["1", "2"]) | values},
+    {"action_id": st.sampled_from([ACK_ACTION, APPROVE_ACTION, REJECT_ACTION]) | values},
+    optional={"value": st.sampled_from(["1", "2", '{"draft": 1, "revision": 1}']) | draft_values | values},
+)
+reject_views = st.fixed_dictionaries(
+    {"type": st.just("view_submission"),
+     "view": st.fixed_dictionaries({"callback_id": st.just(REJECT_VIEW) | values},
+                                   optional={"private_metadata": draft_values | values,
+                                             "state": values_or_deep}) | values},
+    optional={"user": st.fixed_dictionaries({}, optional={"id": st.sampled_from(SLACK_IDS) | values}) | values},
 )
 payloads = st.one_of(
     st.fixed_dictionaries(
@@ -95,6 +103,7 @@ payloads = st.one_of(
         optional={"user": st.fixed_dictionaries({}, optional={"id": st.sampled_from(SLACK_IDS) | values})
                   | values,
                   "actions": st.lists(ack_like | values, max_size=3) | values}),
+    reject_views,
     values_or_deep,
 )
 payload_text = st.one_of(payloads.map(json.dumps), st.text(max_size=30),

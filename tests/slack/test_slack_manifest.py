@@ -21,3 +21,6 @@ def test_manifest_matches_routes_and_scopes(app):
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     # chat.postMessage/update, conversations.open/list/history, the command
     assert {"chat:write", "im:write", "im:history", "channels:read", "channels:history", "commands"} <= scopes
+    # room channels: conversations.create/invite (public and private), .join, .list of private ones
+    assert {"channels:manage", "groups:write", "groups:read", "channels:join"} <= scopes
+    assert "open PLAYBOOK" in command["usage_hint"]

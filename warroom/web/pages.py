@@ -11,10 +11,11 @@ from .context import current_user, get_db, require_role, visible, visible_rooms
 bp = Blueprint("pages", __name__)
 
 
-def _playbook_choices(db) -> list:
+def _playbook_choices(db, user=None) -> list:
     from ..playbooks import store as playbook_store
 
-    return visible(db, "playbook", [v for v, _count in playbook_store.list_latest(db)], lambda v: v.playbook_id)
+    return visible(db, "playbook", [v for v, _count in playbook_store.list_latest(db)], lambda v: v.playbook_id,
+                   user=user)
 
 
 @bp.route("/")
@@ -28,30 +29,45 @@ def rooms_list():
 @bp.route("/rooms", methods=["POST"])
 @require_role("lead")
 def room_open():
-    from ..playbooks import store as playbook_store
-
     db = get_db()
     user = current_user()
     form = {"title": request.form.get("title", ""), "description": request.form.get("description", ""),
             "playbook": request.form.get("playbook", "").strip(), "drill": bool(request.form.get("drill"))}
     try:
-        # The latest stored version; the room pins it (later edits never change the room).
-        playbook = playbook_store.latest_playbook(db, form["playbook"]) if form["playbook"] else None
-        if form["playbook"] and (playbook is None or not accounts.may_use(db, user, "playbook", form["playbook"])):
-            raise rooms.RoomError("playbook", f"no playbook {form['playbook']!r}")
-        team = _team_for_new_room(db, user, request.form.get("team", "").strip(), form["playbook"])
-        room = rooms.open_room(db, utcnow(), user, form["title"], form["description"],
-                               is_drill=form["drill"], playbook=playbook)
-        if team is not None:
-            accounts.assign(db, utcnow(), "room", room.id, team.id, user.name)
-        if request.form.get("private"):
-            accounts.set_private(db, utcnow(), room.id, True, user.name, members=[user.id])
+        room = open_from_playbook(db, user, form["playbook"], form["title"], form["description"],
+                                  drill=form["drill"], team_name=request.form.get("team", "").strip(),
+                                  private=bool(request.form.get("private")))
     except (rooms.RoomError, accounts.AccountError) as exc:
         return render_template(
             "rooms.html", rooms=visible_rooms(db, rooms.list_rooms(db)), error=f"{exc.field}: {exc}", form=form,
             playbooks=_playbook_choices(db),
         ), 422
     return redirect(url_for("pages.room_page", room_id=room.id))
+
+
+def open_from_playbook(db, user, playbook_id: str, title: str, description: str = "", drill: bool = False,
+                       team_name: str = "", private: bool = False) -> rooms.Room:
+    """Open a room as the rooms page does (and ``/warroom open`` in Slack):
+    the playbook's latest stored version, pinned by the room (later edits
+    never change it), if the user may use that playbook; its team."""
+    from ..playbooks import store as playbook_store
+
+    # The latest stored version; the room pins it (later edits never change the room).
+    playbook = playbook_store.latest_playbook(db, playbook_id) if playbook_id else None
+    if playbook_id and (playbook is None or not accounts.may_use(db, user, "playbook", playbook_id)):
+        raise rooms.RoomError("playbook", f"no playbook {playbook_id!r}")
+    team = _team_for_new_room(db, user, team_name, playbook_id)
+    room = rooms.open_room(db, utcnow(), user, title, description, is_drill=drill, playbook=playbook)
+    if team is not None:
+        accounts.assign(db, utcnow(), "room", room.id, team.id, user.name)
+    if private:
+        accounts.set_private(db, utcnow(), room.id, True, user.name, members=[user.id])
+    return room
+
+
+def playbook_ids(db, user) -> list[str]:
+    """The ids of the playbooks ``user`` may open a room from."""
+    return [v.playbook_id for v in _playbook_choices(db, user)]
 
 
 def _team_for_new_room(db, user, name: str, playbook_id: str):
