@@ -25,7 +25,7 @@ KINDS = (
     "room.opened", "room.closed", "spike.detected", "escalation.opened", "escalation.acknowledged",
     "page.failed", "delivery.failed", "roster.shift_reminder", "response.published",
     "response.clock_breached", "response.delivered", "response.delivery_failed",
-    "response.posted_by_hand",
+    "response.posted_by_hand", "checklist.item_overdue", "rhythm.reminder", "rhythm.missed",
 )
 WAKE_ON = KINDS
 BATCH = 200
@@ -42,6 +42,15 @@ def _cut(text: str, n: int = 300) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+_DUTIES = {
+    "checklist.item_overdue": lambda d, where: (
+        f"Overdue in {where}: checklist item {d.get('item')} ({d.get('owner')}), due {d.get('due_at')}: "
+        f"{_cut(d.get('text', ''), 200)}"),
+    "rhythm.reminder": lambda d, where: f"Due at {d.get('due_at')} in {where}: {d.get('describe')}.",
+    "rhythm.missed": lambda d, where: f"Missed in {where}: {d.get('describe')} was due at {d.get('due_at')}.",
+}
+
+
 def decide(event: events.Event, room_title: str, room_channel: str | None) -> list[Notice]:
     """Pure: the Slack messages one event deserves (none for most kinds)."""
     d = event.data
@@ -50,6 +59,9 @@ def decide(event: events.Event, room_title: str, room_channel: str | None) -> li
     if event.kind == "roster.shift_reminder":
         return [Notice(f"user:{d.get('user')}", f"Reminder: your {d.get('role')} shift in {where} starts at "
                                                 f"{d.get('starts_at')}.")] if d.get("user") else []
+    if event.kind in _DUTIES:  # told to the owner role's people on shift (named in the event)
+        text = _DUTIES[event.kind](d, where)
+        return [Notice(f"user:{name}", text) for name in d.get("users") or []]
     if event.kind == "room.opened":
         text = f"War room opened: {where} ({d.get('status', 'open')}){' [drill]' if d.get('is_drill') else ''}"
     elif event.kind == "room.closed":
