@@ -49,8 +49,17 @@ class ItemState:
         return dict(self.__dict__)
 
 
+def pinned(db: Database, room_id: int):
+    """The room's pinned playbook, or None (none, or a snapshot that today's
+    validator rejects: the room's page must still work, without a checklist)."""
+    try:
+        return playbooks.room_playbook(db, room_id)
+    except playbooks.PlaybookInvalid:
+        return None
+
+
 def _items(db: Database, room_id: int):
-    pb = playbooks.room_playbook(db, room_id)
+    pb = pinned(db, room_id)
     return pb.checklist if pb else ()
 
 

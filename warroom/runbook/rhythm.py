@@ -36,10 +36,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .. import events, playbooks, rooms
+from .. import events, rooms
 from ..clock import iso, parse_iso
 from ..db import Database, transaction
-from .checklists import on_shift, once
+from .checklists import on_shift, once, pinned
 
 REMIND_BEFORE = timedelta(minutes=5)
 PUBLIC = ("public-update",)
@@ -145,7 +145,7 @@ def schedule(db: Database, room_id: int, r, now: datetime) -> Schedule:
 
 
 def room_rhythm(db: Database, room_id: int, now: datetime) -> list[Schedule]:
-    pb = playbooks.room_playbook(db, room_id)
+    pb = pinned(db, room_id)
     return [schedule(db, room_id, r, now) for r in (pb.rhythm if pb else ())]
 
 
@@ -165,7 +165,7 @@ def tick(db: Database, now: datetime) -> dict:
         ids = [row[0] for row in db.execute(
             "SELECT id FROM rooms WHERE status = 'open' AND playbook_text IS NOT NULL ORDER BY id")]
         for room_id in ids:
-            pb = playbooks.room_playbook(db, room_id)
+            pb = pinned(db, room_id)
             for r in pb.rhythm if pb else ():
                 s = schedule(db, room_id, r, now)
                 users = on_shift(db, room_id, r.owner, now) if r.owner else []
