@@ -57,4 +57,6 @@
   }
   countdowns();
   setInterval(countdowns, 1000);
+  // a re-rendered panel shows its countdowns at once, not a second later
+  document.addEventListener("warroom:panel", function (ev) { if (ev.detail === panel) { countdowns(); } });
 })();

@@ -75,3 +75,22 @@ def test_a_valid_checklist_and_rhythm_parse():
     last = pb.checklist[-1]  # after the shipped playbook's own items
     assert (last.number, last.text, last.owner, last.due_minutes) == (len(pb.checklist), "Post it", "Lead", 15)
     assert (pb.rhythm[-1].every_minutes, pb.rhythm[-1].while_negative_share_above) == (120, 0.4)
+
+
+def test_playbooks_diff_names_checklist_and_rhythm_changes(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("WARROOM_DB_PATH", str(tmp_path / "w.db"))
+    v2 = GOOD.replace("version = 1", "version = 2", 1).replace('every = "2h"', 'every = "90m"').replace(
+        "Report rebookings done back on each mention", "Report each rebooking back on its mention")
+    (tmp_path / "v1.md").write_text(GOOD)
+    (tmp_path / "v2.md").write_text(v2)
+    assert main(["playbooks", "import", str(tmp_path / "v1.md")]) == 0
+    assert main(["playbooks", "import", str(tmp_path / "v2.md")]) == 0
+    capsys.readouterr()
+    assert main(["playbooks", "diff", "mass-disruption", "1", "2"]) == 0
+    summary = [line for line in capsys.readouterr().out.splitlines() if line.startswith("# ")]
+    assert summary == [
+        "# - checklist [while-it-runs] Report rebookings done back on each mention (Rebooker)",
+        "# + checklist [while-it-runs] Report each rebooking back on its mention (Rebooker)",
+        "# - rhythm public-update every 2 h (owner Lead)",
+        "# + rhythm public-update every 90 min (owner Lead)",
+    ]
