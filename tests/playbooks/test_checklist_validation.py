@@ -94,3 +94,24 @@ def test_playbooks_diff_names_checklist_and_rhythm_changes(tmp_path, capsys, mon
         "# - rhythm public-update every 2 h (owner Lead)",
         "# + rhythm public-update every 90 min (owner Lead)",
     ]
+
+
+def test_the_editor_validates_checklists_and_rhythms_live(app):
+    """The browser editor's endpoint: the same messages and lines as the CLI,
+    and a valid text says what a room would run."""
+    from tests.conftest import login_client, make_user
+
+    db = app.extensions["warroom_open_db"]()
+    make_user(db, "lena", "lead")
+    db.close()
+    client = app.test_client()
+    csrf = login_client(client, "lena")
+    text, first = with_front('[[rhythm]]\nkind = "public-update"\nevery = "45"\n')
+    body = client.post("/api/v1/playbooks/validate", json={"text": text},
+                       headers={"X-CSRF-Token": csrf}).get_json()
+    assert body["valid"] is False
+    assert [(e["line"], e["message"]) for e in body["errors"]] == [
+        (first + 2, "rhythm.every = '45' has no unit: write '45m' or '45h'")]
+    ok = client.post("/api/v1/playbooks/validate", json={"text": GOOD}, headers={"X-CSRF-Token": csrf}).get_json()
+    assert ok["valid"] is True and len(ok["checklist"]) == 8
+    assert ok["rhythm"] == ["public-update every 2 h", "briefing at 09:00, 17:00 (Europe/Amsterdam)"]

@@ -182,6 +182,10 @@ def test_a_room_runs_through_its_checklist_and_rhythm(db, world):
     public = rb["rhythm"][0]
     assert public["missed"] == [iso(at(40)), iso(at(100))] and public["quiet"] == [iso(at(70))]
     assert public["updates"] == 1
+    md = postmortem.render.render(report, "md")
+    assert "Checklist: 2 done (1 late), 2 skipped (1 on purpose) · updates: 1 posted, 3 missed" in md
+    assert "| 2 | first-hour | Fill the Tweep shifts for the day | Tweep |" in md
+    assert "the shift did not end" in postmortem.render.render(report, "html")
 
 
 def _minute(ts: str) -> int:
