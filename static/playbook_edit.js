@@ -35,7 +35,10 @@
       list.appendChild(li);
     });
     if (body.valid) {
-      state.textContent = "Valid: " + body.id + " v" + body.version + ". " + (body.plan || "");
+      var runs = "";
+      if (body.checklist && body.checklist.length) { runs += " Checklist: " + body.checklist.length + " item" + (body.checklist.length === 1 ? "" : "s") + "."; }
+      if (body.rhythm && body.rhythm.length) { runs += " Rhythm: " + body.rhythm.join("; ") + "."; }
+      state.textContent = "Valid: " + body.id + " v" + body.version + ". " + (body.plan || "") + runs;
       state.className = "ok";
     } else {
       state.textContent = body.errors.length + " problem" + (body.errors.length === 1 ? "" : "s");

@@ -46,6 +46,7 @@ def jobs() -> list[Job]:
     from .web import board
     from .web import playbooks as playbooks_web
     from .web import roster as roster_web
+    from .web import runbook as runbook_web
 
     return [
         Job("escalation", glue.run_tick, lambda s: s.scheduler.interval_seconds,
@@ -60,6 +61,9 @@ def jobs() -> list[Job]:
         Job("outbox", glue.run_outbox, lambda s: s.scheduler.interval_seconds, wake_on=("response.published",)),
         Job("responses", board.run_tick, lambda s: s.scheduler.interval_seconds),
         Job("roster", roster_web.run_tick, lambda s: s.scheduler.interval_seconds),
+        # An update posted or an item ticked can cancel a reminder due now.
+        Job("runbook", runbook_web.run_tick, lambda s: s.scheduler.interval_seconds,
+            wake_on=("checklist.", "facts.updated", "update.published", "room.opened")),
         # `serve` imports the folder before it starts; this catches later file
         # edits, and gunicorn (which never runs `serve`) within a minute.
         Job("playbooks", playbooks_web.run_import, lambda s: 60),

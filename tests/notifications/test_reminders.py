@@ -145,3 +145,18 @@ def test_time_zone_and_reminder_methods_on_the_contacts_page_and_api(app, db, no
     a_csrf = login_client(admin, "ada")
     done = admin.put("/api/v1/users/ann/timezone", json={"tz": "Asia/Tokyo"}, headers={"X-CSRF-Token": a_csrf})
     assert done.status_code == 200 and done.get_json() == {"user": "ann", "tz": "Asia/Tokyo"}
+
+
+def test_a_duty_told_to_several_people_shows_each_their_own_local_time():
+    from warroom import events
+    from warroom.notifications import notices
+
+    event = events.Event(id=1, room=3, ts="2026-03-29T08:00:00.000Z", kind="rhythm.missed", actor=None,
+                         data={"due_at": "2026-03-29T10:00:00.000Z", "describe": "a public update",
+                               "users": ["ann", "bob"]})
+    got = notices.decide(event, "Ash cloud", None, tzs={"ann": "Europe/Amsterdam", "bob": "America/New_York"})
+    assert [(n.dest, n.text) for n in got] == [
+        ("user:ann", "Missed in Ash cloud: a public update was due at Sun 29 Mar 12:00 CEST."),
+        ("user:bob", "Missed in Ash cloud: a public update was due at Sun 29 Mar 06:00 EDT."),
+    ]
+    assert all(n.subject == "Warroom: an update was missed" for n in got)

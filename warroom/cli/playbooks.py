@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import accounts, rooms
 from ..clock import utcnow
-from ..playbooks import PlaybookInvalid, parse, store
+from ..playbooks import PlaybookInvalid, checklist, parse, store
 
 
 def register(sub, common) -> None:
@@ -156,6 +156,14 @@ def cmd_diff(args) -> int:
         sys.stdout.write(store.diff(db, args.id, args.v1, args.v2))
     except KeyError as exc:
         raise UsageError(f"playbooks diff: {exc.args[0]}") from None
+    # What a room would run differently, after the text diff ('#' lines, which patch ignores).
+    try:
+        old = parse(store.get_version(db, args.id, args.v1).text)
+        new = parse(store.get_version(db, args.id, args.v2).text)
+    except PlaybookInvalid:
+        return 0
+    for line in checklist.changes(old, new):
+        sys.stdout.write(f"# {line}\n")
     return 0
 
 

@@ -31,7 +31,7 @@ KINDS = (
     "room.opened", "room.closed", "spike.detected", "escalation.opened", "escalation.acknowledged",
     "page.failed", "delivery.failed", "roster.shift_reminder", "roster.handover_requested", "response.published",
     "response.clock_breached", "response.delivered", "response.delivery_failed",
-    "response.posted_by_hand",
+    "response.posted_by_hand", "checklist.item_overdue", "rhythm.reminder", "rhythm.missed",
 )
 WAKE_ON = KINDS
 BATCH = 200
@@ -44,7 +44,8 @@ class Notice:
     subject: str = ""  # the e-mail subject or push title, for notices to a person
 
 
-PERSONAL = ("roster.shift_reminder", "roster.handover_requested")
+PERSONAL = ("roster.shift_reminder", "roster.handover_requested",
+            "checklist.item_overdue", "rhythm.reminder", "rhythm.missed")
 
 
 def local_time(ts: str | None, tz: str | None) -> str:
@@ -63,9 +64,26 @@ def _cut(text: str, n: int = 300) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def decide(event: events.Event, room_title: str, room_channel: str | None, tz: str = "UTC") -> list[Notice]:
+# Duties told to the owner role's people on shift (named in the event's ``users``).
+_DUTIES = {
+    "checklist.item_overdue": lambda d, where, tz: (
+        f"Overdue in {where}: checklist item {d.get('item')} ({d.get('owner')}), due "
+        f"{local_time(d.get('due_at'), tz)}: {_cut(d.get('text', ''), 200)}",
+        "Warroom: a checklist item is overdue"),
+    "rhythm.reminder": lambda d, where, tz: (
+        f"Due at {local_time(d.get('due_at'), tz)} in {where}: {d.get('describe')}.",
+        "Warroom: an update is due"),
+    "rhythm.missed": lambda d, where, tz: (
+        f"Missed in {where}: {d.get('describe')} was due at {local_time(d.get('due_at'), tz)}.",
+        "Warroom: an update was missed"),
+}
+
+
+def decide(event: events.Event, room_title: str, room_channel: str | None, tz: str = "UTC",
+           tzs: dict[str, str] | None = None) -> list[Notice]:
     """Pure: the messages one event deserves (none for most kinds); ``tz`` is
-    the time zone of the person a personal notice is for."""
+    the time zone of the person a personal notice is for, ``tzs`` those of
+    the several people a duty is told to (by name)."""
     d = event.data
     where = f"*{room_title}*" if room_title else f"room {event.room}"
     text = None
@@ -81,6 +99,12 @@ def decide(event: events.Event, room_title: str, room_channel: str | None, tz: s
                                                 f"{local_time(d.get('ends_at'), tz)}. Please leave a hand-over "
                                                 f"note for {to} on the board.",
                        f"Warroom: hand over your {d.get('role')} shift")] if d.get("user") else []
+    if event.kind in _DUTIES:
+        out = []
+        for name in d.get("users") or []:
+            text, subject = _DUTIES[event.kind](d, where, (tzs or {}).get(name, tz))
+            out.append(Notice(f"user:{name}", text, subject))
+        return out
     if event.kind == "room.opened":
         text = f"War room opened: {where} ({d.get('status', 'open')}){' [drill]' if d.get('is_drill') else ''}"
     elif event.kind == "room.closed":
@@ -144,6 +168,17 @@ def take_batch(db: Database, name: str = CURSOR) -> list[events.Event]:
     return [e for e in batch if e.kind in KINDS]
 
 
+def _tzs_of(db: Database, event: events.Event) -> dict[str, str]:
+    """The time zones of the people a duty notice names."""
+    if event.kind not in _DUTIES:
+        return {}
+    out = {}
+    for name in event.data.get("users") or []:
+        user = accounts.find_user(db, str(name))
+        out[str(name)] = user.tz if user and user.tz else "UTC"
+    return out
+
+
 def _tz_of(db: Database, event: events.Event) -> str:
     if event.kind not in PERSONAL or not event.data.get("user"):
         return "UTC"
@@ -162,7 +197,7 @@ def notify(db: Database, sender, default_channel: str, name: str = CURSOR, sende
             return sent
         for event in batch:
             title, channel = _room_info(db, event.room, default_channel)
-            for notice in decide(event, title, channel, _tz_of(db, event)):
+            for notice in decide(event, title, channel, _tz_of(db, event), _tzs_of(db, event)):
                 deliver(db, sender, notice, now, senders)
                 sent.append(notice)
 

@@ -4,12 +4,13 @@ and diffs.
 Owns ``playbook_versions`` (``migrations/``). Face: ``parse`` (every error as
 ``file:line: message``), ``Playbook``, ``PlaybookInvalid``, ``room_playbook``
 (the snapshot a room pinned), ``shift_plan``, ``guidance_html``; the
-submodules ``store`` (versions, import, history, diffs) and ``frontmatter``
+submodules ``checklist`` (the ``[[checklist]]`` and ``[[rhythm]]``
+schema, and their changes between versions), ``store`` (versions, import, history, diffs) and ``frontmatter``
 (splitting at ``+++``, the line of every TOML key).
 """
 
 
-from . import frontmatter, store
+from . import checklist, frontmatter, store
 from .playbook import (
     Playbook,
     PlaybookInvalid,
@@ -23,6 +24,7 @@ from .playbook import (
 __all__ = [
     "Playbook",
     "PlaybookInvalid",
+    "checklist",
     "errors_of",
     "frontmatter",
     "guidance_html",

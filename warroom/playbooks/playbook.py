@@ -18,6 +18,7 @@ import markdown
 import nh3
 
 from ..db import Database
+from . import checklist
 from .frontmatter import SplitError, key_lines, line_of, normalise, sha256_of, split
 
 LINT_RULES = (
@@ -80,6 +81,8 @@ class Playbook:
     text: str  # the whole file
     sha256: str
     listening: tuple[tuple[str, float], ...] = ()  # spike detector settings, as (key, value)
+    checklist: tuple[checklist.Item, ...] = ()
+    rhythm: tuple[checklist.Rhythm, ...] = ()
 
     def role(self, name: str) -> Role | None:
         for role in self.roles:
@@ -113,6 +116,7 @@ TOP_KEYS = {
     "roles": "tables", "shifts": "table", "escalation": "tables", "escalation_repeat": "int",
     "slack_channel": "str", "rules": "table", "listening": "table",
 }
+TOP_KEYS.update(checklist.TOP_KEYS)  # [[checklist]] and [[rhythm]]: checked in checklist.py
 # [listening]: what the brand normally looks like, for the spike detector's
 # cold start and its sensitivity (listening/surge.py argues each rule).
 LISTENING_KEYS = {"normal_per_hour": "number", "min_storm_posts": "number",
@@ -274,9 +278,11 @@ def _validate(data: dict, body: str, c: _Checker) -> dict:
         share = key == "normal_negative_share"
         if value < 0 or (key in ("min_storm_posts", "false_alarms_per_day") and value <= 0) or (share and value >= 1):
             c.error(("listening", key), f"listening.{key} must be {'in [0, 1)' if share else 'positive'}, got {value}")
+    runs = checklist.check(top, seen, c)
     if not body.strip():
         c.error(("<body>",), "the guidance (Markdown after the closing +++) is empty")
-    return {"top": top, "roles": roles, "shifts": shifts, "steps": steps, "rules": rules, "listening": listening}
+    return {"top": top, "roles": roles, "shifts": shifts, "steps": steps, "rules": rules, "listening": listening,
+            **runs}
 
 
 def parse(text: str, path: str = "<playbook>") -> Playbook:
@@ -337,6 +343,8 @@ def parse(text: str, path: str = "<playbook>") -> Playbook:
         text=text,
         sha256=sha256_of(text),
         listening=tuple(sorted((k, float(v)) for k, v in parts["listening"].items())),
+        checklist=parts["checklist"],
+        rhythm=parts["rhythm"],
     )
 
 

@@ -226,6 +226,22 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
         [ts(n["at"]), n["by"], n["role"], n["note"], "; ".join(n["open_items"]),
          "; ".join(n["promises"])] for n in rost["handover_notes"]])
 
+    rb = report.get("runbook")
+    if rb and (rb["items"] or rb["rhythm"]):  # a playbook without them keeps the report as it was
+        lines += ["## Checklist and rhythm", ""]
+        lines += [f"Checklist: {count(rb['done'])} done ({count(rb['late'])} late), {count(rb['skipped'])} skipped "
+                  f"({count(rb['skipped_on_purpose'])} on purpose) · updates: {count(rb['updates_posted'])} posted, "
+                  f"{count(rb['missed_updates'])} missed", ""]
+        state = {"done": "done", "skipped": "skipped", "open": "not done"}
+        lines += table(["#", "Stage", "Item", "Owner", "Due", "State", "By", "At", "Late", "Reason"], [
+            [str(i["number"]), i["stage"], i["text"], i["owner"], ts(i["due_at"]), state[i["state"]], i["by"],
+             ts(i["at"]), "late" if i["late"] else "", i["reason"]] for i in rb["items"]], empty="No checklist.")
+        lines += ["### Update rhythm", ""]
+        lines += table(["Rhythm", "Owner", "Posted", "Missed", "Missed at", "Quiet"], [
+            [x["describe"], x["owner"], count(x["updates"]), count(len(x["missed"])),
+             ", ".join(ts(t) for t in x["missed"]), count(len(x["quiet"]))] for x in rb["rhythm"]],
+            empty="No rhythm.")
+
     lines += ["## Lessons", ""]
     les = report["lessons"]
     if les:

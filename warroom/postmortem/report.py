@@ -58,7 +58,7 @@ import statistics
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from .. import events
+from .. import events, runbook
 from ..clock import iso, parse_iso
 from ..db import Database
 from .lessons import lessons
@@ -474,4 +474,6 @@ def build_report(
         "timeline": [{"id": e.id, "ts": e.ts, "kind": e.kind, "actor": e.actor, "data": e.data}
                      for e in timeline],
         "lessons": dict(latest.to_dict(), versions=versions) if latest else None,
+        # checklist done/late/skipped and missed updates (defined in runbook.report)
+        "runbook": runbook.summary(db, room_id, now) if "checklist_ticks" in tables else None,
     }

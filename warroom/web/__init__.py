@@ -25,10 +25,11 @@ def modules():
     from . import playbooks as playbooks_web
     from . import privacy as privacy_web
     from . import roster as roster_web
+    from . import runbook as runbook_web
     from . import slack as slack_web
     from . import sso as sso_web
 
-    return [auth, pages, playbooks_web, api, ingest, postmortem, board, roster_web, escalation_web,
+    return [auth, pages, playbooks_web, api, ingest, postmortem, board, runbook_web, roster_web, escalation_web,
             platforms_web, monitors_web, slack_web, contacts, admin, privacy_web, sso_web]
 
 

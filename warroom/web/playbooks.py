@@ -194,6 +194,9 @@ def api_validate():
         "version": playbook.version if playbook else None,
         "next_version": (latest.version + 1) if latest else 1,
         "plan": playbooks.shift_plan(playbook) if playbook else None,
+        # what a room opened with this text would run (the editor shows it under "Valid")
+        "checklist": [i.to_dict() for i in playbook.checklist] if playbook else [],
+        "rhythm": [r.describe() for r in playbook.rhythm] if playbook else [],
     }
 
 
