@@ -2,7 +2,7 @@
 and diffs.
 
 Owns ``playbook_versions`` (``migrations/``). Face: ``parse`` (every error as
-``file:line: message``), ``Playbook``, ``PlaybookInvalid``, ``room_playbook``
+``file:line: message``), ``Playbook``, ``PlaybookInvalid``, ``DEMO_STORMS`` (what ``demo_storm`` may name), ``room_playbook``
 (the snapshot a room pinned), ``shift_plan``, ``guidance_html``; the
 submodules ``store`` (versions, import, history, diffs) and ``frontmatter``
 (splitting at ``+++``, the line of every TOML key).
@@ -11,6 +11,7 @@ submodules ``store`` (versions, import, history, diffs) and ``frontmatter``
 
 from . import frontmatter, store
 from .playbook import (
+    DEMO_STORMS,
     Playbook,
     PlaybookInvalid,
     errors_of,
@@ -21,6 +22,7 @@ from .playbook import (
 )
 
 __all__ = [
+    "DEMO_STORMS",
     "Playbook",
     "PlaybookInvalid",
     "errors_of",
