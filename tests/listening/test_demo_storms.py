@@ -75,3 +75,39 @@ def test_drill_without_file_replays_the_playbooks_own_storm(tmp_path, monkeypatc
         db.close()
     assert "cancelled" in texts and "palm oil" not in texts and "rainforest" not in texts
     assert file == "synthetic airline storm (seed 20100415)"
+
+
+def _drill_finished(db, room_id, deadline):
+    import time
+    while time.monotonic() < deadline:
+        if db.execute("SELECT finished_at FROM drills WHERE room_id = ?", [room_id]).fetchone()[0]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_rooms_pages_drill_replays_the_playbooks_own_storm(app, db, now):
+    import time
+
+    from tests.conftest import login_client, make_user
+    from warroom.clock import utcnow
+    from warroom.playbooks import store as playbook_store
+
+    make_user(db, "lead", "lead")
+    playbook_store.import_files(db, utcnow(), [ROOT / "playbooks" / "product-recall.md"], actor="test")
+    client = app.test_client()
+    csrf = login_client(client, "lead")
+    bad = client.post("/rooms", data={"csrf_token": csrf, "title": "Pedal drill", "playbook": "product-recall",
+                                      "drill": "1", "drill_speed": "fast"})
+    assert bad.status_code == 422 and "drill_speed" in bad.text
+    resp = client.post("/rooms", data={"csrf_token": csrf, "title": "Pedal drill", "playbook": "product-recall",
+                                       "drill": "1", "drill_speed": "max"})
+    assert resp.status_code == 302, resp.text
+    room_id = int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert _drill_finished(db, room_id, time.monotonic() + 120)
+    room = rooms.get_room(db, room_id)
+    assert room.is_drill and room.title == "DRILL: Pedal drill"
+    texts = " ".join(r[0].lower() for r in db.execute("SELECT text FROM mentions WHERE room_id = ?", [room_id]))
+    assert "recall" in texts and "palm oil" not in texts
+    (file, mentions) = db.execute("SELECT file, mentions FROM drills WHERE room_id = ?", [room_id]).fetchone()
+    assert file == "synthetic recall storm (seed 20100121)" and mentions == len(storms.load(storms.STORMS["recall"], now))

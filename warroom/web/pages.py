@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from .. import accounts, events, rooms
@@ -9,6 +12,8 @@ from ..clock import utcnow
 from .context import current_user, get_db, require_role, visible, visible_rooms
 
 bp = Blueprint("pages", __name__)
+log = logging.getLogger(__name__)
+DRILL_SPEEDS = {"60": 60.0, "600": 600.0, "max": None}   # the form's choices: x faster, or at once
 
 
 def _playbook_choices(db) -> list:
@@ -40,8 +45,11 @@ def room_open():
         if form["playbook"] and (playbook is None or not accounts.may_use(db, user, "playbook", form["playbook"])):
             raise rooms.RoomError("playbook", f"no playbook {form['playbook']!r}")
         team = _team_for_new_room(db, user, request.form.get("team", "").strip(), form["playbook"])
-        room = rooms.open_room(db, utcnow(), user, form["title"], form["description"],
-                               is_drill=form["drill"], playbook=playbook)
+        if form["drill"] and playbook is not None:
+            room = _start_drill(db, user, playbook, form["title"], request.form.get("drill_speed", "60"))
+        else:
+            room = rooms.open_room(db, utcnow(), user, form["title"], form["description"],
+                                   is_drill=form["drill"], playbook=playbook)
         if team is not None:
             accounts.assign(db, utcnow(), "room", room.id, team.id, user.name)
         if request.form.get("private"):
@@ -52,6 +60,43 @@ def room_open():
             playbooks=_playbook_choices(db),
         ), 422
     return redirect(url_for("pages.room_page", room_id=room.id))
+
+
+def _start_drill(db, user, playbook, title: str, speed: str):
+    """A drill room from a playbook, into which its own demo storm (the
+    playbook's ``demo_storm``, as `run.py drill PLAYBOOK`) is replayed by a
+    background thread with its own connection; the board shows it arrive."""
+    from ..listening import drills, storms
+
+    if speed not in DRILL_SPEEDS:
+        raise rooms.RoomError("drill_speed", f"drill_speed must be one of {', '.join(DRILL_SPEEDS)}")
+    if not title.strip():
+        raise rooms.RoomError("title", "title must not be empty")
+    storm = storms.storm_for(playbook)
+    room = drills.start(db, utcnow(), user, playbook, storm.label(), DRILL_SPEEDS[speed], title=title.strip())
+    threading.Thread(target=_replay_drill, name=f"drill-{room.id}", daemon=True,
+                     args=(current_app._get_current_object(), room.id, storm, DRILL_SPEEDS[speed],
+                           user.name)).start()
+    return room
+
+
+def _replay_drill(app, room_id: int, storm, speed: float | None, actor: str) -> None:
+    from ..listening import drills, mentions, replay, storms
+    from ..listening.sentiment import Scorer
+
+    conf = app.extensions["warroom"]
+    db = app.extensions["warroom_open_db"]()
+    try:
+        batch = drills.scoped(room_id, storms.load(storm, utcnow(), mentions.Limits(text=conf.ingest.max_text_chars)))
+        result = replay.replay(db, room_id, batch, Scorer(), speed=speed, actor="drill",
+                               detector_params=conf.spikes.detector_params)
+        drills.finish(db, utcnow(), room_id, result.accepted, result.spikes, actor=actor)
+    except mentions.RoomNotListening:
+        log.info("drill %s: the room was closed, the replay stops", room_id)
+    except Exception:   # a background thread has no one to answer: say it in the log
+        log.exception("drill %s: the replay failed", room_id)
+    finally:
+        db.close()
 
 
 def _team_for_new_room(db, user, name: str, playbook_id: str):
