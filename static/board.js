@@ -314,6 +314,7 @@
         actions.append(button("Reply", "small reply-btn", function () { compose(m.id); }));
       }
     }
+    actions.append(button("Conversation", "small secondary convo-btn", function () { openConversation(m.id); }));
     if (m.url) {
       var a = el("a", "small", "open");
       a.href = m.url; a.target = "_blank"; a.rel = "noopener noreferrer";
@@ -713,11 +714,56 @@
     if (n) { n.hidden = !S.closed; }
   }
 
+  // -- one author's conversation: their mentions and our replies -------------
+  var localTime = window.warroomLocalTime || function (iso) { return iso; };
+  function openConversation(mentionId) {
+    S.conversation = mentionId;
+    if (window.warroomConsole) { window.warroomConsole.reveal("conversation"); }
+    return loadConversation();
+  }
+  function loadConversation() {
+    var id = S.conversation;
+    if (!id) { return Promise.resolve(); }
+    return getJSON("/api/v1/rooms/" + roomId + "/mentions/" + id + "/conversation").then(function (c) {
+      if (S.conversation !== id) { return; }   // another one was opened meanwhile
+      renderConversation(c);
+    }).catch(function (e) { status("conversation: " + e.message, true); });
+  }
+  function renderConversation(c) {
+    $("convo-who").textContent = c.author + " on " + c.source + " · " + c.mentions + " mention" +
+      (c.mentions === 1 ? "" : "s") + ", " + c.replies + " repl" + (c.replies === 1 ? "y" : "ies") +
+      (c.more ? " (the first " + c.mentions + " shown)" : "") + (c.erased ? " · erased: not linked to others" : "");
+    var frag = document.createDocumentFragment();
+    c.items.forEach(function (it) {
+      var li = el("li", it.type === "mention" ? "convo-mention " + (it.sentiment_label || "")
+                                              : "convo-reply state-" + it.status);
+      li.dataset.mentionId = it.mention_id;
+      if (it.draft_id) { li.dataset.draftId = it.draft_id; }
+      var t = el("time", null, localTime(it.at));
+      t.dateTime = it.at;
+      var head = el("div", "convo-head");
+      if (it.type === "mention") {
+        head.append(t, " ", el("strong", "author", it.author));
+        if (it.mention_id === c.mention_id) { head.append(" ", el("span", "badge", "this mention")); }
+      } else {
+        head.append(t, " ", el("strong", "author", "us (" + it.author + ")"), " ",
+          el("span", "badge state-" + it.status, it.status));
+      }
+      li.append(head, el("p", "convo-text", it.text || (it.type === "mention" && it.author === "[erased]" ? "[erased]" : "")));
+      frag.appendChild(li);
+    });
+    $("convo-list").replaceChildren(frag);
+    $("convo-empty").hidden = true;
+  }
+
   // -- live events -----------------------------------------------------------
   document.addEventListener("warroom:event", function (ev) {
     var e = ev.detail;
     var d = e.data || {};
     var k = e.kind;
+    if (S.conversation && (k === "mentions.received" || k.indexOf("draft.") === 0 || k === "response.published")) {
+      debounce("conversation", 300, loadConversation);
+    }
     if (k === "mentions.received") {
       debounce("mentions", 30, loadMentions);
       throttle("volume-live", 1000, loadVolume);
@@ -786,6 +832,6 @@
     else if (ev.key === "r" && S.selected) { ev.preventDefault(); compose(S.selected); }
   });
 
-  window.warroomBoard = { state: S, command: command, reload: reloadAll };
+  window.warroomBoard = { state: S, command: command, reload: reloadAll, conversation: openConversation };
   if (!socket || !socket.connected) { reloadAll(); }
 })();

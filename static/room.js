@@ -35,6 +35,15 @@
     if (seen.has(e.id) || e.room !== roomId) { return; }
     seen.add(e.id);
     if (e.id > lastId) { lastId = e.id; }
+    var li;
+    if (e.kind === "mentions.received") { li = placeBatch(e); }
+    else { li = feed.insertBefore(row(e), above(e.id)); }
+    // the one row added or changed: the timeline's filters look at it alone
+    document.dispatchEvent(new CustomEvent("warroom:row", { detail: li }));
+    document.dispatchEvent(new CustomEvent("warroom:event", { detail: e }));
+  }
+
+  function row(e) {
     var li = document.createElement("li");
     li.dataset.eventId = e.id;
     li.className = "fresh kind-" + e.kind.replace(/\./g, "-");
@@ -51,19 +60,77 @@
     s.className = "summary";
     s.textContent = summary(e);   // textContent: user text never becomes HTML
     li.append(t, " ", k, " ", a, " ", s);
-    // newest first; keep order by id even when catch-up and live interleave
-    var after = null;
-    for (var i = 0; i < feed.children.length; i++) {
-      if (Number(feed.children[i].dataset.eventId) < e.id) { after = feed.children[i]; break; }
-    }
-    feed.insertBefore(li, after);
-    document.dispatchEvent(new CustomEvent("warroom:event", { detail: e }));
+    return li;
   }
 
-  Array.prototype.forEach.call(feed.querySelectorAll("li[data-event-id]"), function (li) {
+  // The row an event of this id goes above: newest first, in id order even
+  // when catch-up and live events interleave. Events arrive newest, so the
+  // walk stops at the first row or so (no re-render of the feed per event).
+  function above(id) {
+    for (var li = feed.firstElementChild; li; li = li.nextElementSibling) {
+      if (Number(li.dataset.eventId) < id) { return li; }
+    }
+    return null;
+  }
+
+  // Ingest batches, as the post-mortem folds them (postmortem.render.fold_batches):
+  // consecutive mentions.received events are one row, "N mentions received
+  // (from sources ...)", updated in place as batches keep arriving. A group
+  // row's data-event-id is its newest batch's id, data-first-id its oldest.
+  var batches = new WeakMap();
+  function describe(li) {
+    var g = batches.get(li);
+    var s = li.querySelector(".summary");
+    s.textContent = g.count + " mention" + (g.count === 1 ? "" : "s") + " received" +
+      (g.sources.size ? " (from " + Array.from(g.sources).sort().join(", ") + ")" : "") +
+      (g.batches > 1 ? " in " + g.batches + " batches" : "");
+    li.dataset.batches = g.batches;
+    li.dataset.count = g.count;
+  }
+  function placeBatch(e) {
+    var d = e.data || {};
+    var older = above(e.id);
+    var newer = older ? older.previousElementSibling : feed.lastElementChild;
+    var li = older && batches.has(older) ? older : (newer && batches.has(newer) ? newer : null);
+    if (!li) {
+      li = row(e);
+      li.classList.add("batch");
+      li.dataset.firstId = e.id;
+      batches.set(li, { count: 0, batches: 0, sources: new Set() });
+      feed.insertBefore(li, older);
+    }
+    var g = batches.get(li);
+    g.count += Number(d.count) || 0;
+    g.batches += 1;
+    (d.sources || []).forEach(function (src) { g.sources.add(src); });
+    if (e.id > Number(li.dataset.eventId)) {
+      // the newest batch names the row's time; the first stays in its title
+      li.dataset.eventId = e.id;
+      var t = li.querySelector("time");
+      t.dateTime = e.ts;
+      t.textContent = localTime(e.ts);
+    }
+    if (e.id < Number(li.dataset.firstId)) { li.dataset.firstId = e.id; }
+    describe(li);
+    return li;
+  }
+
+  // The server-rendered rows (oldest events of the room): seen, and their
+  // batches folded the same way as live ones.
+  Array.prototype.slice.call(feed.querySelectorAll("li[data-event-id]")).reverse().forEach(function (li) {
     var id = Number(li.dataset.eventId);
     seen.add(id);
     if (id > lastId) { lastId = id; }
+    var kind = li.querySelector(".kind");
+    if (kind && kind.textContent === "mentions.received") {
+      var sources = [];
+      try { sources = JSON.parse(li.dataset.sources || "[]"); } catch (err) { /* an older row: no sources */ }
+      var ts = li.querySelector("time").dateTime;
+      var actor = li.querySelector(".actor");
+      feed.removeChild(li);
+      placeBatch({ id: id, ts: ts, kind: "mentions.received", actor: actor ? actor.textContent : null,
+                   data: { count: Number(li.dataset.count) || 0, sources: sources } });
+    }
   });
 
   function catchUp() {

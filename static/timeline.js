@@ -1,6 +1,8 @@
 // The timeline's filters: by kind (the event's family, "facts" for
 // facts.updated) and by person. The choices are the families and actors seen
-// so far, kept up to date as events arrive (room.js inserts, then tells us).
+// so far, kept up to date as events arrive: room.js inserts or updates one
+// row and names it ("warroom:row"), and only that row is looked at; the
+// whole feed is walked only when a filter changes.
 (function () {
   "use strict";
   var feed = document.getElementById("feed");
@@ -24,16 +26,15 @@
     o.textContent = value;
     sel.appendChild(o);
   }
-  function apply() {
+  function one(li) {
     var k = kindSel.value, a = actorSel.value;
-    Array.prototype.forEach.call(feed.children, function (li) {
-      addOption(kindSel, family(li));
-      addOption(actorSel, actor(li));
-      li.hidden = (k && family(li) !== k) || (a && actor(li) !== a);
-    });
+    addOption(kindSel, family(li));
+    addOption(actorSel, actor(li));
+    li.hidden = Boolean((k && family(li) !== k) || (a && actor(li) !== a));
   }
+  function apply() { Array.prototype.forEach.call(feed.children, one); }
   kindSel.addEventListener("change", apply);
   actorSel.addEventListener("change", apply);
-  document.addEventListener("warroom:event", apply);
+  document.addEventListener("warroom:row", function (ev) { if (ev.detail) { one(ev.detail); } });
   apply();
 })();

@@ -80,7 +80,8 @@ def test_ingest_scores_counts_and_dedups(db, room, now):
     kinds = [e.kind for e in events.timeline(db, room.id)]
     assert kinds.count("mentions.received") == 1  # an all-duplicate retry adds no event
     ev = [e for e in events.timeline(db, room.id) if e.kind == "mentions.received"][0]
-    assert ev.data == {"count": 3, "ids": list(first.ids), "negative": 2, "duplicates": 1}
+    assert ev.data == {"count": 3, "ids": list(first.ids), "negative": 2, "duplicates": 1,
+                       "sources": ["twitter"]}
 
 
 def test_closed_room_refuses(db, room, now):

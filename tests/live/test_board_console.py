@@ -135,7 +135,9 @@ def test_closed_room_offers_no_claim_reply_or_fact_change(srv, chromium):
     page = _page(chromium, srv, "lead")
     open_board(page, srv, room_id)
     page.wait_for_selector(mention_sel(mid))
-    assert page.locator(mention_sel(mid) + " button").count() == 0
+    # nothing that changes the record: reading the author's conversation stays
+    assert [b.get_attribute("class") for b in page.locator(mention_sel(mid) + " button").all()] == [
+        "small secondary convo-btn"]
     assert page.locator("#fact-list .insert-btn, #fact-list button").count() == 0
     assert page.locator("#fact-form").is_hidden()
     assert "closed" in page.inner_text("#room-closed-note").lower()

@@ -8,7 +8,6 @@ from pathlib import Path
 from ..clock import utcnow
 
 PACKAGE = Path(__file__).resolve().parent.parent
-DEMO_STORM = PACKAGE / "listening" / "data" / "demo_storm.ndjson"
 PLAYBOOK_DIR = PACKAGE.parent / "playbooks"
 
 
@@ -54,7 +53,8 @@ def register(sub, common) -> None:
                            help="open a drill room from a playbook and replay a storm into it")
     drill.add_argument("playbook", metavar="PLAYBOOK", help="a playbook id (playbooks/ID.md) or file")
     drill.add_argument("file", nargs="?", default=None, metavar="FILE",
-                       help="CSV or NDJSON to replay (default: the packaged synthetic demo storm)")
+                       help="CSV or NDJSON to replay (default: the playbook's own demo storm, its"
+                            " demo_storm key: synthetic, shipped)")
     _replay_options(drill)
     drill.add_argument("--page-real", action="store_true",
                        help="let the drill's spikes page real people (off by default)")
@@ -215,17 +215,23 @@ def _drill_title(db, base: str, now) -> str:
 
 
 def cmd_drill(args) -> int:
-    from ..listening import drills
+    from ..listening import drills, mentions, storms
 
     settings, db = _open(args)
     playbook = _playbook(args.playbook)
-    file = args.file or str(DEMO_STORM)
-    batch = _load(file, settings)
+    if args.file:
+        file, batch = Path(args.file).name, _load(args.file, settings)
+    else:
+        # the playbook's own storm: an airline room rehearses stranded passengers
+        storm = storms.storm_for(playbook)
+        file = storm.label()
+        batch = storms.load(storm, utcnow(), mentions.Limits(text=settings.ingest.max_text_chars))
+        print(f"replaying the {storm.name} demo storm ({storm.description}; synthetic)", flush=True)
     owner = _owner(db, args.owner)
     now = utcnow()
     # Each drill its own title (the rooms list told three "DRILL: ..." apart by id only).
     title = args.title or _drill_title(db, playbook.title, now)
-    room = drills.start(db, now, owner, playbook, Path(file).name, args.speed,
+    room = drills.start(db, now, owner, playbook, file, args.speed,
                         page_real=args.page_real, title=title)
     print(f"drill room {room.id}: {room.title} ({settings.url}/rooms/{room.id})", flush=True)
     result = _run(db, room.id, drills.scoped(room.id, batch), args, "drill", settings)

@@ -8,11 +8,12 @@ submodule is public and named by what it holds: ``mentions`` (validate,
 de-duplicate, score, store), ``sentiment`` (VADER plus complaint cues),
 ``volume`` (per-minute counts, running the detector), ``spikes`` (the online
 detector, pure), ``tokens`` (bearer tokens and their rate), ``replay`` (CSV
-and NDJSON files, paced), ``drills``, ``monitors`` (standing monitors: what
+and NDJSON files, paced), ``drills``, ``storms`` (the synthetic demo storm
+each playbook names for its drills), ``monitors`` (standing monitors: what
 is watched, validated) and ``watch`` (a monitor's stream, its detector, and
 the war room its alarm opens or offers).
 """
 
-from . import drills, mentions, monitors, replay, sentiment, spikes, tokens, volume, watch
+from . import drills, mentions, monitors, replay, sentiment, spikes, storms, tokens, volume, watch
 
-__all__ = ["drills", "mentions", "monitors", "replay", "sentiment", "spikes", "tokens", "volume", "watch"]
+__all__ = ["drills", "mentions", "monitors", "replay", "sentiment", "spikes", "storms", "tokens", "volume", "watch"]

@@ -216,10 +216,18 @@ def ingest(db: Database, now: datetime, room_id: int, batch: list[NewMention], s
             negative = volume.count_new(db, room_id, before)
             events.append(db, room_id, "mentions.received", actor, {
                 "count": accepted, "ids": list(ids[:EVENT_IDS]), "negative": negative,
-                "duplicates": len(batch) - accepted,
+                "duplicates": len(batch) - accepted, "sources": sources_since(db, room_id, before),
             }, now)
             alarms = tuple(volume.advance(db, now, room_id, params=detector_params))
     return IngestResult(accepted, len(batch) - accepted, negative, ids, alarms)
+
+
+def sources_since(db: Database, room_id: int, before: int) -> list[str]:
+    """The sources of a room's mentions with id > before (one batch's): the
+    board's timeline says where a storm comes from."""
+    return [r[0] for r in db.execute(
+        "SELECT DISTINCT source FROM mentions WHERE room_id = ? AND id > ? ORDER BY source",
+        [room_id, before])]
 
 
 _COLS = ("id, room_id, source, external_id, author, text, url, created_at, received_at,"

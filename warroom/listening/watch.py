@@ -183,7 +183,7 @@ def _copy(db: Database, now: datetime, room_id: int, monitor_id: int, where: str
         negative = volume.count_new(db, room_id, before)
         events.append(db, room_id, "mentions.received", None, {
             "count": len(ids), "ids": ids[:mentions.EVENT_IDS], "negative": negative, "duplicates": 0,
-            "monitor": monitor_id}, now)
+            "sources": mentions.sources_since(db, room_id, before), "monitor": monitor_id}, now)
     return len(ids)
 
 

@@ -2,7 +2,7 @@
 and diffs.
 
 Owns ``playbook_versions`` (``migrations/``). Face: ``parse`` (every error as
-``file:line: message``), ``Playbook``, ``PlaybookInvalid``, ``room_playbook``
+``file:line: message``), ``Playbook``, ``PlaybookInvalid``, ``DEMO_STORMS`` (what ``demo_storm`` may name), ``room_playbook``
 (the snapshot a room pinned), ``shift_plan``, ``guidance_html``; the
 submodules ``checklist`` (the ``[[checklist]]`` and ``[[rhythm]]``
 schema, and their changes between versions), ``store`` (versions, import, history, diffs) and ``frontmatter``
@@ -12,6 +12,7 @@ schema, and their changes between versions), ``store`` (versions, import, histor
 
 from . import checklist, frontmatter, store
 from .playbook import (
+    DEMO_STORMS,
     Playbook,
     PlaybookInvalid,
     errors_of,
@@ -22,6 +23,7 @@ from .playbook import (
 )
 
 __all__ = [
+    "DEMO_STORMS",
     "Playbook",
     "PlaybookInvalid",
     "checklist",

@@ -30,6 +30,9 @@ APPROVALS = ("two-person", "lead")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 CHANNEL_RE = re.compile(r"^#[a-z0-9][a-z0-9._-]{0,79}$")
 TARGET_FORMS = ("role:NAME", "room-owner", "user:NAME", "channel:#NAME", "on-call")
+# The storms `drill PLAYBOOK` can replay (listening.drills.STORMS says what
+# each one is; a test keeps the two the same).
+DEMO_STORMS = ("activist", "airline", "recall")
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class Playbook:
     listening: tuple[tuple[str, float], ...] = ()  # spike detector settings, as (key, value)
     checklist: tuple[checklist.Item, ...] = ()
     rhythm: tuple[checklist.Rhythm, ...] = ()
+    demo_storm: str | None = None  # the storm a drill of this playbook replays (DEMO_STORMS)
 
     def role(self, name: str) -> Role | None:
         for role in self.roles:
@@ -114,7 +118,7 @@ _KINDS = {
 TOP_KEYS = {
     "id": "str", "version": "int", "title": "str", "based_on": "str", "keywords": "strings",
     "roles": "tables", "shifts": "table", "escalation": "tables", "escalation_repeat": "int",
-    "slack_channel": "str", "rules": "table", "listening": "table",
+    "slack_channel": "str", "rules": "table", "listening": "table", "demo_storm": "str",
 }
 TOP_KEYS.update(checklist.TOP_KEYS)  # [[checklist]] and [[rhythm]]: checked in checklist.py
 # [listening]: what the brand normally looks like, for the spike detector's
@@ -209,6 +213,8 @@ def _validate(data: dict, body: str, c: _Checker) -> dict:
         c.error(("escalation_repeat",), "escalation_repeat must be between 0 and 10")
     if "slack_channel" in top and not CHANNEL_RE.match(top["slack_channel"]):
         c.error(("slack_channel",), f"slack_channel must look like '#crisis', got {top['slack_channel']!r}")
+    if "demo_storm" in top and top["demo_storm"] not in DEMO_STORMS:
+        c.error(("demo_storm",), f"demo_storm must be one of {', '.join(DEMO_STORMS)}, got {top['demo_storm']!r}")
 
     roles = []
     seen: dict[str, str] = {}  # lower-case name -> name as written
@@ -345,6 +351,7 @@ def parse(text: str, path: str = "<playbook>") -> Playbook:
         listening=tuple(sorted((k, float(v)) for k, v in parts["listening"].items())),
         checklist=parts["checklist"],
         rhythm=parts["rhythm"],
+        demo_storm=top.get("demo_storm"),
     )
 
 

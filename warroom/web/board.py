@@ -302,6 +302,20 @@ def board_state(room_id: int):
     })
 
 
+@bp.route("/api/v1/rooms/<int:room_id>/mentions/<int:mention_id>/conversation")
+@require_role("viewer")
+def mention_conversation(room_id: int, mention_id: int):
+    """The author's conversation in this room (``responses.conversation``); the
+    request gate has already asked may_see for the room and the mention."""
+    db = get_db()
+    if rooms.get_room(db, room_id) is None:
+        return json_error(404, f"no room {room_id}", field="room")
+    convo = responses.conversation(db, room_id, mention_id)
+    if convo is None:
+        return json_error(404, f"no mention {mention_id} in room {room_id}", field="mention_id")
+    return jsonify(convo)
+
+
 _ERR = {"description": "error", "content": {"application/json": {"schema": {
     "$ref": "#/components/schemas/Error"}}}}
 
@@ -317,7 +331,19 @@ OPENAPI_PATHS = {
                                                           "drafts", "answered", "responses", "facts"]}}}},
                           "401": _ERR, "404": _ERR},
         }
-    }
+    },
+    "/api/v1/rooms/{room_id}/mentions/{mention_id}/conversation": {
+        "get": {
+            "summary": "The mention's author in this room: their mentions (same source and handle) and "
+                       "our replies to them (drafts with status, published text), in time order",
+            "parameters": [{"name": "room_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                           {"name": "mention_id", "in": "path", "required": True,
+                            "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "the conversation", "content": {"application/json": {
+                "schema": {"type": "object", "required": ["author", "source", "erased", "items", "more"]}}}},
+                          "401": _ERR, "404": _ERR},
+        }
+    },
 }
 
 
