@@ -5,11 +5,12 @@ Owns ``playbook_versions`` (``migrations/``). Face: ``parse`` (every error as
 ``file:line: message``), ``Playbook``, ``PlaybookInvalid``, ``room_playbook``
 (the snapshot a room pinned), ``shift_plan``, ``guidance_html``; the
 submodules ``store`` (versions, import, history, diffs) and ``frontmatter``
-(splitting at ``+++``, the line of every TOML key).
+(splitting at ``+++``, the line of every TOML key) and ``templates`` (reply
+templates: their variables, validation and ``fill``, pure).
 """
 
 
-from . import frontmatter, store
+from . import frontmatter, store, templates
 from .playbook import (
     Playbook,
     PlaybookInvalid,
@@ -30,4 +31,5 @@ __all__ = [
     "room_playbook",
     "shift_plan",
     "store",
+    "templates",
 ]

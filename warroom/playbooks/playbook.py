@@ -18,6 +18,7 @@ import markdown
 import nh3
 
 from ..db import Database
+from . import templates as templates_mod
 from .frontmatter import SplitError, key_lines, line_of, normalise, sha256_of, split
 
 LINT_RULES = (
@@ -80,6 +81,7 @@ class Playbook:
     text: str  # the whole file
     sha256: str
     listening: tuple[tuple[str, float], ...] = ()  # spike detector settings, as (key, value)
+    templates: tuple[templates_mod.Template, ...] = ()  # reply templates (playbooks.templates)
 
     def role(self, name: str) -> Role | None:
         for role in self.roles:
@@ -112,6 +114,7 @@ TOP_KEYS = {
     "id": "str", "version": "int", "title": "str", "based_on": "str", "keywords": "strings",
     "roles": "tables", "shifts": "table", "escalation": "tables", "escalation_repeat": "int",
     "slack_channel": "str", "rules": "table", "listening": "table",
+    "templates": "tables",
 }
 # [listening]: what the brand normally looks like, for the spike detector's
 # cold start and its sensitivity (listening/surge.py argues each rule).
@@ -274,9 +277,11 @@ def _validate(data: dict, body: str, c: _Checker) -> dict:
         share = key == "normal_negative_share"
         if value < 0 or (key in ("min_storm_posts", "false_alarms_per_day") and value <= 0) or (share and value >= 1):
             c.error(("listening", key), f"listening.{key} must be {'in [0, 1)' if share else 'positive'}, got {value}")
+    parts_templates = templates_mod.validate(c, top.get("templates", []))
     if not body.strip():
         c.error(("<body>",), "the guidance (Markdown after the closing +++) is empty")
-    return {"top": top, "roles": roles, "shifts": shifts, "steps": steps, "rules": rules, "listening": listening}
+    return {"top": top, "roles": roles, "shifts": shifts, "steps": steps, "rules": rules, "listening": listening,
+            "templates": parts_templates}
 
 
 def parse(text: str, path: str = "<playbook>") -> Playbook:
@@ -337,6 +342,7 @@ def parse(text: str, path: str = "<playbook>") -> Playbook:
         text=text,
         sha256=sha256_of(text),
         listening=tuple(sorted((k, float(v)) for k, v in parts["listening"].items())),
+        templates=tuple(parts["templates"]),
     )
 
 
