@@ -4,14 +4,16 @@ response clocks.
 Owns ``mention_claims``, ``drafts``, ``responses`` (immutable),
 ``clock_breaches`` and, since 0050, the fact tables of ``rooms``
 (``migrations/``). Face: ``claim``, ``save_draft``, ``submit``, ``approve``,
-``reject``, ``publish``, ``override_lint``, ``check``, ``tick`` and the
-look-ups below; the submodule ``lint`` (the honesty lint, pure). Behind
+``reject``, ``publish``, ``override_lint``, ``check``, ``check_decider`` (the two-person rule), ``tick`` and the
+look-ups below; the submodules ``lint`` (the honesty lint, pure) and
+``templates`` (the reply templates a room offers: its playbook's and its
+team's, which ``team_templates`` holds since 0055). Behind
 the face, ``stock`` keeps each room's published replies in a MinHash LSH
 index for the stock-answer rule.
 """
 
 
-from . import lint
+from . import lint, templates
 from .workflow import (
     MAX_TEXT,
     Response,
@@ -21,6 +23,7 @@ from .workflow import (
     check,
     check_approvals,
     check_clocks,
+    check_decider,
     claim,
     get_draft,
     get_response,
@@ -46,6 +49,7 @@ __all__ = [
     "check",
     "check_approvals",
     "check_clocks",
+    "check_decider",
     "claim",
     "get_draft",
     "get_response",
@@ -60,5 +64,6 @@ __all__ = [
     "rules_for_room",
     "save_draft",
     "submit",
+    "templates",
     "tick",
 ]
