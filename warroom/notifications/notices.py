@@ -25,7 +25,7 @@ KINDS = (
     "room.opened", "room.closed", "spike.detected", "escalation.opened", "escalation.acknowledged",
     "page.failed", "delivery.failed", "roster.shift_reminder", "response.published",
     "response.clock_breached", "response.delivered", "response.delivery_failed",
-    "response.posted_by_hand",
+    "response.posted_by_hand", "update.published",
 )
 WAKE_ON = KINDS
 BATCH = 200
@@ -75,6 +75,9 @@ def decide(event: events.Event, room_title: str, room_channel: str | None) -> li
     elif event.kind == "response.delivery_failed":
         text = (f"Reply {d.get('response_id')} in {where} could not be posted on {d.get('platform')}: "
                 f"{_cut(d.get('error', ''), 160)}. A lead can post it by hand and mark it.")
+    elif event.kind == "update.published":
+        kind = "Final update" if d.get("final") else f"{str(d.get('audience', '')).capitalize()} update"
+        text = f"{kind} in {where} (by {d.get('author')}, approved by {d.get('approved_by')}): {_cut(d.get('text', ''), 600)}"
     elif event.kind == "response.clock_breached":
         text = (f"Response clock breached in {where}: {d.get('count')} mention(s) unanswered after "
                 f"{d.get('first_response_minutes')} min.")
