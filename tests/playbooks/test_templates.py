@@ -62,3 +62,39 @@ def test_shipped_playbooks_carry_templates_with_the_customer_in_them(path):
     for t in pb.templates:
         used = templates.variables(t.text)
         assert "customer" in used and any(v.startswith("fact:") for v in used), t.name
+
+
+def test_diff_lists_template_changes(tmp_path, monkeypatch, capsys):
+    from .test_playbooks import in_process
+
+    monkeypatch.setenv("WARROOM_DB_PATH", str(tmp_path / "w.db"))
+    v1 = MASS
+    v2 = (MASS.replace("version = 1", "version = 2", 1)
+          .replace('name = "hotel-costs"', 'name = "hotel-bills"', 1)
+          .replace("Hi {customer}, honestly: we don't know yet", "Hi {customer}, honestly, we do not know yet", 1))
+    paths = [tmp_path / "v1.md", tmp_path / "v2.md"]
+    paths[0].write_text(v1)
+    paths[1].write_text(v2)
+    assert in_process(capsys, "playbooks", "import", *map(str, paths))[0] == 0
+    code, out, _ = in_process(capsys, "playbooks", "diff", "mass-disruption", "1", "2")
+    assert code == 0
+    assert out.splitlines()[-3:] == ["templates: + hotel-bills", "templates: - hotel-costs",
+                                     "templates: ~ no-news-yet (text)"]
+
+
+def test_editor_validation_reports_templates_and_their_errors(app):
+    from tests.conftest import login_client, make_user
+
+    db = app.extensions["warroom_open_db"]()
+    make_user(db, "lena", "lead")
+    db.close()
+    client = app.test_client()
+    csrf = login_client(client, "lena")
+    ok = client.post("/api/v1/playbooks/validate", json={"text": MASS}, headers={"X-CSRF-Token": csrf}).get_json()
+    assert [t["name"] for t in ok["templates"]] == ["stranded-rebook", "hotel-costs", "no-news-yet"]
+    assert ok["templates"][0]["variables"] == ["customer", "fact:rebooking_url", "case", "next_update"]
+    bad_text = MASS.replace("[shifts]\n", TEMPLATE, 1)
+    bad = client.post("/api/v1/playbooks/validate", json={"text": bad_text},
+                      headers={"X-CSRF-Token": csrf}).get_json()
+    assert not bad["valid"]
+    assert [e["line"] for e in bad["errors"]] == [line_no(bad_text, "next_upadte")]

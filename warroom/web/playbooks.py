@@ -194,6 +194,9 @@ def api_validate():
         "version": playbook.version if playbook else None,
         "next_version": (latest.version + 1) if latest else 1,
         "plan": playbooks.shift_plan(playbook) if playbook else None,
+        # the reply templates as parsed, and what changed since the stored version
+        "templates": [t.to_dict() for t in playbook.templates] if playbook else [],
+        "template_changes": store.template_changes(latest.text, text) if playbook and latest else [],
     }
 
 
