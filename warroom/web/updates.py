@@ -18,7 +18,9 @@ from ..clock import parse_iso, utcnow
 from .context import current_user, get_db, json_error, public, require_role, settings, wants_json
 
 bp = Blueprint("updates", __name__)
-CACHE_SECONDS = 60
+# Caches keep the page but ask every time (a 304 when unchanged): a room made
+# private, or a corrected room, must not live on in a cache for minutes.
+CACHE_CONTROL = "public, no-cache"
 
 
 def _fail(exc, status: int = 422):
@@ -326,8 +328,7 @@ def _cached(body: str, mimetype: str, etag: str, last_modified: str | None):
     resp.set_etag(etag)
     if last_modified:
         resp.last_modified = parse_iso(last_modified)
-    resp.cache_control.public = True
-    resp.cache_control.max_age = CACHE_SECONDS
+    resp.headers["Cache-Control"] = CACHE_CONTROL
     return resp.make_conditional(request)
 
 
