@@ -34,6 +34,7 @@
       li.append(a, ": " + e.message);   // textContent only: messages quote user text
       list.appendChild(li);
     });
+    showTemplates(body);
     if (body.valid) {
       var runs = "";
       if (body.checklist && body.checklist.length) { runs += " Checklist: " + body.checklist.length + " item" + (body.checklist.length === 1 ? "" : "s") + "."; }
@@ -44,6 +45,26 @@
       state.textContent = body.errors.length + " problem" + (body.errors.length === 1 ? "" : "s");
       state.className = "error";
     }
+  }
+
+  // The reply templates as the server parsed them, with their variables, and
+  // what changed since the stored version (template errors are in the list above).
+  var tlist = document.getElementById("template-summary");
+  function showTemplates(body) {
+    if (!tlist) { return; }
+    tlist.textContent = "";
+    (body.templates || []).forEach(function (t) {
+      var li = document.createElement("li");
+      li.dataset.template = t.name;
+      li.textContent = t.name + ": " + (t.variables.length ? t.variables.map(function (v) { return "{" + v + "}"; }).join(" ") : "no variables");
+      tlist.appendChild(li);
+    });
+    (body.template_changes || []).forEach(function (c) {
+      var li = document.createElement("li");
+      li.className = "muted template-change";
+      li.textContent = c;
+      tlist.appendChild(li);
+    });
   }
 
   function validate() {

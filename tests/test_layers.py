@@ -26,7 +26,7 @@ ADAPTER_LIBS = {"flask", "flask_socketio", "socketio", "engineio", "slack_sdk", 
 ADAPTERS = {"web", "cli", "live", "slack", "scheduler", "jobs", "app", "wsgi"}
 CORE = {"backup", "clock", "config", "db", "events", "validate"}
 DOMAIN = {"accounts", "playbooks", "rooms", "roster", "listening", "platforms", "escalation",
-          "notifications", "responses", "postmortem", "privacy", "roomchat", "runbook"}
+          "notifications", "responses", "postmortem", "privacy", "roomchat", "runbook", "updates"}
 
 
 def module_name(path: Path) -> str:

@@ -16,7 +16,7 @@ import logging
 import os
 from pathlib import Path
 
-from . import notifications, privacy, roomchat
+from . import notifications, privacy, roomchat, updates
 from .clock import utcnow
 from .config import Settings, secret, secret_key
 from .escalation import acklinks, paging
@@ -249,5 +249,15 @@ def run_outbox(app) -> outbox.TickResult:
     db = app.extensions["warroom_open_db"]()
     try:
         return outbox.tick(db, utcnow(), vault_for(app), token_for(app), cfg)
+    finally:
+        db.close()
+
+
+def run_update_mail(app) -> dict:
+    """E-mail published stakeholder updates to their rooms' lists (claim, send, record)."""
+    db = app.extensions["warroom_open_db"]()
+    try:
+        return updates.mail.deliver(db, utcnow(), method_senders(app)["email"],
+                                    max_tries=max(1, app.extensions["warroom"].escalation.max_tries))
     finally:
         db.close()

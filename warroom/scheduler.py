@@ -59,6 +59,8 @@ def jobs() -> list[Job]:
         Job("volume", glue.run_volume_tick, lambda s: 15),
         Job("listeners", glue.run_listeners, lambda s: 10, wake_on=("connector.added", "connector.stopped")),
         Job("outbox", glue.run_outbox, lambda s: s.scheduler.interval_seconds, wake_on=("response.published",)),
+        Job("update-mail", glue.run_update_mail, lambda s: s.scheduler.interval_seconds,
+            wake_on=("update.published",)),
         Job("responses", board.run_tick, lambda s: s.scheduler.interval_seconds),
         Job("roster", roster_web.run_tick, lambda s: s.scheduler.interval_seconds),
         # An update posted or an item ticked can cancel a reminder due now.

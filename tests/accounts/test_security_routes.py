@@ -19,6 +19,10 @@ PUBLIC_ON_PURPOSE = {
     # by state, PKCE and the ID token; tests/accounts/test_sso.py)
     "sso.login": "starts single sign-on (404 unless [sso] is enabled)",
     "sso.callback": "the OpenID provider's answer",
+    # published public updates only (updates.status decides; tests/web/test_status_page.py)
+    "updates.status_index": "the public status page's index",
+    "updates.status_page": "a room's public status page",
+    "updates.status_feed": "a room's public updates as Atom",
 }
 # Public views that authenticate by other means (bearer token, Slack
 # signature, calendar token) must still refuse a request without them.

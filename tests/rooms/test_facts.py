@@ -98,3 +98,18 @@ def test_retire_a_fact(db, now, setup):
     with pytest.raises(FactError) as err:
         facts.update_fact(db, now, lead, room.id, "x", fact_id=fact.id + 100)
     assert err.value.field == "fact_id"
+
+
+def test_fact_keys_are_unique_per_room_and_feed_templates(db, now):
+    lead = make_user(db, "kim", "lead")
+    room = rooms.open_room(db, now, lead, "Keys")
+    url, _ = facts.update_fact(db, now, lead, room.id, "https://x.example/rebook", key="rebooking_url")
+    with pytest.raises(FactError) as clash:
+        facts.update_fact(db, now, lead, room.id, "another", key="rebooking_url")
+    assert clash.value.field == "key" and "already has the key" in str(clash.value)
+    with pytest.raises(FactError) as bad:
+        facts.update_fact(db, now, lead, room.id, "x", key="Rebooking URL")
+    assert bad.value.field == "key"
+    assert facts.fact_values(db, room.id) == {"rebooking_url": "https://x.example/rebook"}
+    facts.update_fact(db, now, lead, room.id, "", fact_id=url.id, retire=True)
+    assert facts.fact_values(db, room.id) == {}

@@ -35,6 +35,7 @@ ROOM_OF = {
     "escalation": "SELECT room_id FROM escalations WHERE id = ?",
     "escalation_id": "SELECT room_id FROM escalations WHERE id = ?",
     "connector_id": "SELECT room_id FROM connectors WHERE id = ?",
+    "update_id": "SELECT room_id FROM stakeholder_updates WHERE id = ?",
 }
 ROOM_KEYS = ("room", "room_id")
 # names of ids that name a team-owned resource directly

@@ -154,6 +154,9 @@ def cmd_diff(args) -> int:
     _settings, db = _settings_db(args)
     try:
         sys.stdout.write(store.diff(db, args.id, args.v1, args.v2))
+        # the reply templates' changes by name, under the text diff
+        for line in store.template_diff(db, args.id, args.v1, args.v2):
+            print(line)
     except KeyError as exc:
         raise UsageError(f"playbooks diff: {exc.args[0]}") from None
     # What a room would run differently, after the text diff ('#' lines, which patch ignores).

@@ -32,6 +32,7 @@ KINDS = (
     "page.failed", "delivery.failed", "roster.shift_reminder", "roster.handover_requested", "response.published",
     "response.clock_breached", "response.delivered", "response.delivery_failed",
     "response.posted_by_hand", "checklist.item_overdue", "rhythm.reminder", "rhythm.missed",
+    "update.published",
 )
 WAKE_ON = KINDS
 BATCH = 200
@@ -130,6 +131,9 @@ def decide(event: events.Event, room_title: str, room_channel: str | None, tz: s
     elif event.kind == "response.delivery_failed":
         text = (f"Reply {d.get('response_id')} in {where} could not be posted on {d.get('platform')}: "
                 f"{_cut(d.get('error', ''), 160)}. A lead can post it by hand and mark it.")
+    elif event.kind == "update.published":
+        kind = "Final update" if d.get("final") else f"{str(d.get('audience', '')).capitalize()} update"
+        text = f"{kind} in {where} (by {d.get('author')}, approved by {d.get('approved_by')}): {_cut(d.get('text', ''), 600)}"
     elif event.kind == "response.clock_breached":
         text = (f"Response clock breached in {where}: {d.get('count')} mention(s) unanswered after "
                 f"{d.get('first_response_minutes')} min.")

@@ -5,12 +5,14 @@ Owns ``playbook_versions`` (``migrations/``). Face: ``parse`` (every error as
 ``file:line: message``), ``Playbook``, ``PlaybookInvalid``, ``DEMO_STORMS`` (what ``demo_storm`` may name), ``room_playbook``
 (the snapshot a room pinned), ``shift_plan``, ``guidance_html``; the
 submodules ``checklist`` (the ``[[checklist]]`` and ``[[rhythm]]``
-schema, and their changes between versions), ``store`` (versions, import, history, diffs) and ``frontmatter``
-(splitting at ``+++``, the line of every TOML key).
+schema, and their changes between versions), ``templates`` (reply
+templates: their variables, validation and ``fill``, pure), ``store``
+(versions, import, history, diffs) and ``frontmatter`` (splitting at
+``+++``, the line of every TOML key).
 """
 
 
-from . import checklist, frontmatter, store
+from . import checklist, frontmatter, store, templates
 from .playbook import (
     DEMO_STORMS,
     Playbook,
@@ -34,4 +36,5 @@ __all__ = [
     "room_playbook",
     "shift_plan",
     "store",
+    "templates",
 ]

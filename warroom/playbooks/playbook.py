@@ -19,6 +19,7 @@ import nh3
 
 from ..db import Database
 from . import checklist
+from . import templates as templates_mod
 from .frontmatter import SplitError, key_lines, line_of, normalise, sha256_of, split
 
 LINT_RULES = (
@@ -87,6 +88,7 @@ class Playbook:
     checklist: tuple[checklist.Item, ...] = ()
     rhythm: tuple[checklist.Rhythm, ...] = ()
     demo_storm: str | None = None  # the storm a drill of this playbook replays (DEMO_STORMS)
+    templates: tuple[templates_mod.Template, ...] = ()  # reply templates (playbooks.templates)
 
     def role(self, name: str) -> Role | None:
         for role in self.roles:
@@ -119,6 +121,7 @@ TOP_KEYS = {
     "id": "str", "version": "int", "title": "str", "based_on": "str", "keywords": "strings",
     "roles": "tables", "shifts": "table", "escalation": "tables", "escalation_repeat": "int",
     "slack_channel": "str", "rules": "table", "listening": "table", "demo_storm": "str",
+    "templates": "tables",
 }
 TOP_KEYS.update(checklist.TOP_KEYS)  # [[checklist]] and [[rhythm]]: checked in checklist.py
 # [listening]: what the brand normally looks like, for the spike detector's
@@ -285,10 +288,11 @@ def _validate(data: dict, body: str, c: _Checker) -> dict:
         if value < 0 or (key in ("min_storm_posts", "false_alarms_per_day") and value <= 0) or (share and value >= 1):
             c.error(("listening", key), f"listening.{key} must be {'in [0, 1)' if share else 'positive'}, got {value}")
     runs = checklist.check(top, seen, c)
+    parts_templates = templates_mod.validate(c, top.get("templates", []))
     if not body.strip():
         c.error(("<body>",), "the guidance (Markdown after the closing +++) is empty")
     return {"top": top, "roles": roles, "shifts": shifts, "steps": steps, "rules": rules, "listening": listening,
-            **runs}
+            "templates": parts_templates, **runs}
 
 
 def parse(text: str, path: str = "<playbook>") -> Playbook:
@@ -352,6 +356,7 @@ def parse(text: str, path: str = "<playbook>") -> Playbook:
         checklist=parts["checklist"],
         rhythm=parts["rhythm"],
         demo_storm=top.get("demo_storm"),
+        templates=tuple(parts["templates"]),
     )
 
 

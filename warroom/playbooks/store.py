@@ -228,6 +228,34 @@ def diff(db: Database, playbook_id: str, v1: int, v2: int) -> str:
     return unified_diff(a.text, b.text, f"{playbook_id} v{v1}", f"{playbook_id} v{v2}")
 
 
+def template_changes(old_text: str, new_text: str) -> list[str]:
+    """What changed in the reply templates between two texts, one line each:
+    ``templates: + name``, ``templates: - name``, ``templates: ~ name (text)``."""
+    def of(text: str) -> dict:
+        try:
+            return {t.name: t for t in parse(text).templates}
+        except PlaybookInvalid:  # the editor's unsaved text may be broken
+            return {}
+
+    a, b = of(old_text), of(new_text)
+    out = [f"templates: - {n}" for n in a if n not in b]
+    out += [f"templates: + {n}" for n in b if n not in a]
+    for n in a.keys() & b.keys():
+        what = [f for f in ("text", "description") if getattr(a[n], f) != getattr(b[n], f)]
+        if what:
+            out.append(f"templates: ~ {n} ({', '.join(what)})")
+    return sorted(out, key=lambda line: line.split(" ", 2)[2])
+
+
+def template_diff(db: Database, playbook_id: str, v1: int, v2: int) -> list[str]:
+    """``template_changes`` between two stored versions; KeyError naming a missing one."""
+    a, b = get_version(db, playbook_id, v1), get_version(db, playbook_id, v2)
+    for number, found in ((v1, a), (v2, b)):
+        if found is None:
+            raise KeyError(f"{playbook_id} has no version {number}")
+    return template_changes(a.text, b.text)
+
+
 def bumped(text: str, to_version: int) -> str:
     """The text with its ``version = N`` line set to ``to_version`` (the editor's bump)."""
     line_no = version_line(text)

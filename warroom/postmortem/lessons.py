@@ -82,14 +82,16 @@ def save_lessons(db: Database, now: datetime, room_id: int, author: str, text: s
     return Lessons(cur.lastrowid, room_id, version, text, author, iso(now))
 
 
-def close_with_lessons(db: Database, now: datetime, actor, room_id: int, text: str) -> Lessons:
-    """Save the lessons and close the room in one transaction (the close form)."""
-    from .. import rooms
+def close_with_lessons(db: Database, now: datetime, actor, room_id: int, text: str,
+                       final_update: str | None = None) -> Lessons:
+    """Save the lessons and close the room, with its final stakeholder update
+    (``updates.close_room``), in one transaction (the close form)."""
+    from .. import rooms, updates
 
     with transaction(db):
         saved = save_lessons(db, now, room_id, actor.name, text)
         try:
-            rooms.close_room(db, now, actor, room_id)
-        except rooms.RoomError as exc:
+            updates.close_room(db, now, actor, room_id, final_update)
+        except (rooms.RoomError, updates.UpdateError) as exc:
             raise LessonsError(exc.field, str(exc)) from None
     return saved

@@ -4,15 +4,17 @@ response clocks.
 Owns ``mention_claims``, ``drafts``, ``responses`` (immutable),
 ``clock_breaches`` and, since 0050, the fact tables of ``rooms``
 (``migrations/``). Face: ``claim``, ``save_draft``, ``submit``, ``approve``,
-``reject``, ``publish``, ``override_lint``, ``check``, ``tick`` and the
+``reject``, ``publish``, ``override_lint``, ``check``, ``check_decider`` (the two-person rule), ``tick`` and the
 look-ups below; ``conversation`` (one author's mentions and our replies to
-them, in time order); the submodule ``lint`` (the honesty lint, pure). Behind
+them, in time order); the submodules ``lint`` (the honesty lint, pure) and
+``templates`` (the reply templates a room offers: its playbook's and its
+team's, which ``team_templates`` holds since 0055). Behind
 the face, ``stock`` keeps each room's published replies in a MinHash LSH
 index for the stock-answer rule.
 """
 
 
-from . import lint
+from . import lint, templates
 from .conversation import conversation
 from .workflow import (
     MAX_TEXT,
@@ -23,6 +25,7 @@ from .workflow import (
     check,
     check_approvals,
     check_clocks,
+    check_decider,
     claim,
     get_draft,
     get_response,
@@ -48,6 +51,7 @@ __all__ = [
     "check",
     "check_approvals",
     "check_clocks",
+    "check_decider",
     "claim",
     "conversation",
     "get_draft",
@@ -63,5 +67,6 @@ __all__ = [
     "rules_for_room",
     "save_draft",
     "submit",
+    "templates",
     "tick",
 ]

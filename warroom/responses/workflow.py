@@ -404,11 +404,24 @@ def _decidable(db: Database, user: User, draft_id: int, revision: int) -> Draft:
         )
     if draft.status != "submitted":
         raise ResponseError("draft_id", f"the draft is {draft.status}, not submitted")
-    if draft.author.lower() == user.name.lower():
-        raise ResponseError("draft_id", "the author cannot approve or reject their own draft")
+    check_decider(db, user, draft.room_id, draft.author, approving=False)
+    return draft
+
+
+def check_decider(db: Database, user: User, room_id: int, author: str, approving: bool = True,
+                  noun: str = "draft") -> None:
+    """The two-person rule, in one place (replies here, stakeholder updates in
+    ``updates``): the author never decides on their own text, deciding needs
+    the approver role, and approving in a room whose playbook says
+    ``approval = "lead"`` needs a lead. ``noun`` names what is decided on
+    (the refusal blames ``<noun>_id``)."""
+    if author.lower() == user.name.lower():
+        raise ResponseError(f"{noun}_id", f"the author cannot approve or reject their own {noun}")
     if not has_role(user, "approver"):
         raise ResponseError("user", "approving needs the approver role")
-    return draft
+    if approving and getattr(rules_for_room(db, room_id), "approval", "two-person") == "lead" \
+            and not has_role(user, "lead"):
+        raise ResponseError("user", "this playbook needs a lead to approve replies")
 
 
 def approve(db: Database, now: datetime, user: User, draft_id: int, revision: int) -> Draft:
@@ -416,9 +429,7 @@ def approve(db: Database, now: datetime, user: User, draft_id: int, revision: in
     revision = _revision(revision)
     with transaction(db):
         draft = _decidable(db, user, draft_id, revision)
-        rules = rules_for_room(db, draft.room_id)
-        if getattr(rules, "approval", "two-person") == "lead" and not has_role(user, "lead"):
-            raise ResponseError("user", "this playbook needs a lead to approve replies")
+        check_decider(db, user, draft.room_id, draft.author, approving=True)
         db.execute(
             "UPDATE drafts SET status = 'approved', decided_by = ?, decided_at = ?, updated_at = ?"
             " WHERE id = ?",

@@ -5,10 +5,14 @@ Leads keep them; every change is a new version (old versions stay in
 on (``responses.publish``), so changing a fact can list the replies that
 cited the old text and need a correction. The sheet is part of the
 room's record, so a closed room's sheet is final (``require_open``).
+
+A fact may carry a ``key`` (``rebooking_url``), unique in its room: reply
+templates name it as ``{fact:rebooking_url}`` (``fact_values``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -20,6 +24,7 @@ from .room import require_open
 
 KINDS = ("fact", "holding")
 MAX_TEXT = 1000
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,39}$")  # as playbooks.templates.KEY_RE
 
 
 class FactError(ValueError):
@@ -38,6 +43,7 @@ class Fact:
     retired: bool
     updated_by: str
     updated_at: str
+    key: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -57,7 +63,7 @@ class Citation:
         return asdict(self)
 
 
-_COLS = "id, room_id, kind, version, text, retired, updated_by, updated_at"
+_COLS = "id, room_id, kind, version, text, retired, updated_by, updated_at, key"
 
 
 def _fact(row) -> Fact | None:
@@ -81,6 +87,25 @@ def room_facts(db: Database, room_id: int, include_retired: bool = False) -> lis
         [room_id],
     ).fetchall()
     return [_fact(r) for r in rows]
+
+
+def fact_values(db: Database, room_id: int) -> dict[str, str]:
+    """key -> text of the room's live facts that have a key (what templates fill in)."""
+    rows = db.execute(
+        "SELECT key, text FROM facts WHERE room_id = ? AND retired = 0 AND key IS NOT NULL", [room_id]
+    ).fetchall()
+    return {k: t for k, t in rows}
+
+
+def _check_key(db: Database, room_id: int, key, fact_id) -> str | None:
+    if key is None or key == "":
+        return None
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        raise FactError("key", "a fact key is lower-case letters, digits and '_' (at most 40)")
+    row = db.execute("SELECT id FROM facts WHERE room_id = ? AND key = ?", [room_id, key]).fetchone()
+    if row is not None and row[0] != fact_id:
+        raise FactError("key", f"fact {row[0]} already has the key {key!r}")
+    return key
 
 
 def versions(db: Database, fact_id: int) -> list[dict]:
@@ -118,13 +143,14 @@ def _check_text(text: str) -> str:
 
 def update_fact(
     db: Database, now: datetime, user: User, room_id: int, text: str,
-    fact_id: int | None = None, kind: str = "fact", retire: bool = False,
+    fact_id: int | None = None, kind: str = "fact", retire: bool = False, key: str | None = None,
 ) -> tuple[Fact, list[Citation]]:
     """Add a fact (``fact_id`` None), change its text, or retire it.
 
     Returns the new version and the published replies that cited an older
     one. Only leads keep the sheet. The room has at most one holding
-    statement: adding another replaces its text.
+    statement: adding another replaces its text. ``key`` (optional) names
+    the fact for templates; given on a change, it replaces the old key.
     """
     if not has_role(user, "lead"):
         raise FactError("user", "only a lead can change the fact sheet")
@@ -142,9 +168,9 @@ def update_fact(
                 raise FactError("fact_id", "retire needs the id of an existing fact")
             text = _check_text(text)
             cur = db.execute(
-                "INSERT INTO facts (room_id, kind, version, text, retired, updated_by, updated_at)"
-                " VALUES (?, ?, 1, ?, 0, ?, ?)",
-                [room_id, kind, text, user.name, iso(now)],
+                "INSERT INTO facts (room_id, kind, version, text, retired, updated_by, updated_at, key)"
+                " VALUES (?, ?, 1, ?, 0, ?, ?, ?)",
+                [room_id, kind, text, user.name, iso(now), _check_key(db, room_id, key, None)],
             )
             fact_id = cur.lastrowid
             version, previous = 1, None
@@ -153,8 +179,10 @@ def update_fact(
             if old is None or old.room_id != room_id:
                 raise FactError("fact_id", f"no fact {fact_id} in room {room_id}")
             text = old.text if retire else _check_text(text)
-            if not retire and text == old.text and not old.retired:
+            new_key = old.key if key is None else _check_key(db, room_id, key, old.id)
+            if not retire and text == old.text and not old.retired and new_key == old.key:
                 raise FactError("text", "the text is unchanged")
+            db.execute("UPDATE facts SET key = ? WHERE id = ?", [new_key, fact_id])
             version, previous = old.version + 1, old.text
             db.execute(
                 "UPDATE facts SET version = ?, text = ?, retired = ?, updated_by = ?, updated_at = ?"
@@ -171,7 +199,7 @@ def update_fact(
         events.append(
             db, room_id, "facts.updated", user.name,
             {
-                "fact_id": fact_id, "kind": fact.kind, "version": version, "text": text,
+                "fact_id": fact_id, "kind": fact.kind, "key": fact.key, "version": version, "text": text,
                 "previous": previous, "retired": retire,
                 "cited_by": [c.response_id for c in cited][:200],
             },

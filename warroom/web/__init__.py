@@ -28,9 +28,10 @@ def modules():
     from . import runbook as runbook_web
     from . import slack as slack_web
     from . import sso as sso_web
+    from . import updates as updates_web
 
     return [auth, pages, playbooks_web, api, ingest, postmortem, board, runbook_web, roster_web, escalation_web,
-            platforms_web, monitors_web, slack_web, contacts, admin, privacy_web, sso_web]
+            platforms_web, monitors_web, slack_web, contacts, admin, privacy_web, sso_web, updates_web]
 
 
 def register_blueprints(app: Flask) -> None:

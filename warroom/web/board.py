@@ -138,7 +138,7 @@ def cmd_facts(db, user, payload, now):
     fact, cited = facts.update_fact(
         db, now, user, _room(db, payload), _str(payload, "text"),
         fact_id=_int(payload, "fact_id", required=False), kind=kind,
-        retire=bool(payload.get("retire")),
+        retire=bool(payload.get("retire")), key=_str(payload, "key", default=None),
     )
     return {"fact": fact.to_dict(), "cited": [c.to_dict() for c in cited]}
 

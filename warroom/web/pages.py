@@ -7,7 +7,7 @@ import threading
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from .. import accounts, events, rooms
+from .. import accounts, events, rooms, updates
 from ..clock import utcnow
 from .context import current_user, get_db, require_role, visible, visible_rooms
 
@@ -147,7 +147,10 @@ def room_page(room_id: int):
 @require_role("lead")
 def room_close(room_id: int):
     try:
-        rooms.close_room(get_db(), utcnow(), current_user(), room_id)
+        # the room's final stakeholder update goes out with the close (updates.close_room)
+        updates.close_room(get_db(), utcnow(), current_user(), room_id, request.form.get("final_update"))
+    except updates.UpdateError as exc:
+        abort(422, description=f"{exc.field}: {exc}")
     except rooms.RoomError as exc:
         abort(409, description=str(exc))
     return redirect(url_for("pages.room_page", room_id=room_id))

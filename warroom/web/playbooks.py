@@ -197,6 +197,9 @@ def api_validate():
         # what a room opened with this text would run (the editor shows it under "Valid")
         "checklist": [i.to_dict() for i in playbook.checklist] if playbook else [],
         "rhythm": [r.describe() for r in playbook.rhythm] if playbook else [],
+        # the reply templates as parsed, and what changed since the stored version
+        "templates": [t.to_dict() for t in playbook.templates] if playbook else [],
+        "template_changes": store.template_changes(latest.text, text) if playbook and latest else [],
     }
 
 

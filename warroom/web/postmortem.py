@@ -84,7 +84,9 @@ def save_lessons(room_id: int):
     user = current_user()
     try:
         if close:
-            saved = lessons.close_with_lessons(db, utcnow(), user, room_id, text)
+            final = payload.get("final_update")
+            saved = lessons.close_with_lessons(db, utcnow(), user, room_id, text,
+                                               final if isinstance(final, str) else None)
         else:
             saved = lessons.save_lessons(db, utcnow(), room_id, user.name, text)
     except lessons.LessonsError as exc:
@@ -120,7 +122,8 @@ OPENAPI_PATHS = {
                             "schema": {"type": "integer"}}],
             "requestBody": {"content": {"application/json": {"schema": {
                 "type": "object", "required": ["lessons"],
-                "properties": {"lessons": {"type": "string"}, "close": {"type": "boolean"}}}}}},
+                "properties": {"lessons": {"type": "string"}, "close": {"type": "boolean"},
+                               "final_update": {"type": "string", "maxLength": 3000}}}}}},
             "responses": {"200": {"description": "saved"}, "422": {"description": "empty or too long"}},
         }
     },
