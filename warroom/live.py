@@ -11,7 +11,10 @@ The publisher is the one place that emits
 order, to the room's channel (``room:<id>``; room-less and ``room.*`` events
 also to ``lobby``). Commits in this process are sent by the committing thread
 (see ``Publisher``); commits by other processes (``run.py ingest``, a second
-worker) are picked up within ``[live] poll_ms``.
+worker) are picked up within ``[live] poll_ms``. An event that concerns one
+person (they are paged, or put on a shift: ``notifications.personal``) is
+also sent as an ``alert`` to that person's ``user:<id>`` channel, if they
+may see its room.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, join_room, leave_room
 
-from . import accounts, events, rooms, validate
+from . import accounts, events, notifications, rooms, validate
 from . import db as dbmod
 from .clock import utcnow
 
@@ -375,8 +378,30 @@ def socket_emitter(socketio: SocketIO, open_db: Callable | None = None) -> Calla
                     db.close()
             to = [to, *extra]
         socketio.emit("event", event.to_dict(), namespace=NAMESPACE, to=to)
+        if open_db is not None and event.room is not None and event.kind in notifications.ALERT_KINDS:
+            db = open_db()
+            try:
+                for user_id, alert in personal_alerts(db, event):
+                    socketio.emit("alert", alert, namespace=NAMESPACE, to=user_channel(user_id))
+            finally:
+                db.close()
 
     return emit
+
+
+def personal_alerts(db, event: events.Event) -> list[tuple[int, dict]]:
+    """(user id, alert) for each person the event concerns and who may see
+    its room: the alert goes to ``user:<id>`` only, so it reaches all of that
+    person's boards (whichever room they have open) and nobody else's."""
+    room = rooms.get_room(db, event.room)
+    out = []
+    for alert in notifications.personal(event, room.title if room else ""):
+        user = accounts.find_user(db, alert.user)
+        if user is None or user.disabled or not accounts.may_see_room(db, user, event.room):
+            continue
+        out.append((user.id, {**alert.to_dict(), "room": event.room, "event": event.id,
+                              "event_kind": event.kind, "ts": event.ts}))
+    return out
 
 
 def _unexpected(exc: Exception) -> dict:

@@ -10,10 +10,13 @@ notices an event deserves), ``notify(db, sender, default_channel)``,
 ``start_verification``, ``confirm_verification``, ``add_rule``,
 ``rules_for``, ``set_quiet_hours``, ``is_quiet`` ...); the senders
 (``EmailSender``, ``NtfySender``, ``WebhookSender``, ``TwilioSender``) with
-``Outgoing`` and ``SendFailed``.
+``Outgoing`` and ``SendFailed``; ``personal`` (pure: the board alerts an
+event raises for the one person it concerns, ``Alert``, ``ALERT_KINDS``).
 """
 
 
+from .alerts import KINDS as ALERT_KINDS
+from .alerts import Alert, personal
 from .contacts import (
     KINDS,
     ContactError,
@@ -45,6 +48,8 @@ from .notices import (
 from .senders import EmailSender, NtfySender, Outgoing, SendFailed, TwilioSender, WebhookSender
 
 __all__ = [
+    "ALERT_KINDS",
+    "Alert",
     "KINDS",
     "ContactError",
     "ContactMethod",
@@ -66,6 +71,7 @@ __all__ = [
     "is_quiet",
     "methods_for",
     "notify",
+    "personal",
     "quiet_hours",
     "record_test",
     "remove_method",
