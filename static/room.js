@@ -154,6 +154,7 @@
         catchUp().then(function () {
           state.textContent = "live via " + socket.io.engine.transport.name;
           state.className = "live-state on";
+          document.dispatchEvent(new CustomEvent("warroom:live"));
         }).catch(function (err) { state.textContent = "catch-up failed: " + err.message; });
       } else {
         state.textContent = "refused: " + (ack && ack.error);

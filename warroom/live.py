@@ -12,7 +12,10 @@ they can be sent) messages: it sends every committed row of the events
 table, in id order, to the room's channel (``room:<id>``; room-less and ``room.*`` events
 also to ``lobby``). Commits in this process are sent by the committing thread
 (see ``Publisher``); commits by other processes (``run.py ingest``, a second
-worker) are picked up within ``[live] poll_ms``.
+worker) are picked up within ``[live] poll_ms``. An event that concerns one
+person (they are paged, or put on a shift: ``notifications.personal``) is
+also sent as an ``alert`` to that person's ``user:<id>`` channel, if they
+may see its room.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, join_room, leave_room
 
-from . import accounts, events, rooms, validate
+from . import accounts, events, notifications, rooms, validate
 from . import db as dbmod
 from .clock import utcnow
 
@@ -477,16 +480,45 @@ class SocketEmitter:
             return (to, *extra)
         return (to,)
 
+    def __call__(self, event: events.Event) -> None:
+        """Send one event to its audience (what the publisher does per run)."""
+        self.send(self.audience(event), [event])
+
     def send(self, audience: tuple[str, ...], batch: list[events.Event]) -> None:
         to = audience[0] if len(audience) == 1 else list(audience)
         if len(batch) == 1:
             self.socketio.emit("event", batch[0].to_dict(), namespace=NAMESPACE, to=to)
         else:
             self.socketio.emit("events", [e.to_dict() for e in batch], namespace=NAMESPACE, to=to)
+        alerting = [e for e in batch if e.room is not None and e.kind in notifications.ALERT_KINDS]
+        if alerting and self.open_db is not None:
+            # a page or an assignment also tells the person it concerns, on every board of theirs
+            db = self.open_db()
+            try:
+                for event in alerting:
+                    for user_id, alert in personal_alerts(db, event):
+                        self.socketio.emit("alert", alert, namespace=NAMESPACE, to=user_channel(user_id))
+            finally:
+                db.close()
 
 
 def socket_emitter(socketio: SocketIO, open_db: Callable | None = None) -> SocketEmitter:
     return SocketEmitter(socketio, open_db)
+
+
+def personal_alerts(db, event: events.Event) -> list[tuple[int, dict]]:
+    """(user id, alert) for each person the event concerns and who may see
+    its room: the alert goes to ``user:<id>`` only, so it reaches all of that
+    person's boards (whichever room they have open) and nobody else's."""
+    room = rooms.get_room(db, event.room)
+    out = []
+    for alert in notifications.personal(event, room.title if room else ""):
+        user = accounts.find_user(db, alert.user)
+        if user is None or user.disabled or not accounts.may_see_room(db, user, event.room):
+            continue
+        out.append((user.id, {**alert.to_dict(), "room": event.room, "event": event.id,
+                              "event_kind": event.kind, "ts": event.ts}))
+    return out
 
 
 def _unexpected(exc: Exception) -> dict:

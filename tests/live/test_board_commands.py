@@ -86,14 +86,18 @@ def test_presence_broadcasts_viewers(app, world):
     b.disconnect(namespace="/board")
 
 
-def test_presence_expires_silent_viewers():
-    room = 987654
-    board.presence_ping(room, "ann", ttl=45, at=1000.0)
-    viewers, changed = board.presence_ping(room, "bob", ttl=45, at=1030.0)
+def test_presence_expires_silent_viewers(db, now):
+    from datetime import timedelta
+
+    room = rooms.open_room(db, now, make_user(db, "olga", "lead"), "Presence")
+    at = lambda s: now + timedelta(seconds=s)  # noqa: E731
+    rooms.presence.ping(db, at(0), room.id, "ann", ttl=45)
+    viewers, changed = rooms.presence.ping(db, at(30), room.id, "bob", ttl=45)
     assert viewers == ["ann", "bob"] and changed
-    viewers, changed = board.presence_ping(room, "bob", ttl=45, at=1050.0)
+    viewers, changed = rooms.presence.ping(db, at(50), room.id, "bob", ttl=45)
     assert viewers == ["bob"] and changed  # ann has not pinged for 50 s
-    assert board.presence_ping(room, "bob", ttl=45, at=1060.0) == (["bob"], False)
+    assert rooms.presence.ping(db, at(60), room.id, "bob", ttl=45) == (["bob"], False)
+    assert rooms.presence.leave(db, at(61), room.id, "bob") == ([], True)
 
 
 def test_board_state_api(app, db, now, world):

@@ -4,6 +4,8 @@ one browser for the module, a fresh room per test."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import requests
 
@@ -54,8 +56,8 @@ def _room(db, title):
     return rooms.open_room(db, utcnow(), accounts.find_user(db, "lead"), title, "").id
 
 
-def _mention(db, room_id, author, text, ext, source="bluesky"):
-    at = iso(utcnow())
+def _mention(db, room_id, author, text, ext, source="bluesky", later_s: float = 0):
+    at = iso(utcnow() + timedelta(seconds=later_s))  # posted that long from now
     with transaction(db):
         return db.execute(
             "INSERT INTO mentions (room_id, source, external_id, author, text, url, created_at, received_at,"
@@ -67,15 +69,20 @@ def test_a_mentions_conversation_opens_from_the_queue_and_follows_live(srv, chro
     db = dbmod.connect(srv.db_path)
     try:
         room_id = _room(db, "Ash cloud")
-        first = _mention(db, room_id, "@ana", "my flight is cancelled", "a1")
-        _mention(db, room_id, "@bob", "mine too", "b1")
+        t0 = utcnow() - timedelta(minutes=1)  # a second apart, in the past: the conversation orders by time
+
+        def at(k):
+            return t0 + timedelta(seconds=k)
+
+        first = _mention(db, room_id, "@ana", "my flight is cancelled", "a1", later_s=-60)
+        _mention(db, room_id, "@bob", "mine too", "b1", later_s=-60)
         vol, appr = accounts.find_user(db, "vol"), accounts.find_user(db, "appr")
-        d = responses.save_draft(db, utcnow(), vol, room_id, GOOD, mention_id=first)
-        responses.submit(db, utcnow(), vol, d.id)
-        responses.approve(db, utcnow(), appr, d.id, rev(db, d.id))
-        responses.publish(db, utcnow(), vol, d.id)
-        second = _mention(db, room_id, "@Ana", "still stuck at the gate", "a2")
-        responses.save_draft(db, utcnow(), vol, room_id, "Ana, we are on it: an update by 6pm.", mention_id=second)
+        d = responses.save_draft(db, at(1), vol, room_id, GOOD, mention_id=first)
+        responses.submit(db, at(2), vol, d.id)
+        responses.approve(db, at(3), appr, d.id, rev(db, d.id))
+        responses.publish(db, at(4), vol, d.id)
+        second = _mention(db, room_id, "@Ana", "still stuck at the gate", "a2", later_s=-55)
+        responses.save_draft(db, at(6), vol, room_id, "Ana, we are on it: an update by 6pm.", mention_id=second)
     finally:
         db.close()
     page = browser_login(chromium.new_context(viewport={"width": 1280, "height": 900}), srv, "lead")

@@ -11,7 +11,7 @@ from warroom import accounts, escalation
 from warroom import db as dbmod
 from warroom.clock import utcnow
 
-from ..conftest import Server, close_clients, collect_events, socket_client
+from ..conftest import Server, close_clients, collect_events, make_user, socket_client
 from ..slack_server import SlackServer
 
 pytestmark = pytest.mark.e2e
@@ -99,3 +99,51 @@ def test_cross_worker_delivery_through_redis_and_each_page_sent_once(tmp_path, r
         a.stop()
         b.stop()
         slack.stop()
+
+
+def test_presence_is_the_same_on_both_workers(tmp_path, redis_url):
+    """Who is on the board lives in the shared database and its changes go
+    through Redis: a viewer on worker B is listed on worker A, and leaves there."""
+    db_path = tmp_path / "shared.db"
+    common = {"WARROOM_LIVE_MESSAGE_QUEUE": redis_url}
+    dbmod.migrate(dbmod.connect(db_path))
+    a = Server(tmp_path, db_path=db_path, extra_env=common).start()
+    b = Server(tmp_path, db_path=db_path, extra_env={**common, "WARROOM_LIVE_PUBLISH": "false"}).start()
+    clients = []
+    try:
+        db = dbmod.connect(db_path)
+        make_user(db, "lena", "lead")
+        make_user(db, "paul", "responder")
+        db.close()
+        on_a, on_b = a.login("lena"), b.login("paul")
+        resp = on_a.post(a.url + "/rooms", data={"title": "Who is here"}, allow_redirects=False)
+        room_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+        lena, paul = socket_client(a, on_a), socket_client(b, on_b)
+        clients = [lena, paul]
+        seen_by_lena = queue.Queue()
+        lena.on("presence", seen_by_lena.put, namespace="/board")
+        for client in clients:
+            assert client.call("join", {"room": room_id}, namespace="/board", timeout=5)["ok"]
+
+        assert lena.call("presence.ping", {"room": room_id}, namespace="/board", timeout=5)["viewers"] == ["lena"]
+        # Paul's heartbeat on B: B's answer already knows lena (from the shared table) ...
+        assert paul.call("presence.ping", {"room": room_id}, namespace="/board",
+                         timeout=5)["viewers"] == ["lena", "paul"]
+        # ... and lena's board on A hears the change, through Redis.
+        deadline = time.monotonic() + 8
+        last = None
+        while last != ["lena", "paul"] and time.monotonic() < deadline:
+            last = seen_by_lena.get(timeout=max(0.01, deadline - time.monotonic()))["viewers"]
+        assert last == ["lena", "paul"]
+        # A's own answer agrees, and paul closing his board on B shows on A.
+        assert lena.call("presence.ping", {"room": room_id}, namespace="/board",
+                         timeout=5)["viewers"] == ["lena", "paul"]
+        assert paul.call("presence.leave", {"room": room_id}, namespace="/board", timeout=5)["ok"]
+        deadline = time.monotonic() + 8
+        while last != ["lena"] and time.monotonic() < deadline:
+            last = seen_by_lena.get(timeout=max(0.01, deadline - time.monotonic()))["viewers"]
+        assert last == ["lena"]
+    finally:
+        close_clients(*clients)
+        a.stop()
+        b.stop()

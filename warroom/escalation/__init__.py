@@ -10,11 +10,14 @@ Owns ``escalations``, ``pages``, ``page_deliveries`` and ``ack_links_used``
 claims, sends and retries; senders are handed in), ``deliveries`` (a page
 to someone with notification rules, one ``page_deliveries`` row per
 method; migration 0041) and
-``acklinks`` (signed single-use ack links, SMS replies).
+``acklinks`` (signed single-use ack links, SMS replies); ``channel_health``
+(``health``: Slack missing, failed pages and deliveries, nobody to page,
+connectors in error; ``HealthConfig``, ``ConnectorState``, ``Problem``).
 """
 
 
 from . import acklinks, deliveries, paging
+from .health import ConnectorState, HealthConfig, Problem, channel_health
 from .policy import (
     ON_CALL_POLICY,
     Escalation,
@@ -32,6 +35,10 @@ from .policy import (
 )
 
 __all__ = [
+    "ConnectorState",
+    "HealthConfig",
+    "Problem",
+    "channel_health",
     "Escalation",
     "EscalationError",
     "ON_CALL_POLICY",

@@ -11,10 +11,13 @@ notices an event deserves), ``notify(db, sender, default_channel)``,
 ``rules_for``, ``set_quiet_hours``, ``is_quiet``, ``notice_methods``
 and ``set_notice_methods`` (which methods carry reminders) ...); ``local_time``; the senders
 (``EmailSender``, ``NtfySender``, ``WebhookSender``, ``TwilioSender``) with
-``Outgoing`` and ``SendFailed``.
+``Outgoing`` and ``SendFailed``; ``personal`` (pure: the board alerts an
+event raises for the one person it concerns, ``Alert``, ``ALERT_KINDS``).
 """
 
 
+from .alerts import KINDS as ALERT_KINDS
+from .alerts import Alert, personal
 from .contacts import (
     KINDS,
     ContactError,
@@ -49,6 +52,8 @@ from .notices import (
 from .senders import EmailSender, NtfySender, Outgoing, SendFailed, TwilioSender, WebhookSender
 
 __all__ = [
+    "ALERT_KINDS",
+    "Alert",
     "KINDS",
     "ContactError",
     "ContactMethod",
@@ -72,6 +77,7 @@ __all__ = [
     "methods_for",
     "notice_methods",
     "notify",
+    "personal",
     "quiet_hours",
     "record_test",
     "remove_method",

@@ -6,11 +6,12 @@ by the responses migration 0050, which predates this package). Face:
 same transaction), ``activate_room`` (monitoring -> open), ``close_room``, ``get_room``, ``list_rooms``, ``Room``,
 ``RoomError``, ``RoomClosedError`` and ``require_open`` (the closed-room
 rule, in one place); the submodule ``facts`` (versioned facts, the holding
-statement).
+statement), ``presence`` (who views a room's board: heartbeats with expiry
+in the ``presence`` table, migration 0110, shared by every worker).
 """
 
 
-from . import facts
+from . import facts, presence
 from .room import (
     Room,
     RoomClosedError,
@@ -24,6 +25,7 @@ from .room import (
 )
 
 __all__ = [
+    "presence",
     "Room",
     "RoomClosedError",
     "RoomError",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import urllib.error
 import urllib.request
 
@@ -144,29 +143,8 @@ def cmd_facts(db, user, payload, now):
 
 
 # -- presence: who else is viewing (ephemeral, so not in the events table) ----
-
-_presence_lock = threading.Lock()
-_presence: dict[int, dict[str, float]] = {}
-
-
-def presence_ping(room_id: int, name: str, ttl: float, at: float | None = None) -> tuple[list[str], bool]:
-    """Mark ``name`` as viewing; returns (viewers, changed) after expiring stale ones."""
-    at = time.monotonic() if at is None else at
-    with _presence_lock:
-        seen = _presence.setdefault(room_id, {})
-        before = set(seen)
-        seen[name] = at
-        for other, last in list(seen.items()):
-            if at - last > ttl:
-                del seen[other]
-        return sorted(seen, key=str.lower), set(seen) != before
-
-
-def presence_leave(room_id: int, name: str) -> list[str]:
-    with _presence_lock:
-        seen = _presence.setdefault(room_id, {})
-        seen.pop(name, None)
-        return sorted(seen, key=str.lower)
+# Kept in the database (rooms.presence), so every worker answers the same;
+# the change is broadcast through Socket.IO (and its message queue, if any).
 
 
 def _broadcast_presence(room_id: int, viewers: list[str]) -> None:
@@ -177,7 +155,7 @@ def _broadcast_presence(room_id: int, viewers: list[str]) -> None:
 
 def cmd_presence(db, user, payload, now):
     room_id = _room(db, payload)
-    viewers, changed = presence_ping(room_id, user.name, settings().board.presence_seconds)
+    viewers, changed = rooms.presence.ping(db, now, room_id, user.name, settings().board.presence_seconds)
     if changed:
         _broadcast_presence(room_id, viewers)
     return {"viewers": viewers}
@@ -185,7 +163,9 @@ def cmd_presence(db, user, payload, now):
 
 def cmd_presence_leave(db, user, payload, now):
     room_id = _room(db, payload)
-    _broadcast_presence(room_id, presence_leave(room_id, user.name))
+    viewers, changed = rooms.presence.leave(db, now, room_id, user.name)
+    if changed:
+        _broadcast_presence(room_id, viewers)
     return {}
 
 

@@ -68,6 +68,28 @@ def panel_fragment(room_id: int):
     return render_template("panels/escalation_body.html", panel=_panel_context(db, room, current_user()))
 
 
+def channel_problems(db, room_id: int) -> list[dict]:
+    """The board's banner: ``escalation.channel_health`` with this server's
+    configuration (is there a Slack token?) and the room's connectors."""
+    from .. import platforms
+    from ..config import secret
+
+    connectors = [escalation.ConnectorState(c.name, c.platform, c.state, c.last_error)
+                  for c in platforms.store.for_room(db, room_id)]
+    config = escalation.HealthConfig(slack_configured=bool(secret("SLACK_BOT_TOKEN")))
+    return [p.to_dict() for p in escalation.channel_health(db, utcnow(), config, room_id, connectors)]
+
+
+@bp.route("/api/v1/rooms/<int:room_id>/channel-health")
+@require_role("viewer")
+def channel_health_api(room_id: int):
+    """Channels that cannot reach people (for the board's banner)."""
+    db = get_db()
+    if rooms.get_room(db, room_id) is None:
+        return json_error(404, f"no room {room_id}", field="room_id")
+    return jsonify({"room": room_id, "problems": channel_problems(db, room_id)})
+
+
 @bp.route("/api/v1/rooms/<int:room_id>/escalations")
 @require_role("viewer")
 def api_list(room_id: int):

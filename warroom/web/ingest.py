@@ -234,6 +234,9 @@ def _int_arg(name: str, default: int, low: int, high: int):
     return value, None
 
 
+MAX_LISTING = 5000
+
+
 @bp.route("/api/v1/rooms/<int:room_id>/mentions", methods=["GET"])
 @require_role("viewer")
 def list_mentions(room_id: int):
@@ -243,7 +246,8 @@ def list_mentions(room_id: int):
     after, err = _int_arg("after", 0, 0, 2**62)
     if err:
         return err
-    limit, err = _int_arg("limit", 100, 1, 1000)
+    # up to 5,000 a page: the board reads a whole room in few round trips
+    limit, err = _int_arg("limit", 100, 1, MAX_LISTING)
     if err:
         return err
     page = mentions.listing(db, room_id, after, limit)
@@ -369,7 +373,7 @@ OPENAPI_PATHS = {
             "parameters": [
                 _ROOM,
                 {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LISTING}},
             ],
             "responses": {"200": {"description": "mentions"}, "400": _err("bad query parameter"),
                           "401": _err("login required"), "404": _err("no such room")},
