@@ -102,10 +102,11 @@ def rate(minute: int) -> float:
     return max(4.0, 45 * math.exp(-(t - PLATEAU_MIN) / 18))
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
+def poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson draw (Knuth's method, split for larger rates); the demo storm file's generator uses it too."""
     total = 0
-    while lam > 30:          # Knuth's method, split for larger rates
-        total += _poisson(rng, 30)
+    while lam > 30:
+        total += poisson(rng, 30)
         lam -= 30
     threshold, k, p = math.exp(-lam), 0, 1.0
     while True:
@@ -121,7 +122,7 @@ def records(storm: Storm):
     words = dict(storm.words)
     n = 0
     for minute in range(BASELINE_MIN + RISE_MIN + PLATEAU_MIN + DECAY_MIN):
-        for second in sorted(rng.uniform(0, 60) for _ in range(_poisson(rng, rate(minute)))):
+        for second in sorted(rng.uniform(0, 60) for _ in range(poisson(rng, rate(minute)))):
             n += 1
             if minute < BASELINE_MIN:
                 pool = storm.quiet if rng.random() < 0.95 else storm.asking

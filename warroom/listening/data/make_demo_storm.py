@@ -14,8 +14,12 @@ from __future__ import annotations
 import json
 import math
 import random
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # run as a script from anywhere
+from warroom.listening.storms import poisson  # noqa: E402
 
 SEED = 20100317
 START = datetime(2025, 3, 17, 6, 0, tzinfo=UTC)
@@ -77,21 +81,6 @@ def rate(minute: int) -> float:
         return 65 - 15 * t / PLATEAU_MIN
     t -= PLATEAU_MIN
     return max(4.0, 50 * math.exp(-t / 18))
-
-
-def poisson(rng: random.Random, lam: float) -> int:
-    # Knuth's method is fine for these small rates; split large ones.
-    total = 0
-    while lam > 30:
-        total += poisson(rng, 30)
-        lam -= 30
-    threshold, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= threshold:
-            return total + k
-        k += 1
-
 
 def handle(rng: random.Random) -> str:
     return "".join(rng.choice(SYL) for _ in range(rng.randint(2, 4))) + str(rng.randint(1, 999))
