@@ -26,6 +26,23 @@ PASSWORD = "correct horse battery"
 FIXED_NOW = datetime(2026, 3, 29, 9, 0, tzinfo=UTC)
 
 
+def shipped_version(playbook_id: str) -> int:
+    """The version number of a shipped playbook (playbooks/<id>.md) as it is today.
+
+    Tests compare against this, not a literal, so a bump of the shipped text
+    (required whenever its content changes) does not break them."""
+    from warroom import playbooks
+
+    return playbooks.parse((ROOT / "playbooks" / f"{playbook_id}.md").read_text()).version
+
+
+def with_version(text: str, version: int) -> str:
+    """A playbook text with its front matter's ``version = N`` line set to ``version``, whatever N was."""
+    out, n = re.subn(r"(?m)^version = \d+$", f"version = {version}", text, count=1)
+    assert n == 1, "no `version = N` line in the playbook text"
+    return out
+
+
 def shared_data_dir() -> Path:
     return Path(os.environ.get("WARROOM_SHARED_DATA", ROOT.parent / "shared" / "data"))
 

@@ -10,6 +10,8 @@ import pytest
 from warroom import playbooks
 from warroom.cli import main
 
+from ..conftest import shipped_version, with_version
+
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = (ROOT / "playbooks" / "mass-disruption.md").read_text()
 
@@ -79,14 +81,16 @@ def test_a_valid_checklist_and_rhythm_parse():
 
 def test_playbooks_diff_names_checklist_and_rhythm_changes(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("WARROOM_DB_PATH", str(tmp_path / "w.db"))
-    v2 = GOOD.replace("version = 1", "version = 2", 1).replace('every = "2h"', 'every = "90m"').replace(
+    old = shipped_version("mass-disruption")
+    new = old + 1
+    v2 = with_version(GOOD, new).replace('every = "2h"', 'every = "90m"').replace(
         "Report rebookings done back on each mention", "Report each rebooking back on its mention")
     (tmp_path / "v1.md").write_text(GOOD)
     (tmp_path / "v2.md").write_text(v2)
     assert main(["playbooks", "import", str(tmp_path / "v1.md")]) == 0
     assert main(["playbooks", "import", str(tmp_path / "v2.md")]) == 0
     capsys.readouterr()
-    assert main(["playbooks", "diff", "mass-disruption", "1", "2"]) == 0
+    assert main(["playbooks", "diff", "mass-disruption", str(old), str(new)]) == 0
     summary = [line for line in capsys.readouterr().out.splitlines() if line.startswith("# ")]
     assert summary == [
         "# - checklist [while-it-runs] Report rebookings done back on each mention (Rebooker)",

@@ -10,15 +10,16 @@ from warroom import events, playbooks, rooms, roster
 from warroom.clock import iso
 from warroom.playbooks import store
 
-from ..conftest import login_client, make_user
+from ..conftest import login_client, make_user, shipped_version, with_version
 
 ROOT = Path(__file__).resolve().parents[2]
 MASS = (ROOT / "playbooks" / "mass-disruption.md").read_text()
+MASS_V = shipped_version("mass-disruption")
 
 
 def version_of(text: str, version: int, tweeps: int) -> str:
     """mass-disruption with another version number and Tweep count."""
-    out = text.replace("version = 1\n", f"version = {version}\n", 1)
+    out = with_version(text, version)
     old = 'name = "Tweep"\ncount = 4'
     assert old in out
     return out.replace(old, f'name = "Tweep"\ncount = {tweeps}')
@@ -45,9 +46,9 @@ def test_mass_disruption_room_has_12_role_slots_per_4_hour_shift_for_24_hours(db
     kinds = [(e.kind, e.actor) for e in events.timeline(db, room.id)]
     assert kinds == [("room.opened", "lena"), ("roster.slots_created", "lena")]
     opened = events.timeline(db, room.id)[0].data
-    assert opened["playbook_id"] == "mass-disruption" and opened["playbook_version"] == 1
+    assert opened["playbook_id"] == "mass-disruption" and opened["playbook_version"] == MASS_V
     assert opened["roles"] == {"Lead": 1, "Facebooker": 4, "Tweep": 4, "Rebooker": 4}
-    assert room.playbook_sha256 == pb.sha256 and room.playbook_version == 1
+    assert room.playbook_sha256 == pb.sha256 and room.playbook_version == MASS_V
 
 
 def test_a_room_keeps_its_version_after_a_newer_one_is_imported(db, now, tmp_path):
@@ -163,4 +164,4 @@ def test_room_open_subcommand_runs_as_a_real_process(tmp_path):
     out = subprocess.run([sys.executable, "run.py", "room", "open", "service-complaint", "--title", "Bounced"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert "opened room 1: Bounced (service-complaint v1)" in out.stdout
+    assert f"opened room 1: Bounced (service-complaint v{shipped_version('service-complaint')})" in out.stdout

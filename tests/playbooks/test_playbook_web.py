@@ -11,10 +11,20 @@ from warroom import playbooks
 from warroom.clock import utcnow
 from warroom.playbooks import store
 
-from ..conftest import Server, csrf_from, launch_chromium, login_client, make_user
+from ..conftest import (
+    Server,
+    csrf_from,
+    launch_chromium,
+    login_client,
+    make_user,
+    shipped_version,
+    with_version,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MASS = (ROOT / "playbooks" / "mass-disruption.md").read_text()
+V = shipped_version("mass-disruption")  # the stored version in these tests
+NEXT = V + 1
 
 EVIL_BODY = """# Evil guidance
 
@@ -28,7 +38,7 @@ EVIL_BODY = """# Evil guidance
 
 @pytest.fixture
 def web(app):
-    """(client factory, open_db) with a lead, an admin, a viewer and mass-disruption v1 stored."""
+    """(client factory, open_db) with a lead, an admin, a viewer and the shipped mass-disruption stored (version V)."""
     open_db = app.extensions["warroom_open_db"]
     db = open_db()
     for name, role in (("lena", "lead"), ("ada", "admin"), ("vic", "viewer")):
@@ -60,15 +70,15 @@ def test_live_validation_uses_the_same_validator(web):
 
     changed_not_bumped = MASS.replace("count = 4", "count = 5", 1)
     body = validate(client, csrf, changed_not_bumped, "mass-disruption").get_json()
-    assert body["valid"] is False and body["next_version"] == 2
-    assert body["errors"][0]["message"] == "the content changed but version is still 1: bump it to 2"
+    assert body["valid"] is False and body["next_version"] == NEXT
+    assert body["errors"][0]["message"] == f"the content changed but version is still {V}: bump it to {NEXT}"
 
-    other_id = MASS.replace('id = "mass-disruption"', 'id = "other"').replace("version = 1", "version = 2")
+    other_id = with_version(MASS.replace('id = "mass-disruption"', 'id = "other"'), NEXT)
     body = validate(client, csrf, other_id, "mass-disruption").get_json()
     assert [e["message"] for e in body["errors"]] == [
         "this editor saves mass-disruption: id must stay 'mass-disruption'"]
 
-    assert validate(client, csrf, MASS.replace("version = 1", "version = 2")).get_json()["valid"] is True
+    assert validate(client, csrf, with_version(MASS, NEXT)).get_json()["valid"] is True
     bad = client.post("/api/v1/playbooks/validate", json={"txt": "x"}, headers={"X-CSRF-Token": csrf})
     assert bad.status_code == 400 and bad.get_json()["field"] == "text"
     no_csrf = client.post("/api/v1/playbooks/validate", json={"text": MASS})
@@ -82,12 +92,12 @@ def test_roles_gate_the_editor_and_export(web):
     assert viewer.get("/playbooks/mass-disruption/edit").status_code == 403
     assert validate(viewer, vcsrf, MASS).status_code == 403
     lead, _ = client_for("lena")
-    assert lead.get("/playbooks/mass-disruption/versions/1/export").status_code == 403
+    assert lead.get(f"/playbooks/mass-disruption/versions/{V}/export").status_code == 403
     admin, _ = client_for("ada")
-    exported = admin.get("/playbooks/mass-disruption/versions/1/export")
+    exported = admin.get(f"/playbooks/mass-disruption/versions/{V}/export")
     assert exported.status_code == 200 and exported.text == MASS
-    assert 'filename="mass-disruption-v1.md"' in exported.headers["Content-Disposition"]
-    assert admin.get("/playbooks/mass-disruption/versions/9/export").status_code == 404
+    assert f'filename="mass-disruption-v{V}.md"' in exported.headers["Content-Disposition"]
+    assert admin.get(f"/playbooks/mass-disruption/versions/{NEXT}/export").status_code == 404
 
 
 def test_editor_bumps_and_saving_makes_a_new_version(web):
@@ -97,28 +107,28 @@ def test_editor_bumps_and_saving_makes_a_new_version(web):
     assert page.status_code == 200
     text = re.search(r'<textarea name="text" id="playbook-text"[^>]*>(.*?)</textarea>', page.text, re.S).group(1)
     text = text.replace("&#34;", '"').replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    assert "version = 2\n" in text  # the editor starts one version up
+    assert f"version = {NEXT}\n" in text  # the editor starts one version up
     edited = text.replace("first_response_minutes = 60", "first_response_minutes = 30")
 
-    not_bumped = edited.replace("version = 2\n", "version = 1\n")
+    not_bumped = with_version(edited, V)
     refused = client.post("/playbooks/save", data={"text": not_bumped, "expect_id": "mass-disruption",
                                                    "csrf_token": csrf})
     assert refused.status_code == 422
-    assert "the content changed but version is still 1: bump it to 2" in refused.text
+    assert f"the content changed but version is still {V}: bump it to {NEXT}" in refused.text
 
     saved = client.post("/playbooks/save", data={"text": edited, "expect_id": "mass-disruption",
                                                  "csrf_token": csrf})
     assert saved.status_code == 302, saved.text
     db = open_db()
     try:
-        assert [v.version for v in store.history(db, "mass-disruption")] == [1, 2]
-        v2 = store.get_version(db, "mass-disruption", 2)
-        assert v2.created_by == "lena" and v2.source == "editor"
-        assert playbooks.parse(v2.text).rules.first_response_minutes == 30
+        assert [v.version for v in store.history(db, "mass-disruption")] == [V, NEXT]
+        saved_version = store.get_version(db, "mass-disruption", NEXT)
+        assert saved_version.created_by == "lena" and saved_version.source == "editor"
+        assert playbooks.parse(saved_version.text).rules.first_response_minutes == 30
     finally:
         db.close()
     view = client.get(saved.headers["Location"]).text
-    assert "Changes from v1" in view
+    assert f"Changes from v{V}" in view
     assert '<span class="del">-first_response_minutes = 60</span>' in view
     assert '<span class="add">+first_response_minutes = 30</span>' in view
 
@@ -126,14 +136,14 @@ def test_editor_bumps_and_saving_makes_a_new_version(web):
 def test_untrusted_markdown_cannot_inject_script(web):
     client_for, _ = web
     client, csrf = client_for("lena")
-    evil = MASS.replace("version = 1", "version = 2")
+    evil = with_version(MASS, NEXT)
     evil = evil[: evil.index("+++\n# Mass disruption")] + "+++\n" + EVIL_BODY
     saved = client.post("/playbooks/save", data={"text": evil, "expect_id": "mass-disruption",
                                                  "csrf_token": csrf})
     assert saved.status_code == 302, saved.text
     opened = client.post("/rooms", data={"title": "Evil", "playbook": "mass-disruption", "csrf_token": csrf})
     assert opened.status_code == 302
-    for url in (opened.headers["Location"], "/playbooks/mass-disruption?version=2"):
+    for url in (opened.headers["Location"], f"/playbooks/mass-disruption?version={NEXT}"):
         page = client.get(url).text
         assert "<h1>Evil guidance</h1>" in page  # the guidance is there, rendered
         assert "<script>alert" not in page
@@ -164,7 +174,7 @@ def test_server_start_imports_the_folder_and_keeps_serving_on_errors(tmp_path):
                                                 "csrf_token": csrf_from(page.text)}, allow_redirects=False)
         assert resp.status_code == 302
         room_page = s.get(srv.url + resp.headers["Location"]).text
-        assert 'id="pinned-version">v1<' in room_page
+        assert f'id="pinned-version">v{V}<' in room_page
         assert requests.get(srv.url + "/playbooks", allow_redirects=False).status_code == 401
         editor_live_validation(srv)
     finally:
@@ -185,23 +195,23 @@ def editor_live_validation(srv):
             page.click("button[type=submit]")
             page.goto(srv.url + "/playbooks/mass-disruption/edit")
             page.wait_for_selector("#validation-state.ok")
-            assert page.text_content("#validation-state").startswith("Valid: mass-disruption v2.")
+            assert page.text_content("#validation-state").startswith(f"Valid: mass-disruption v{NEXT}.")
             text = page.input_value("#playbook-text")
-            page.fill("#playbook-text", text.replace("version = 2", "version = 1").replace("hours = 4", "hours = 40"))
+            page.fill("#playbook-text", with_version(text, V).replace("hours = 4", "hours = 40"))
             page.dispatch_event("#playbook-text", "input")
             page.wait_for_selector("#validation-errors li")
             shown = page.inner_text("#validation-errors").splitlines()
             hours = next(n for n, ln in enumerate(text.split("\n"), 1) if ln == "hours = 4")
             assert shown == [f"line {hours}: shifts.hours must be between 1 and 24, got 40"]
-            page.fill("#playbook-text", text.replace("version = 2", "version = 1").replace("count = 4", "count = 3", 1))
+            page.fill("#playbook-text", with_version(text, V).replace("count = 4", "count = 3", 1))
             page.dispatch_event("#playbook-text", "input")
-            page.wait_for_selector("text=bump it to 2")
+            page.wait_for_selector(f"text=bump it to {NEXT}")
             page.click("#bump-version")
             page.wait_for_selector("#validation-state.ok")
-            assert "version = 2\n" in page.input_value("#playbook-text")
+            assert f"version = {NEXT}\n" in page.input_value("#playbook-text")
             page.click("text=Save as new version")
             page.wait_for_selector("#history")
-            assert page.text_content("#playbook h1").strip().endswith("v2")
+            assert page.text_content("#playbook h1").strip().endswith(f"v{NEXT}")
         finally:
             browser.close()
 
@@ -226,14 +236,14 @@ def test_scheduler_job_imports_changed_files_and_logs_each_error_once(tmp_path, 
         second = run_import(app)
     line = next(n for n, ln in enumerate(MASS.split("\n"), 1) if ln.startswith("version ="))
     assert first == second == [f"{folder / 'mass-disruption.md'}:{line}: the content changed but version is "
-                               "still 1: bump it to 2"]
+                               f"still {V}: bump it to {NEXT}"]
     assert [r.getMessage() for r in caplog.records if "playbook not loaded" in r.getMessage()] == [
         f"playbook not loaded: {first[0]}"]
-    (folder / "mass-disruption.md").write_text(MASS.replace("count = 4", "count = 5", 1).replace("version = 1", "version = 2"))
+    (folder / "mass-disruption.md").write_text(with_version(MASS.replace("count = 4", "count = 5", 1), NEXT))
     assert run_import(app) == []
     db = app.extensions["warroom_open_db"]()
     try:
-        assert [v.version for v in store.history(db, "mass-disruption")] == [1, 2]
+        assert [v.version for v in store.history(db, "mass-disruption")] == [V, NEXT]
     finally:
         db.close()
 

@@ -7,6 +7,7 @@ import pytest
 from warroom import playbooks
 from warroom.playbooks import templates
 
+from ..conftest import shipped_version, with_version
 from .test_playbooks import MASS, SHIPPED, cli, line_no
 
 TEMPLATE = '''[[templates]]
@@ -68,15 +69,17 @@ def test_diff_lists_template_changes(tmp_path, monkeypatch, capsys):
     from .test_playbooks import in_process
 
     monkeypatch.setenv("WARROOM_DB_PATH", str(tmp_path / "w.db"))
+    old = shipped_version("mass-disruption")
+    new = old + 1
     v1 = MASS
-    v2 = (MASS.replace("version = 1", "version = 2", 1)
+    v2 = (with_version(MASS, new)
           .replace('name = "hotel-costs"', 'name = "hotel-bills"', 1)
           .replace("Hi {customer}, honestly: we don't know yet", "Hi {customer}, honestly, we do not know yet", 1))
     paths = [tmp_path / "v1.md", tmp_path / "v2.md"]
     paths[0].write_text(v1)
     paths[1].write_text(v2)
     assert in_process(capsys, "playbooks", "import", *map(str, paths))[0] == 0
-    code, out, _ = in_process(capsys, "playbooks", "diff", "mass-disruption", "1", "2")
+    code, out, _ = in_process(capsys, "playbooks", "diff", "mass-disruption", str(old), str(new))
     assert code == 0
     assert out.splitlines()[-3:] == ["templates: + hotel-bills", "templates: - hotel-costs",
                                      "templates: ~ no-news-yet (text)"]

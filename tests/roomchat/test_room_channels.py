@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import make_user
+from tests.conftest import make_user, shipped_version
 from warroom import accounts, events, playbooks, responses, roomchat, rooms, roster
 from warroom.clock import iso, parse_iso
 from warroom.db import transaction
@@ -225,4 +225,5 @@ def test_a_room_opened_from_a_stored_playbook_says_which_version(db, now, api, s
     room = rooms.open_room(db, now, lead, "Viral", playbook=store.latest_playbook(db, "service-complaint"))
     roomchat.sync(db, now, api)
     first = slack.messages[roomchat.get_channel(db, room.id).channel_id][0]["text"]
-    assert first == "War room opened by lena from playbook service-complaint v1: Viral"
+    version = shipped_version("service-complaint")
+    assert first == f"War room opened by lena from playbook service-complaint v{version}: Viral"

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from tests.conftest import call, make_user, sock
+from tests.conftest import call, make_user, shipped_version, sock
 from warroom import events, playbooks, responses, roomchat, rooms, roster
 from warroom import jobs as glue
 from warroom.app import create_app
@@ -94,9 +94,10 @@ def test_slash_open_needs_a_known_playbook_and_opens_a_room_pinned_to_it(slack_a
     assert "not linked" in command(client, "open service-complaint", user="U0NOBODY").json["text"]
 
     opened = command(client, "open service-complaint Billing meltdown").json
-    assert opened["response_type"] == "in_channel" and "from service-complaint v1" in opened["text"]
+    version = shipped_version("service-complaint")
+    assert opened["response_type"] == "in_channel" and f"from service-complaint v{version}" in opened["text"]
     room = rooms.list_rooms(db)[0]
-    assert (room.title, room.playbook_id, room.playbook_version) == ("Billing meltdown", "service-complaint", 1)
+    assert (room.title, room.playbook_id, room.playbook_version) == ("Billing meltdown", "service-complaint", version)
     assert {s.role for s in roster.slots(db, room.id)} == {"Lead", "Owner", "Fixer"}  # the playbook's shifts
     untitled = command(client, "open service-complaint").json
     assert "Service complaint going viral" in untitled["text"]

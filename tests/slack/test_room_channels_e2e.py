@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from tests.conftest import Server, make_user
+from tests.conftest import Server, make_user, shipped_version
 from warroom import db as dbmod
 from warroom.clock import utcnow
 
@@ -32,7 +32,7 @@ def test_slash_open_makes_the_channel_invites_and_posts_once_across_a_kill(tmp_p
     body = urlencode({"command": "/warroom", "text": "open mass-disruption Ash over Amsterdam", "user_id": "U0OLGA"})
     try:
         answer = requests.post(srv.url + "/slack/commands", data=body, headers=_signed(body), timeout=10).json()
-        assert "opened from mass-disruption v1: Ash over Amsterdam" in answer["text"]
+        assert f"opened from mass-disruption v{shipped_version('mass-disruption')}: Ash over Amsterdam" in answer["text"]
         room_id = db.execute("SELECT MAX(id) FROM rooms").fetchone()[0]
         created = slack.wait_for("conversations.create", 1)[0]["body"]
         assert created["name"] == f"wr-{room_id}-ash-over-amsterdam"

@@ -15,7 +15,7 @@ import pytest
 import requests
 from slack_sdk.signature import SignatureVerifier
 
-from tests.conftest import Server, make_user
+from tests.conftest import Server, make_user, shipped_version
 from warroom import accounts, escalation, rooms
 from warroom import db as dbmod
 from warroom.clock import utcnow
@@ -131,7 +131,7 @@ def _slash_commands(srv, db):
     assert "lead role" in command("open Flood", user="U0ANN").json()["text"]
     assert "No playbook `Flood`" in command("open Flood in Leeds").json()["text"]  # a playbook, not a bare room
     opened = command("open mass-disruption Flood in Leeds").json()
-    assert "opened from mass-disruption v1: Flood in Leeds" in opened["text"]
+    assert f"opened from mass-disruption v{shipped_version('mass-disruption')}: Flood in Leeds" in opened["text"]
     assert "You took escalation" in command(f"ack {esc_id}", user="U0ANN").json()["text"]
     assert _state(db, esc_id) == "acknowledged"
     assert "already acknowledged by ann" in command(f"ack {esc_id}").json()["text"]
