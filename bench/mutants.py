@@ -56,6 +56,7 @@ class Mutant:
 M = Mutant
 W = "warroom/responses/workflow.py"
 LINT = "warroom/responses/lint.py"
+LINT_LANG = "warroom/responses/lint_lang.py"
 SH = "warroom/roster/shifts.py"
 SW = "warroom/roster/swaps.py"
 OC = "warroom/roster/oncall.py"
@@ -144,11 +145,11 @@ MUTANTS: list[Mutant] = [
       "a reply of exactly MAX_TEXT characters is allowed (boundary)"),
     # -- responses: the lint -------------------------------------------------------
     M("lint-owns", LINT,
-      "if not OWNS.search(text):",
-      "if OWNS.search(text):",
+      'if not anywhere("owns"):',
+      'if anywhere("owns"):',
       "a redirect is fine when the reply owns the problem (negation)"),
     M("lint-apology", LINT,
-      "if negative and not non_apologies and text.strip() and not APOLOGY.search(text):",
+      'if negative and not non_apologies and text.strip() and not anywhere("apology"):',
       "if negative and not non_apologies and text.strip():",
       "an angry customer needs an apology, and a real one satisfies it (dropped)"),
     M("lint-blocking", LINT,
@@ -167,10 +168,18 @@ MUTANTS: list[Mutant] = [
       'if _rule(rules, "require_next_step") and text.strip()',
       "if text.strip()",
       "require_next_step = false turns the no-next-step finding off (dropped)"),
-    M("lint-hide-passive", LINT,
-      "(?:will be|have been|are being) (?:deleted|removed|hidden)",
-      "(?:will be|have been|are being) (?:deleted|removed)",
+    M("lint-hide-passive", LINT_LANG,
+      'r"deleted|removed|hidden|blocked|banned|muted|censored", gap=3, stem=False),',
+      'r"deleted|removed|blocked|banned|muted|censored", gap=3, stem=False),',
       "hiding critics in the passive voice is found (pattern)"),
+    M("lint-hide-negation", LINT,
+      "return not (table.negation.search(clause) or table.unhide.search(text))",
+      "return not table.unhide.search(text)",
+      "a promise never to delete comments is not hiding critics (dropped)"),
+    M("lint-lang-mention", LINT_LANG,
+      "picked = [c for c in dict.fromkeys((code, guess(text) or \"\")) if c in TABLES]",
+      "picked = [c for c in dict.fromkeys((guess(text) or \"\",)) if c in TABLES]",
+      "the mention's language picks its phrase tables (dropped)"),
     # -- roster ---------------------------------------------------------------------
     M("roster-contains-end", SH,
       "return self.starts_at <= iso(at) < self.ends_at",

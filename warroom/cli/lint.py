@@ -1,4 +1,4 @@
-"""`run.py lint [--playbook ID] [--negative] TEXT`: the honesty lint as a filter.
+"""`run.py lint [--playbook ID] [--negative] [--lang CODE] TEXT`: the honesty lint as a filter.
 
 One JSON object per finding on stdout (rule, start, end, reason, blocking);
 exit 1 when any finding blocks, 0 otherwise, 2 on a usage error.
@@ -23,6 +23,9 @@ def register(sub, common) -> None:
     )
     p.add_argument("--playbook", metavar="ID", help="use this playbook's rules (default rules otherwise)")
     p.add_argument("--negative", action="store_true", help="the customer is angry")
+    p.add_argument("--lang", metavar="CODE",
+                   help="the mention's language (en, nl, fr, de, es): its phrase tables plus English; "
+                        "default: picked from the reply's words")
     p.add_argument("text", metavar="TEXT", help="the reply; - reads standard input")
     p.set_defaults(func=cmd_lint)
 
@@ -61,7 +64,7 @@ def cmd_lint(args) -> int:
     if args.playbook:
         rules = find_playbook(settings_for(args), args.playbook).rules
     text = sys.stdin.read() if args.text == "-" else args.text
-    findings = lintmod.lint(text, rules, negative=args.negative)
+    findings = lintmod.lint(text, rules, negative=args.negative, lang=args.lang)
     for f in findings:
         print(json.dumps(f.to_dict(), ensure_ascii=False))
     return 1 if any(f.blocking for f in findings) else 0

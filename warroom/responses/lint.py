@@ -2,7 +2,8 @@
 
 ``lint(text, rules, negative=False, published=[...])`` returns one
 ``Finding(rule, start, end, reason, blocking)`` per problem, ordered by span.
-``rules`` is a playbook's ``Rules`` (any object with the same attributes;
+``lang`` picks the phrase tables (``lint_lang``: English, Dutch, French,
+German, Spanish). ``rules`` is a playbook's ``Rules`` (any object with the same attributes;
 missing ones take the defaults below), so the same lint answers the board,
 the submit check and ``run.py lint``.
 
@@ -17,6 +18,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
+
+from .lint_lang import EN, tables_for
+from .lint_lang import LANGS as _LANGS
 
 RULE_IDS = (
     "banned-phrase", "defensive", "deflection", "stock-answer", "non-apology",
@@ -58,81 +62,11 @@ def _rule(rules, name: str):
     return getattr(rules, name, getattr(DEFAULT_RULES, name))
 
 
-def _rx(*patterns: str) -> re.Pattern:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
-
-
-# Blaming the customer or denying responsibility.
-DEFENSIVE = _rx(
-    r"\bwe(?:'re| are)? not (?:responsible|to blame|at fault|liable)\b",
-    r"\bwe (?:can ?not|can't) be held (?:responsible|liable)\b",
-    r"\b(?:it|this) (?:is|was)(?:n't| not) our fault\b",
-    r"\bnot our (?:fault|problem|responsibility)\b",
-    r"\byou(?:'re| are) (?:mistaken|wrong|incorrect|confused)\b",
-    r"\byou (?:must have|should have|should've|must've) (?:read|checked|known|booked|called)\b",
-    r"\bas (?:we|i) (?:have )?(?:already )?(?:said|stated|explained)\b",
-    r"\bwe did nothing wrong\b",
-    r"\bthat(?:'s| is) (?:simply )?(?:not true|untrue|false)\b",
-    r"\byour (?:own )?(?:fault|mistake|error)\b",
-)
-
-# Sending the customer somewhere else ...
-REDIRECT = _rx(
-    r"\bwe have an? (?:cs|customer (?:service|care|support)|support|help ?desk|social media) team\b[^.!?]*",
-    r"\bit (?:may|might|could) be worth (?:a|an) (?:tweet|call|email|e-mail|message|dm)\b",
-    r"\b(?:please )?(?:contact|call|ring|email|e-mail|tweet|dm|message|reach out to|get in touch with)"
-    r" (?:our|the) (?:cs|customer (?:service|care|support)|support|help ?desk|complaints?)"
-    r"(?: team| department| line| desk)?\b",
-    r"\byou(?:'ll| will)? (?:need|have) to (?:contact|call|ring|email|speak to|talk to)\b",
-    r"\b(?:this|that) is not the right (?:place|channel|account)\b",
-    r"\bwe (?:can ?not|can't) (?:help|deal with) (?:with )?(?:that|this) here\b",
-)
-# ... is fine when the reply owns the problem (someone here does something).
-OWNS = _rx(
-    r"\b(?:i|we)(?:'ll| will| am| are|'m|'re) (?:personally )?(?:look|follow|chase|check|fix|pass|sort|"
-    r"call|contact|get|make|rebook|refund|update|come back|handle|take)",
-    r"\b(?:i|we)(?:'ve| have) (?:passed|sent|forwarded|escalated|asked|booked|rebooked|refunded|raised)",
-    r"\blet me\b",
-    r"\b(?:i|we)(?:'m| am|'re| are) on it\b",
-)
-
-# Apologising for the customer's feelings instead of for what happened.
-NON_APOLOGY = _rx(
-    r"\b(?:i'?m|i am|we'?re|we are) sorry (?:that )?you (?:feel|think|believe|felt|thought|see it)\b",
-    r"\b(?:i'?m|i am|we'?re|we are) sorry if (?:you|anyone|this|that|we)\b",
-    r"\bsorry you(?:'re| are) (?:upset|unhappy|disappointed|offended|frustrated)\b",
-    r"\b(?:we |i )?apologi[sz]e (?:for any|if)\b",
-    r"\bregret that you (?:feel|think)\b",
-    r"\bfor any inconvenience(?: (?:this|that) may have|(?: this| that)? (?:may have )?caused)?\b",
-)
-APOLOGY = _rx(r"\bsorry\b", r"\bapologi[sz]", r"\bour (?:fault|mistake)\b", r"\bwe got (?:this|it) wrong\b")
-
-# A next step or a time for the next update.
-NEXT_STEP = _rx(
-    r"\b(?:i|we)(?:'ll| will| shall)\b",
-    r"\b(?:i|we)(?:'re| are|'m| am) (?:going to|about to)\b",
-    r"\b(?:next|further|an?) update\b",
-    r"\bupdate (?:you|this|everyone)\b",
-    r"\bby \d{1,2}(?::\d{2})?\b",
-    r"\b\d{1,2}(?::\d{2})? ?(?:am|pm)\b",
-    r"\b\d{1,2}:\d{2}\b",
-    r"\bwithin (?:the (?:next|hour)|\d+|an? |the hour)",
-    r"\bin (?:\d+|a few|an?) (?:min|minute|minutes|hour|hours)\b",
-    r"\b(?:today|tonight|tomorrow|this (?:morning|afternoon|evening))\b",
-    r"\b(?:dm|direct message|message) (?:us|me)\b",
-    r"\b(?:follow|check) (?:up|back)\b",
-    r"https?://\S+",
-)
-
-# Deleting, hiding or blocking critics is never offered.
-HIDE_CRITICS = _rx(
-    r"\b(?:delete|deleting|deleted|remove|removing|removed|hide|hiding|hidden|block|blocking|blocked|"
-    r"ban|banning|banned|mute|muting|muted|censor|censoring|censored)"
-    r" (?:the |these |those |this |that |your |their |all |any |such |negative |critical |abusive |"
-    r"offensive |rude |hostile )*(?:comments?|posts?|tweets?|reviews?|critics?|replies|messages?|"
-    r"users?|accounts?|people|them)\b",
-    r"\b(?:comments?|posts?|tweets?|reviews?) (?:will be|have been|are being) (?:deleted|removed|hidden)\b",
-)
+# The English tables under their old names (tests and tools import them);
+# every language's tables are in ``lint_lang``.
+DEFENSIVE, REDIRECT, OWNS = EN.defensive, EN.redirect, EN.owns
+NON_APOLOGY, APOLOGY, NEXT_STEP, HIDE_CRITICS = EN.non_apology, EN.apology, EN.next_step, EN.hide_critics
+LANGS = _LANGS
 
 REASONS = {
     "banned-phrase": "the playbook bans this phrase",
@@ -163,11 +97,23 @@ def similarity(a: str, b: str) -> float:
     return m.ratio()
 
 
+def _hidden(table, text: str, m: re.Match) -> bool:
+    """False for a hiding match that is a promise not to hide ("we never delete
+    comments": a negation in its clause) or about scams and spam (anywhere in
+    the reply: the warning often comes a sentence earlier)."""
+    clause = text[max(text.rfind(c, 0, m.start()) for c in ".!?\n,;:") + 1:m.end()]
+    return not (table.negation.search(clause) or table.unhide.search(text))
+
+
 def lint(
-    text: str, rules=None, negative: bool = False, published: Iterable[str] = ()
+    text: str, rules=None, negative: bool = False, published: Iterable[str] = (),
+    lang: str | None = None,
 ) -> list[Finding]:
     """All findings for ``text``; ``negative`` says the customer is angry;
-    ``published`` holds the texts of replies already published in the room."""
+    ``published`` holds the texts of replies already published in the room;
+    ``lang`` is the mention's language (ISO 639-1, e.g. ``fr`` or ``fr-BE``):
+    its phrase tables apply, with those of the language the reply's own words
+    suggest and English's; see ``lint_lang.tables_for``."""
     rules = rules or DEFAULT_RULES
     blocking = set(_rule(rules, "blocking"))
     text = text or ""
@@ -184,23 +130,34 @@ def lint(
         for m in re.finditer(re.escape(p), low):
             add("banned-phrase", m.start(), m.end(), f"the playbook bans the phrase {phrase!r}")
 
-    for m in DEFENSIVE.finditer(text):
+    tables = tables_for(lang, text)
+
+    def each(pattern: str):
+        for table in tables:
+            yield from getattr(table, pattern).finditer(text)
+
+    def anywhere(pattern: str) -> bool:
+        return any(getattr(t, pattern).search(text) for t in tables)
+
+    for m in each("defensive"):
         add("defensive", m.start(), m.end())
 
-    if not OWNS.search(text):
-        for m in REDIRECT.finditer(text):
+    if not anywhere("owns"):
+        for m in each("redirect"):
             add("deflection", m.start(), m.end())
 
-    non_apologies = list(NON_APOLOGY.finditer(text))
+    non_apologies = list(each("non_apology"))
     for m in non_apologies:
         add("non-apology", m.start(), m.end())
-    if negative and not non_apologies and text.strip() and not APOLOGY.search(text):
+    if negative and not non_apologies and text.strip() and not anywhere("apology"):
         add("non-apology", 0, len(text), REASONS["no-apology"])
 
-    for m in HIDE_CRITICS.finditer(text):
-        add("hide-critics", m.start(), m.end())
+    for table in tables:
+        for m in table.hide_critics.finditer(text):
+            if _hidden(table, text, m):
+                add("hide-critics", m.start(), m.end())
 
-    if _rule(rules, "require_next_step") and text.strip() and not NEXT_STEP.search(text):
+    if _rule(rules, "require_next_step") and text.strip() and not anywhere("next_step"):
         add("no-next-step", 0, len(text))
 
     threshold = float(_rule(rules, "stock_answer_similarity"))

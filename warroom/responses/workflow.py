@@ -162,9 +162,9 @@ def rules_for_room(db: Database, room_id: int):
 
 
 def _mention(db: Database, mention_id: int):
-    """(room_id, received_at, sentiment_label) of a mention, or None."""
+    """(room_id, received_at, sentiment_label, lang) of a mention, or None."""
     return db.execute(
-        "SELECT room_id, received_at, sentiment_label FROM mentions WHERE id = ?", [mention_id]
+        "SELECT room_id, received_at, sentiment_label, lang FROM mentions WHERE id = ?", [mention_id]
     ).fetchone()
 
 
@@ -302,21 +302,23 @@ def save_draft(
 
 
 def check(db: Database, room_id: int, text: str, mention_id: int | None = None) -> list[lintmod.Finding]:
-    """The lint as the room's rules see it (angry customer, stock answers).
+    """The lint as the room's rules see it (angry customer, stock answers,
+    the mention's language picking the phrase tables).
 
     Stock answers: the room's published replies are looked up in its LSH
     index (``stock``), and the lint's exact similarity runs on the few
     candidates only, so a check costs the same with 50 or 50,000 replies."""
-    negative = False
+    negative, lang = False, None
     if mention_id is not None:
         mention = _mention(db, mention_id)
         negative = bool(mention and mention[2] == "negative")
+        lang = mention[3] if mention else None
     rules = rules_for_room(db, room_id)
     published: list[str] = []
     if (text or "").strip() and getattr(rules, "stock_answer_min_recipients", 3) > 0:
         similarity = float(getattr(rules, "stock_answer_similarity", 0.8))
         published = stock.similar_published(db, room_id, text, similarity)
-    return lintmod.lint(text, rules, negative=negative, published=published)
+    return lintmod.lint(text, rules, negative=negative, published=published, lang=lang)
 
 
 def override_lint(db: Database, now: datetime, user: User, draft_id: int, reason: str) -> Draft:
