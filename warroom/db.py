@@ -296,6 +296,15 @@ def schema_sql(db: Database) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
+def identity(db: Database) -> str:
+    """Which store this connection is on, for caches kept per database: the
+    SQLite file (a private key for an in-memory one), or the PostgreSQL URL."""
+    if db.dialect == dialect.POSTGRESQL:
+        return db.url
+    row = db.execute("PRAGMA database_list").fetchone()
+    return row[2] or f"memory:{id(db.conn)}"
+
+
 def check(db: Database) -> bool:
     """Cheap liveness check used by /healthz."""
     return db.execute("SELECT 1").fetchone()[0] == 1
@@ -336,6 +345,15 @@ def check_writable(db: Database, timeout_ms: int = 1000) -> None:
     """
     conn = db.conn
     if conn.in_transaction:
+        return
+    if db.dialect == dialect.POSTGRESQL:
+        # READ WRITE fails on a standby (read-only); the lock waits at most timeout_ms.
+        conn.execute("BEGIN TRANSACTION READ WRITE")
+        try:
+            conn.execute(f"SET LOCAL lock_timeout = {int(timeout_ms)}")
+            conn.execute(dialect.write_lock(db.dialect))
+        finally:
+            conn.execute("ROLLBACK")
         return
     old = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     conn.execute(f"PRAGMA busy_timeout = {min(int(old), int(timeout_ms))}")
