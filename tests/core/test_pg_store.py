@@ -1,0 +1,205 @@
+"""The spine on PostgreSQL (a real server, tests/pg_server.py): migrations,
+the event cursor with concurrent writers, after-commit fan-out, exactly-once
+claims between two connections, error mapping, and `run.py db copy`."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from tests import pg_server
+from tests.conftest import make_user
+from warroom import db as dbmod
+from warroom import events, rooms
+from warroom.clock import iso
+from warroom.db import transaction
+from warroom.escalation import deliveries
+
+
+@pytest.fixture
+def pg_url():
+    return pg_server.server().new_database()
+
+
+@pytest.fixture
+def pg(pg_url):
+    database = dbmod.connect(pg_url)
+    yield database
+    database.close()
+
+
+def _wait_until(predicate, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def _waiting_for_advisory_lock(db) -> int:
+    return db.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()[0]
+
+
+def test_migrations_reach_the_same_numbers_and_a_second_run_changes_nothing(pg_url):
+    empty = dbmod.connect(pg_server.server().new_database(migrated=False))
+    applied = dbmod.migrate(empty)
+    assert applied == [n for n, _, _ in dbmod.available_migrations()]
+    assert dbmod.migrate(empty) == []
+    assert set(empty.table_names()) >= {"users", "rooms", "events", "page_deliveries", "schema_migrations"}
+    empty.close()
+
+
+def test_insert_gives_lastrowid_and_booleans_and_nocase_behave_as_in_sqlite(pg, now):
+    user = make_user(pg, "Kim", "lead", now)
+    assert user.id >= 1
+    # users.name is UNIQUE COLLATE NOCASE: "kim" is the same name
+    with pytest.raises(sqlite3.IntegrityError):
+        with transaction(pg):
+            pg.execute("INSERT INTO users (name, role, password_hash, created_at) VALUES (?, 'lead', 'x', ?)",
+                       ["kIM", iso(now)])
+    assert pg.execute("SELECT id FROM users WHERE name = ? COLLATE NOCASE", ["KIM"]).fetchone() == (user.id,)
+    with transaction(pg):
+        pg.execute("UPDATE users SET disabled = ? WHERE id = ?", [True, user.id])
+    assert pg.execute("SELECT disabled FROM users WHERE id = ?", [user.id]).fetchone() == (1,)
+    cur = pg.execute("INSERT OR IGNORE INTO schema_migrations (number, name, applied_at) VALUES (1, 'x', 'y')")
+    assert cur.rowcount == 0  # migration 1 is there already: ignored, not an error
+
+
+def test_an_immutability_trigger_refuses_as_an_integrity_error(pg, now):
+    with transaction(pg):
+        pg.execute("INSERT INTO playbook_versions (playbook_id, version, sha256, title, text, source,"
+                   " created_by, created_at) VALUES ('p', 1, 's', 't', 'x', 'editor', 'kim', ?)", [iso(now)])
+    with pytest.raises(sqlite3.IntegrityError, match="playbook versions are immutable"):
+        with transaction(pg):
+            pg.execute("UPDATE playbook_versions SET title = 'changed'")
+    assert pg.execute("SELECT title FROM playbook_versions").fetchall() == [("t",)]
+
+
+def test_after_commit_listeners_get_the_events_only_once_committed(pg, now):
+    seen: list[list[int]] = []
+    pg.after_commit.append(lambda evs: seen.append([e.id for e in evs]))
+    with pytest.raises(RuntimeError):
+        with transaction(pg):
+            events.append(pg, None, "test.rolled_back", "kim", {}, now)
+            raise RuntimeError("abort")
+    assert seen == [] and events.since(pg, 0) == []
+    with transaction(pg):
+        a = events.append(pg, None, "test.one", "kim", {"n": 1}, now)
+        b = events.append(pg, None, "test.two", "kim", {"n": 2}, now)
+        assert seen == []  # not before the commit
+    assert seen == [[a.id, b.id]] and b.id > a.id
+    assert [(e.kind, e.data) for e in events.since(pg, 0)] == [("test.one", {"n": 1}), ("test.two", {"n": 2})]
+
+
+def test_a_later_commit_never_carries_a_smaller_event_id_than_the_cursor(pg_url, now):
+    """The publisher sends ``since(cursor)``: if a transaction that took a
+    smaller id could commit after a larger one was read, that event would be
+    skipped forever. The write lock makes ids commit in order."""
+    first, second, reader = (dbmod.connect(pg_url) for _ in range(3))
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def later_writer():
+        try:
+            with transaction(second):
+                events.append(second, None, "test.later", "b", {}, now)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    try:
+        with transaction(first):
+            early = events.append(first, None, "test.early", "a", {}, now)
+            thread = threading.Thread(target=later_writer)
+            thread.start()
+            # the second writer is either blocked behind us or has committed
+            _wait_until(lambda: done.is_set() or _waiting_for_advisory_lock(reader) > 0,
+                        what="the second writer to block or commit")
+            visible = events.since(reader, 0)
+            cursor = events.last_id(reader)
+        thread.join(10)
+        assert not errors
+        after = events.since(reader, cursor)
+        delivered = [e.id for e in visible] + [e.id for e in after]
+        every = [e.id for e in events.since(reader, 0)]
+        assert early.id in every and len(every) == 2
+        assert sorted(delivered) == sorted(every), "an event committed behind the cursor was skipped"
+    finally:
+        for d in (first, second, reader):
+            d.close()
+
+
+def _due_deliveries(db, now, n: int) -> list[int]:
+    owner = make_user(db, "olga", "lead", now)
+    room = rooms.open_room(db, now, owner, "Ash cloud")
+    with transaction(db):
+        esc = db.execute(
+            "INSERT INTO escalations (room_id, reason, state, policy, opened_at, updated_at, cycle_started_at)"
+            " VALUES (?, 'spike', 'open', '{}', ?, ?, ?)", [room.id, iso(now), iso(now), iso(now)]).lastrowid
+        page = db.execute(
+            "INSERT INTO pages (escalation_id, room_id, cycle, step, target, recipient, state, due_at, send_key,"
+            " created_at) VALUES (?, ?, 0, 0, 'user:ann', 'user:ann', 'sent', ?, 'page-1', ?)",
+            [esc, room.id, iso(now), iso(now)]).lastrowid
+        ids = [db.execute(
+            "INSERT INTO page_deliveries (page_id, escalation_id, room_id, recipient, method_id, kind, address,"
+            " after_minutes, state, due_at, send_key, created_at)"
+            " VALUES (?, ?, ?, 'user:ann', ?, 'ntfy', 'topic', 0, 'due', ?, ?, ?)",
+            [page, esc, room.id, i, iso(now), f"d-{i}", iso(now)]).lastrowid for i in range(n)]
+    return ids
+
+
+def test_two_concurrent_claimers_never_both_win_a_delivery(pg_url, now):
+    setup = dbmod.connect(pg_url)
+    expected = set(_due_deliveries(setup, now, 40))
+    setup.close()
+    claimers = [dbmod.connect(pg_url) for _ in range(2)]
+    start = threading.Barrier(2)
+    won: dict[int, list[int]] = {0: [], 1: []}
+    errors: list[BaseException] = []
+
+    def claim(n: int):
+        try:
+            start.wait()
+            for _ in range(5):
+                won[n] += deliveries.claim_due(claimers[n], now, f"host:{n}:t")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for c in claimers:
+        c.close()
+    assert not errors
+    assert not set(won[0]) & set(won[1]), "a delivery was claimed by both hosts"
+    assert set(won[0]) | set(won[1]) == expected and len(won[0]) + len(won[1]) == len(expected)
+
+
+def test_a_held_write_lock_is_reported_busy_after_the_timeout(pg_url):
+    holder = dbmod.connect(pg_url)
+    waiter = dbmod.connect(pg_url, busy_timeout_ms=200)
+    try:
+        with transaction(holder):
+            with pytest.raises(sqlite3.OperationalError) as info:
+                with transaction(waiter):
+                    pass
+            assert dbmod.unavailable(info.value) == "busy"
+            assert not waiter.conn.in_transaction
+            with pytest.raises(sqlite3.OperationalError) as info:
+                dbmod.check_writable(waiter, timeout_ms=100)
+            assert dbmod.unavailable(info.value) == "busy"
+    finally:
+        holder.close()
+        waiter.close()
+
+
+def test_an_unreachable_server_is_reported_unreachable():
+    with pytest.raises(sqlite3.OperationalError) as info:
+        dbmod.connect("postgresql://nobody@127.0.0.1:1/none")
+    assert dbmod.unavailable(info.value) == "unreachable"
