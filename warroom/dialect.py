@@ -213,3 +213,21 @@ def to_sqlite_error(exc: Exception) -> sqlite3.Error:
     err = sqlite3.OperationalError(message)
     err.sqlite_errorname = name
     return err
+
+
+def foreign_keys_sql(dialect: str) -> str:
+    """(child table, parent table) for every foreign key."""
+    if dialect == SQLITE:
+        return ("SELECT m.name, f.\"table\" FROM sqlite_master m, pragma_foreign_key_list(m.name) f"
+                " WHERE m.type = 'table'")
+    return ("SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c"
+            " WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace")
+
+
+def primary_key_sql(dialect: str, table: str) -> str:
+    """The primary key's columns of ``table``, in key order (none: no rows)."""
+    if dialect == SQLITE:
+        return f"SELECT name FROM pragma_table_info('{table}') WHERE pk > 0 ORDER BY pk"
+    return ("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+            f" AND a.attnum = ANY(i.indkey) WHERE i.indrelid = '{table}'::regclass AND i.indisprimary"
+            " ORDER BY array_position(i.indkey, a.attnum)")

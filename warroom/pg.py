@@ -53,6 +53,11 @@ class Cursor:
         self._next += 1
         return self._rows[self._next - 1]
 
+    def fetchmany(self, size: int = 1) -> list[tuple]:
+        part = self._rows[self._next:self._next + size]
+        self._next += len(part)
+        return part
+
     def fetchall(self) -> list[tuple]:
         rest, self._next = self._rows[self._next:], len(self._rows)
         return rest
@@ -73,7 +78,7 @@ class PgConnection:
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status != TransactionStatus.IDLE
 
-    def _has_id(self, table: str) -> bool:
+    def has_identity(self, table: str) -> bool:
         table = table.lower()
         if table not in self._id_tables:
             rows = self.raw.execute(
@@ -86,7 +91,7 @@ class PgConnection:
     def execute(self, sql: str, params: Sequence | None = None) -> Cursor:
         pg_sql = dialect.translate(sql)
         m = _INSERT_INTO.match(sql)
-        add_id = bool(m) and not _RETURNING.search(sql) and self._has_id(m.group(1))
+        add_id = bool(m) and not _RETURNING.search(sql) and self.has_identity(m.group(1))
         if add_id:
             pg_sql = pg_sql.rstrip().rstrip(";") + " RETURNING id"
         try:

@@ -133,8 +133,8 @@ def test_a_later_commit_never_carries_a_smaller_event_id_than_the_cursor(pg_url,
             d.close()
 
 
-def _due_deliveries(db, now, n: int) -> list[int]:
-    owner = make_user(db, "olga", "lead", now)
+def _due_deliveries(db, now, n: int, owner=None) -> list[int]:
+    owner = owner or make_user(db, "olga", "lead", now)
     room = rooms.open_room(db, now, owner, "Ash cloud")
     with transaction(db):
         esc = db.execute(
@@ -203,3 +203,87 @@ def test_an_unreachable_server_is_reported_unreachable():
     with pytest.raises(sqlite3.OperationalError) as info:
         dbmod.connect("postgresql://nobody@127.0.0.1:1/none")
     assert dbmod.unavailable(info.value) == "unreachable"
+
+
+def _populated_sqlite(path, now):
+    from tests.conftest import add_mention
+
+    db = dbmod.connect(path)
+    dbmod.migrate(db)
+    owner = make_user(db, "olga", "lead", now)
+    make_user(db, "Ann", "responder", now)
+    for i in range(3):
+        room = rooms.open_room(db, now, owner, f"Room {i}")
+        for k in range(5):
+            add_mention(db, room.id, now, text=f"post {k} in room {i}", ext=f"{i}-{k}")
+    _due_deliveries(db, now, 3, owner)
+    with transaction(db):
+        db.execute("UPDATE mentions SET sentiment = 0.25 WHERE id = 1")
+    return db
+
+
+def test_db_copy_moves_every_row_with_counts_checksums_and_sequences(tmp_path, pg_url, now, capsys):
+    from warroom.cli import main
+
+    source = _populated_sqlite(tmp_path / "old.db", now)
+    counts = {t: source.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("users", "rooms", "events",
+                                                                                   "mentions", "page_deliveries")}
+    max_event = events.last_id(source)
+    source.close()
+    empty = pg_server.server().new_database(migrated=False)
+
+    assert main(["db", "copy", f"sqlite:///{tmp_path / 'old.db'}", empty]) == 0
+    report = _report(capsys.readouterr().out)
+    for table, n in counts.items():
+        assert report[table] == (n, n, True)
+    assert all(ok for _, _, ok in report.values()) and len(report) > len(counts)
+    target = dbmod.connect(empty)
+    try:
+        for table, n in counts.items():
+            assert target.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == n
+        assert target.execute("SELECT sentiment FROM mentions WHERE id = 1").fetchone() == (0.25,)
+        with transaction(target):  # the identity continues after the copied ids
+            new = events.append(target, None, "test.after_copy", "kim", {}, now)
+        assert new.id == max_event + 1
+        # a second copy into the now non-empty store is refused, nothing added
+        assert main(["db", "copy", f"sqlite:///{tmp_path / 'old.db'}", empty]) == 1
+        assert "not empty" in capsys.readouterr().err
+        assert target.execute("SELECT COUNT(*) FROM users").fetchone()[0] == counts["users"]
+    finally:
+        target.close()
+
+
+def _report(out: str) -> dict[str, tuple[int, int, bool]]:
+    """table -> (source rows, target rows, ok) from db copy's table lines."""
+    found = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 7 and parts[2] == "->":
+            found[parts[0]] = (int(parts[1]), int(parts[3]), parts[6] == "ok" and parts[4] == parts[5])
+    return found
+
+
+def test_db_copy_there_and_back_gives_the_same_rows(tmp_path, now, capsys):
+    from warroom.cli import main
+
+    _populated_sqlite(tmp_path / "old.db", now).close()
+    middle = pg_server.server().new_database(migrated=False)
+    assert main(["db", "copy", f"sqlite:///{tmp_path / 'old.db'}", middle]) == 0
+    there = _report(capsys.readouterr().out)
+    assert main(["db", "copy", middle, f"sqlite:///{tmp_path / 'back.db'}"]) == 0
+    back = _report(capsys.readouterr().out)
+    assert back == there and there["mentions"] == (15, 15, True)
+    old, new = dbmod.connect(tmp_path / "old.db"), dbmod.connect(tmp_path / "back.db")
+    for table in ("users", "mentions", "events"):
+        q = f"SELECT * FROM {table} ORDER BY id"
+        assert new.execute(q).fetchall() == old.execute(q).fetchall()
+
+
+def test_db_migrate_on_postgresql(capsys):
+    from warroom.cli import main
+
+    url = pg_server.server().new_database(migrated=False)
+    assert main(["db", "migrate", url]) == 0
+    assert capsys.readouterr().out.startswith("applied 0001, ")
+    assert main(["db", "migrate", url]) == 0
+    assert capsys.readouterr().out.strip() == "up to date"
