@@ -12,7 +12,7 @@ string literals and quoted names:
 - ``? COLLATE NOCASE``       -> ``CAST(%s AS TEXT) COLLATE nocase``
 
 Things a rewrite would make too clever are explicit per-dialect SQL here
-(``write_lock``, ``skip_locked``, ``table_names``) or in a migration's
+(``write_lock``, catalog queries, ``reset_sequence_sql``) or in a migration's
 ``NNNN_name.pg.sql`` (triggers, table rebuilds). What the PostgreSQL database
 needs for the rest (a ``nocase`` collation, ``sum(boolean)``) is ``PG_SETUP``.
 
@@ -157,15 +157,6 @@ def write_lock(dialect: str) -> str | None:
     """The statement that starts a write transaction's exclusive part (run
     right after BEGIN), or None where BEGIN IMMEDIATE already is that."""
     return None if dialect == SQLITE else f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
-
-
-def skip_locked(dialect: str, table: str | None = None) -> str:
-    """Suffix for a SELECT that claims rows: on PostgreSQL rows another
-    transaction is claiming are skipped, not waited for; SQLite has one writer
-    at a time, so there is nothing to skip."""
-    if dialect == SQLITE:
-        return ""
-    return f" FOR UPDATE OF {table} SKIP LOCKED" if table else " FOR UPDATE SKIP LOCKED"
 
 
 def table_names_sql(dialect: str) -> str:
