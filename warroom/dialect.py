@@ -40,11 +40,17 @@ PG_SETUP = [
     # `COLLATE NOCASE` in the shared SQL then names this one (names fold).
     "CREATE COLLATION IF NOT EXISTS nocase"
     " (provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
-    # SQLite sums comparisons (SUM(label = 'negative')); a boolean is 0/1 there.
-    "CREATE OR REPLACE FUNCTION warroom_sum_bool(bigint, boolean) RETURNS bigint"
-    " LANGUAGE sql IMMUTABLE AS 'SELECT $1 + CASE WHEN $2 THEN 1 ELSE 0 END'",
-    "CREATE OR REPLACE AGGREGATE sum(boolean)"
-    " (sfunc = warroom_sum_bool, stype = bigint, initcond = '0')",
+    # SQLite sums and averages comparisons (SUM(label = 'negative')): a boolean
+    # is 0/1 there. NULLs are skipped and no rows give NULL, as with SUM/AVG.
+    "CREATE OR REPLACE FUNCTION warroom_sum_bool(bigint, boolean) RETURNS bigint LANGUAGE sql IMMUTABLE"
+    " AS 'SELECT CASE WHEN $2 IS NULL THEN $1 ELSE COALESCE($1, 0) + CASE WHEN $2 THEN 1 ELSE 0 END END'",
+    "CREATE OR REPLACE AGGREGATE sum(boolean) (sfunc = warroom_sum_bool, stype = bigint)",
+    "CREATE OR REPLACE FUNCTION warroom_avg_bool(bigint[], boolean) RETURNS bigint[] LANGUAGE sql IMMUTABLE"
+    " AS 'SELECT CASE WHEN $2 IS NULL THEN $1 ELSE ARRAY[$1[1] + CASE WHEN $2 THEN 1 ELSE 0 END, $1[2] + 1] END'",
+    "CREATE OR REPLACE FUNCTION warroom_avg_bool_final(bigint[]) RETURNS double precision LANGUAGE sql"
+    " IMMUTABLE AS 'SELECT CASE WHEN $1[2] = 0 THEN NULL ELSE $1[1]::float8 / $1[2] END'",
+    "CREATE OR REPLACE AGGREGATE avg(boolean) (sfunc = warroom_avg_bool, stype = bigint[],"
+    " finalfunc = warroom_avg_bool_final, initcond = '{0,0}')",
 ]
 
 _TOKEN = re.compile(

@@ -287,3 +287,14 @@ def test_db_migrate_on_postgresql(capsys):
     assert capsys.readouterr().out.startswith("applied 0001, ")
     assert main(["db", "migrate", url]) == 0
     assert capsys.readouterr().out.strip() == "up to date"
+
+
+def test_sums_and_averages_of_comparisons_count_as_in_sqlite(pg, tmp_path):
+    lite = dbmod.connect(tmp_path / "x.db")
+    for d in (pg, lite):
+        d.execute("CREATE TABLE t (label TEXT)")
+        d.conn.executemany("INSERT INTO t (label) VALUES (?)", [("negative",), ("neutral",), ("negative",), (None,)])
+    q = "SELECT SUM(label = 'negative'), AVG(label = 'negative'), SUM(label = 'x') FROM t"
+    empty = "SELECT SUM(label = 'negative'), AVG(label = 'negative') FROM t WHERE label = 'none'"
+    assert pg.execute(q).fetchone() == lite.execute(q).fetchone() == (2, 2 / 3, 0)
+    assert pg.execute(empty).fetchone() == lite.execute(empty).fetchone() == (None, None)
