@@ -30,7 +30,7 @@ APP_SECRET = "app-secret-XYZ"
 
 @pytest.fixture
 def web(app, settings):
-    db = dbmod.connect(settings.db_path)
+    db = dbmod.connect(settings.db_url)
     users = {name: make_user(db, name, role)
              for name, role in (("lead", "lead"), ("vol", "responder"), ("appr", "approver"))}
     from warroom import rooms
