@@ -10,11 +10,13 @@ string literals and quoted names:
 - ``LIKE``                   -> ``ILIKE`` (SQLite's LIKE ignores ASCII case)
 - ``IS ?`` / ``IS NOT ?``    -> ``IS [NOT] DISTINCT FROM %s``
 - ``? COLLATE NOCASE``       -> ``CAST(%s AS TEXT) COLLATE nocase``
+- ``LIKE x COLLATE NOCASE``  -> ``ILIKE x``
 
 Things a rewrite would make too clever are explicit per-dialect SQL here
 (``write_lock``, catalog queries, ``reset_sequence_sql``) or in a migration's
 ``NNNN_name.pg.sql`` (triggers, table rebuilds). What the PostgreSQL database
-needs for the rest (a ``nocase`` collation, ``sum(boolean)``) is ``PG_SETUP``.
+needs for the rest (a ``nocase`` collation, ``sum(boolean)``, ``json_extract``)
+is ``PG_SETUP``.
 
 Errors are raised as sqlite3's classes on both stores (``to_sqlite_error``),
 so callers, ``db.unavailable`` and the web's 503 handler catch one set.
@@ -51,6 +53,14 @@ PG_SETUP = [
     " IMMUTABLE AS 'SELECT CASE WHEN $1[2] = 0 THEN NULL ELSE $1[1]::float8 / $1[2] END'",
     "CREATE OR REPLACE AGGREGATE avg(boolean) (sfunc = warroom_avg_bool, stype = bigint[],"
     " finalfunc = warroom_avg_bool_final, initcond = '{0,0}')",
+    # SQLite's json_extract/json_type for '$.key' paths (objects only), as text:
+    # compare with CAST(? AS TEXT) on both stores.
+    "CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE"
+    " AS 'SELECT doc::jsonb #>> string_to_array(substr(path, 3), ''.'')'",
+    "CREATE OR REPLACE FUNCTION json_type(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE AS"
+    " 'SELECT CASE jsonb_typeof(v) WHEN ''string'' THEN ''text'' WHEN ''boolean'' THEN v #>> ''{}''"
+    " WHEN ''number'' THEN CASE WHEN v #>> ''{}'' ~ ''^-?[0-9]+$'' THEN ''integer'' ELSE ''real'' END"
+    " ELSE jsonb_typeof(v) END FROM (SELECT doc::jsonb #> string_to_array(substr(path, 3), ''.'') AS v) j'",
 ]
 
 _TOKEN = re.compile(
@@ -97,8 +107,13 @@ def translate(sql: str) -> str:
             i = sig[k + 2] + 1
             ignore = True
             continue
+        if kind == "word" and up(k) == "COLLATE" and up(k + 1) == "NOCASE" and up(k - 2) == "LIKE":
+            if out and out[-1].isspace():
+                out.pop()
+            i = sig[k + 1] + 1  # ILIKE ignores case already; PostgreSQL refuses nocase there
+            continue
         if kind == "param":
-            if up(k + 1) == "COLLATE":
+            if up(k + 1) == "COLLATE" and up(k - 1) != "LIKE":
                 out.append("CAST(%s AS TEXT)")
             else:
                 if up(k - 1) == "IS":

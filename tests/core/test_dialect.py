@@ -22,6 +22,8 @@ from warroom import dialect
     ("SELECT 1 FROM t WHERE a IS ? AND b IS NOT ? AND c IS NOT NULL",
      "SELECT 1 FROM t WHERE a IS NOT DISTINCT FROM %s AND b IS DISTINCT FROM  %s AND c IS NOT NULL"),
     ("SELECT id FROM users WHERE name = ? COLLATE NOCASE", "SELECT id FROM users WHERE name = CAST(%s AS TEXT) COLLATE NOCASE"),
+    ("SELECT 1 FROM e WHERE data LIKE '%a%' COLLATE NOCASE AND b LIKE ? COLLATE NOCASE",
+     "SELECT 1 FROM e WHERE data ILIKE '%%a%%' AND b ILIKE %s"),
     ("UPDATE t SET a = ? -- is this? no\nWHERE b = ?", "UPDATE t SET a = %s \nWHERE b = %s"),
     ("INSERT INTO m (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
      "INSERT INTO m (k, v) VALUES (%s, %s) ON CONFLICT (k) DO UPDATE SET v = excluded.v"),

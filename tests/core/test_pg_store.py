@@ -298,3 +298,13 @@ def test_sums_and_averages_of_comparisons_count_as_in_sqlite(pg, tmp_path):
     empty = "SELECT SUM(label = 'negative'), AVG(label = 'negative') FROM t WHERE label = 'none'"
     assert pg.execute(q).fetchone() == lite.execute(q).fetchone() == (2, 2 / 3, 0)
     assert pg.execute(empty).fetchone() == lite.execute(empty).fetchone() == (None, None)
+
+
+def test_json_extract_and_json_type_agree_with_sqlite_as_text(pg, tmp_path):
+    lite = dbmod.connect(tmp_path / "x.db")
+    doc = '{"mention_id": 12, "text": "hi", "score": 0.5, "ok": true, "none": null, "sub": {"a": [1]}}'
+    q = ("SELECT CAST(json_extract(?, '$.mention_id') AS TEXT), json_extract(?, '$.text'),"
+         " json_type(?, '$.mention_id'), json_type(?, '$.text'), json_type(?, '$.score'),"
+         " json_type(?, '$.ok'), json_type(?, '$.none'), json_type(?, '$.sub'), json_type(?, '$.missing')")
+    expected = ("12", "hi", "integer", "text", "real", "true", "null", "object", None)
+    assert pg.execute(q, [doc] * 9).fetchone() == lite.execute(q, [doc] * 9).fetchone() == expected
