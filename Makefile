@@ -15,7 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(BIN)/python run.py serve
 
-# System packages the end-to-end tests drive (chromium, redis-server).
+# System packages the end-to-end tests drive (chromium, redis-server, postgresql).
 system-deps:
 	@bash .ci/system-deps
 

@@ -1,5 +1,6 @@
 """Shared fixtures, defined once for every test folder: real SQLite files in
-tmp folders, a fixed clock, the Flask app with its test client, Socket.IO
+tmp folders (or, with WARROOM_TEST_STORE=postgresql, one fresh database per
+test on a real PostgreSQL server: tests/pg_server.py), a fixed clock, the Flask app with its test client, Socket.IO
 test clients, a mention row, a real `run.py serve` process on a free port,
 real Chromium, a Slack-compatible server and redis-server."""
 
@@ -20,6 +21,8 @@ import requests
 from warroom import accounts
 from warroom import config as configmod
 from warroom import db as dbmod
+
+from . import pg_server
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
@@ -58,15 +61,28 @@ def now():
     return FIXED_NOW
 
 
+def pytest_sessionfinish(session, exitstatus):
+    pg_server.stop()
+
+
+def store_env(tmp_path: Path) -> dict:
+    """The settings' store: a SQLite file in tmp_path, or a fresh PostgreSQL
+    database when WARROOM_TEST_STORE=postgresql (its folder still holds the
+    secret key and other local files)."""
+    env = {"WARROOM_DB_PATH": str(tmp_path / "warroom.db")}
+    if pg_server.wanted():
+        env["WARROOM_DB_URL"] = pg_server.server().new_database()
+    return env
+
+
 @pytest.fixture
 def settings(tmp_path):
-    return configmod.load(None, env={"WARROOM_DB_PATH": str(tmp_path / "warroom.db"),
-                                     "WARROOM_SECRET_KEY": "test-secret"})
+    return configmod.load(None, env={**store_env(tmp_path), "WARROOM_SECRET_KEY": "test-secret"})
 
 
 @pytest.fixture
 def db(settings):
-    database = dbmod.connect(settings.db_path)
+    database = dbmod.connect(settings.db_url)
     dbmod.migrate(database)
     yield database
     database.close()

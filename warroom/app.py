@@ -50,7 +50,7 @@ def create_app(settings: configmod.Settings | str | Path | None = None) -> Flask
 
     publisher: list[live.Publisher] = []  # filled by start_background
 
-    pool = dbmod.Pool(settings.db_path, settings.db.busy_timeout_ms)
+    pool = dbmod.Pool(settings.db_url, settings.db.busy_timeout_ms)
     app.extensions["warroom_pool"] = pool
 
     def open_db() -> dbmod.Database:
@@ -62,7 +62,7 @@ def create_app(settings: configmod.Settings | str | Path | None = None) -> Flask
     app.extensions["warroom_open_db"] = open_db
     app.extensions["warroom_publisher_slot"] = publisher
 
-    first = dbmod.connect(settings.db_path, settings.db.busy_timeout_ms)
+    first = dbmod.connect(settings.db_url, settings.db.busy_timeout_ms)
     try:
         dbmod.migrate(first)
     finally:

@@ -33,8 +33,12 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class DbSettings:
+    # The SQLite file (also the folder of secret_key and other local files).
     path: str = "var/warroom.db"
     busy_timeout_ms: int = 5000
+    # Empty: SQLite at ``path``. Or "sqlite:///file" or "postgresql://user@host/db"
+    # (several app hosts on one PostgreSQL; see docs/postgresql.md).
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -253,6 +257,15 @@ class Settings:
         return p if p.is_absolute() or self.db.path == ":memory:" else Path(self.base_dir) / p
 
     @property
+    def db_url(self) -> str:
+        """What db.connect opens: the [db] url, else sqlite:/// at db_path."""
+        url = self.db.url
+        if url.startswith("sqlite:///"):
+            p = Path(url[len("sqlite:///"):])
+            return "sqlite:///" + str(p if p.is_absolute() or str(p) == ":memory:" else Path(self.base_dir) / p)
+        return url or f"sqlite:///{self.db_path}"
+
+    @property
     def data_dir(self) -> Path:
         return self.db_path.parent
 
@@ -383,6 +396,8 @@ def load(path: str | os.PathLike | None = None, env: dict | None = None) -> Sett
             raise ConfigError(f"{where}: live.{key} must be at least 1, got {getattr(settings.live, key)}")
     if settings.notify.smtp_mode not in ("starttls", "ssl", "insecure"):
         raise ConfigError(f"{where}: notify.smtp_mode must be starttls, ssl or insecure")
+    if settings.db.url and not settings.db.url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise ConfigError(f"{where}: db.url must be sqlite:///path or postgresql://..., got {settings.db.url!r}")
     if settings.live.message_queue and not settings.live.message_queue.startswith(("redis://", "rediss://")):
         raise ConfigError(f"{where}: live.message_queue must be a redis:// URL")
     return settings

@@ -1,14 +1,22 @@
-"""Opening SQLite (WAL, foreign keys, busy timeout), numbered migrations, and
-the one write path: ``transaction(db)``.
+"""Opening the store, numbered migrations, and the one write path:
+``transaction(db)``.
+
+``connect(url_or_path)`` opens SQLite (a path or ``sqlite:///path``; WAL,
+foreign keys, busy timeout) or PostgreSQL (``postgresql://...``, see pg.py);
+both give the same surface, and every SQL difference lives in dialect.py.
 
 Migrations are the files ``warroom/migrations/NNNN_name.sql`` (the core) and
 ``warroom/<package>/migrations/NNNN_name.sql`` (each domain package's own);
-numbers are global, so they apply in one order whichever folder holds them. ``migrate`` applies the missing ones in order, each
+numbers are global, so they apply in one order whichever folder holds them.
+On PostgreSQL a ``NNNN_name.pg.sql`` beside the ``.sql`` replaces it (triggers,
+table rebuilds); without one the ``.sql`` is translated (``dialect.translate_ddl``).
+``migrate`` applies the missing ones in order, each
 in one transaction together with its row in ``schema_migrations``, so a
 fresh database and an older one end at the same schema and a second run
 changes nothing.
 
-``transaction(db)`` is ``BEGIN IMMEDIATE`` .. ``COMMIT``; events appended in it
+``transaction(db)`` is ``BEGIN IMMEDIATE`` .. ``COMMIT`` (on PostgreSQL ``BEGIN``
+and the advisory write lock, ``dialect.write_lock``); events appended in it
 (``events.append``) are handed to ``db.after_commit`` listeners only once the
 commit succeeded, which is how nothing reaches the board uncommitted.
 """
@@ -25,7 +33,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+from . import dialect
+
+MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)(\.pg)?\.sql$")
 
 
 class Database(sqlite_utils.Database):
@@ -33,6 +43,8 @@ class Database(sqlite_utils.Database):
 
     One per thread: sqlite3 connections must not cross threads.
     """
+
+    dialect = dialect.SQLITE
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,11 +60,27 @@ class Database(sqlite_utils.Database):
             super().close()
 
 
-def connect(path: str | Path, busy_timeout_ms: int = 5000, *, shared: bool = False) -> Database:
-    """Open (creating the folder) with the pragmas every connection needs.
+def is_postgresql(url_or_path: str | Path) -> bool:
+    return str(url_or_path).startswith(("postgresql://", "postgres://"))
+
+
+def sqlite_path(url_or_path: str | Path) -> str:
+    """The file of a ``sqlite:///path`` URL (or a plain path, as it is)."""
+    text = str(url_or_path)
+    return text[len("sqlite:///"):] if text.startswith("sqlite:///") else text
+
+
+def connect(url_or_path: str | Path, busy_timeout_ms: int = 5000, *, shared: bool = False) -> Database:
+    """Open the store: SQLite (a path or ``sqlite:///path``; the folder is
+    created) with the pragmas every connection needs, or PostgreSQL.
 
     ``shared`` lets the connection move between threads (one at a time),
     which is what a pool needs; sqlite3 refuses that by default."""
+    if is_postgresql(url_or_path):
+        from . import pg  # psycopg is imported only by installations that use it
+
+        return pg.connect(str(url_or_path), busy_timeout_ms)
+    path = sqlite_path(url_or_path)
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
@@ -105,8 +133,9 @@ class Pool:
         try:
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
-            # the one pragma callers change (a read-only view of the store)
-            db.conn.execute("PRAGMA query_only = 0")
+            if db.dialect == dialect.SQLITE:
+                # the one pragma callers change (a read-only view of the store)
+                db.conn.execute("PRAGMA query_only = 0")
         except sqlite3.Error:
             db.conn.close()  # broken: do not hand it to anyone
             return
@@ -125,6 +154,18 @@ class Pool:
             db.conn.close()
 
 
+def _begin(db: Database) -> None:
+    if db.dialect == dialect.SQLITE:
+        db.conn.execute("BEGIN IMMEDIATE")
+        return
+    db.conn.execute("BEGIN")
+    try:
+        db.conn.execute(dialect.write_lock(db.dialect))
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+
+
 @contextmanager
 def transaction(db: Database) -> Iterator[Database]:
     """One write transaction; nested calls join the outer one."""
@@ -132,7 +173,7 @@ def transaction(db: Database) -> Iterator[Database]:
     if conn.in_transaction:
         yield db
         return
-    conn.execute("BEGIN IMMEDIATE")
+    _begin(db)
     db._pending_events = []
     try:
         yield db
@@ -151,23 +192,38 @@ def transaction(db: Database) -> Iterator[Database]:
 # -- migrations ---------------------------------------------------------------
 
 
-def available_migrations() -> list[tuple[int, str, str]]:
-    """(number, name, sql) for every migration file, in order."""
-    found = []
+def available_migrations(for_dialect: str = dialect.SQLITE) -> list[tuple[int, str, str]]:
+    """(number, name, sql) for every migration, in order: on PostgreSQL the
+    ``.pg.sql`` twin where there is one, else the ``.sql``."""
+    return [(n, name, sql) for n, name, sql, _ in _migrations(for_dialect)]
+
+
+def _migrations(for_dialect: str) -> list[tuple[int, str, str, bool]]:
+    """As available_migrations, plus whether the sql is native PostgreSQL
+    (a .pg.sql, run as one script) rather than SQLite's."""
+    found: dict[int, tuple[str, str]] = {}
+    native: dict[int, tuple[str, str]] = {}
     package = resources.files("warroom")
     folders = [package / "migrations"] + [
         entry / "migrations" for entry in package.iterdir() if (entry / "migrations").is_dir()
     ]
+    numbers = []
     for folder in folders:
         for entry in folder.iterdir():
             m = MIGRATION_NAME.match(entry.name)
-            if m:
-                found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
-    found.sort()
-    numbers = [n for n, _, _ in found]
+            if not m:
+                continue
+            target = native if m.group(3) else found
+            target[int(m.group(1))] = (m.group(2), entry.read_text(encoding="utf-8"))
+            if not m.group(3):
+                numbers.append(int(m.group(1)))
     if len(numbers) != len(set(numbers)):
-        raise RuntimeError(f"two migrations share a number: {numbers}")
-    return found
+        raise RuntimeError(f"two migrations share a number: {sorted(numbers)}")
+    if set(native) - set(found):
+        raise RuntimeError(f"a .pg.sql migration has no .sql twin: {sorted(set(native) - set(found))}")
+    use_native = for_dialect == dialect.POSTGRESQL
+    return [(n, *(native[n] if use_native and n in native else found[n]), use_native and n in native)
+            for n in sorted(found)]
 
 
 def _statements(sql: str) -> Iterator[str]:
@@ -197,12 +253,16 @@ def migrate(db: Database, target: int | None = None, now: str | None = None) -> 
     from .clock import iso, utcnow
 
     stamp = now or iso(utcnow())
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
+    with transaction(db):  # under the write lock: two processes may start at once
+        if db.dialect == dialect.POSTGRESQL:
+            for statement in dialect.PG_SETUP:
+                db.execute(statement)
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
     done = []
-    for number, name, sql in available_migrations():
+    for number, name, sql, is_native in _migrations(db.dialect):
         if target is not None and number > target:
             break
         with transaction(db):
@@ -211,8 +271,15 @@ def migrate(db: Database, target: int | None = None, now: str | None = None) -> 
             ).fetchone()
             if already:
                 continue
-            for statement in _statements(sql):
-                db.execute(statement)
+            if db.dialect == dialect.SQLITE:
+                for statement in _statements(sql):
+                    db.execute(statement)
+            elif is_native:
+                db.conn.run_script(sql)
+            else:
+                for statement in _statements(sql):
+                    db.execute(dialect.translate_ddl(statement))
+                db.conn.forget_shapes()
             db.execute(
                 "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
                 [number, name, stamp],
@@ -227,6 +294,15 @@ def schema_sql(db: Database) -> list[str]:
         "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
     ).fetchall()
     return sorted(r[0] for r in rows)
+
+
+def identity(db: Database) -> str:
+    """Which store this connection is on, for caches kept per database: the
+    SQLite file (a private key for an in-memory one), or the PostgreSQL URL."""
+    if db.dialect == dialect.POSTGRESQL:
+        return db.url
+    row = db.execute("PRAGMA database_list").fetchone()
+    return row[2] or f"memory:{id(db.conn)}"
 
 
 def check(db: Database) -> bool:
@@ -269,6 +345,15 @@ def check_writable(db: Database, timeout_ms: int = 1000) -> None:
     """
     conn = db.conn
     if conn.in_transaction:
+        return
+    if db.dialect == dialect.POSTGRESQL:
+        # READ WRITE fails on a standby (read-only); the lock waits at most timeout_ms.
+        conn.execute("BEGIN TRANSACTION READ WRITE")
+        try:
+            conn.execute(f"SET LOCAL lock_timeout = {int(timeout_ms)}")
+            conn.execute(dialect.write_lock(db.dialect))
+        finally:
+            conn.execute("ROLLBACK")
         return
     old = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     conn.execute(f"PRAGMA busy_timeout = {min(int(old), int(timeout_ms))}")

@@ -74,7 +74,7 @@ def test_a_first_sign_on_creates_the_user_with_role_and_teams_from_claims(sso_ap
     assert resp.status_code == 302, resp.text
     me = client.get("/api/v1/rooms")
     assert me.status_code == 200
-    db = dbmod.connect(sso_app.extensions["warroom"].db_path)
+    db = dbmod.connect(sso_app.extensions["warroom"].db_url)
     try:
         kim = accounts.find_user(db, "kim")
         assert kim.role == "lead"
@@ -96,7 +96,7 @@ def test_a_first_sign_on_creates_the_user_with_role_and_teams_from_claims(sso_ap
 def test_a_user_without_mapped_claims_gets_the_default_role(sso_app, provider):
     client = sso_app.test_client()
     assert sign_in(client, provider, "vic").status_code == 302
-    db = dbmod.connect(sso_app.extensions["warroom"].db_path)
+    db = dbmod.connect(sso_app.extensions["warroom"].db_url)
     try:
         vic = accounts.find_user(db, "vic")
         assert (vic.role, accounts.user_teams(db, vic.id)) == ("viewer", [])

@@ -16,6 +16,15 @@ def test_defaults_then_file_then_environment(tmp_path):
     assert s.server.host == "127.0.0.1"     # default kept
     assert s.scheduler.enabled is False
     assert s.db_path == tmp_path / "data" / "x.db"   # relative to the config file
+    assert s.db_url == f"sqlite:///{tmp_path / 'data' / 'x.db'}"  # no [db] url: SQLite at path, as before
+
+
+def test_db_url_from_file_or_environment(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[db]\nurl = "sqlite:///data/y.db"\n')
+    assert config.load(path, env={}).db_url == f"sqlite:///{tmp_path / 'data' / 'y.db'}"
+    pg = config.load(path, env={"WARROOM_DB_URL": "postgresql://warroom@db1:5432/warroom"})
+    assert pg.db_url == "postgresql://warroom@db1:5432/warroom"
 
 
 @pytest.mark.parametrize(
@@ -28,6 +37,7 @@ def test_defaults_then_file_then_environment(tmp_path):
         ("", {"WARROOM_SCHEDULER_ENABLED": "maybe"}, "scheduler.enabled must be true or false"),
         ("[server]\nport = 70000\n", {}, "server.port must be between 1 and 65535"),
         ("[live]\nmessage_queue = \"amqp://x\"\n", {}, "live.message_queue must be a redis:// URL"),
+        ("", {"WARROOM_DB_URL": "mysql://x"}, "db.url must be sqlite:///path or postgresql://"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, env, message):

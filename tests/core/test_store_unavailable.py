@@ -46,7 +46,7 @@ def app(settings):
 
 @pytest.fixture
 def world(app, settings):
-    db = dbmod.connect(settings.db_path)
+    db = dbmod.connect(settings.db_url)
     lead = make_user(db, "lena", "lead")
     room = rooms.open_room(db, utcnow(), lead, "Locked")
     _token, secret = tokens.create(db, FIXED_NOW, "twitter", room.id, rate_per_minute=1000)
@@ -72,7 +72,7 @@ def post(client, world, body=BODY):
 
 
 def stored(settings) -> int:
-    db = dbmod.connect(settings.db_path)
+    db = dbmod.connect(settings.db_url)
     try:
         return db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0]
     finally:
@@ -81,7 +81,7 @@ def stored(settings) -> int:
 
 def test_unavailable_names_the_store_state_from_sqlite_itself(settings, db):
     with write_lock(settings):
-        quick = dbmod.connect(settings.db_path, busy_timeout_ms=50)
+        quick = dbmod.connect(settings.db_url, busy_timeout_ms=50)
         with pytest.raises(sqlite3.OperationalError) as locked:
             quick.execute("BEGIN IMMEDIATE")
         quick.close()

@@ -202,7 +202,7 @@ def test_live_claims_are_not_taken_over(db, now, slack, sender):
 def test_concurrent_ticks_send_each_page_once(settings, now, slack, sender):
     from warroom import db as dbmod
 
-    main = dbmod.connect(settings.db_path)
+    main = dbmod.connect(settings.db_url)
     dbmod.migrate(main)
     owner = make_user(main, "olga", "lead", now)
     pol = escalation.Policy((escalation.PolicyStep(0, ("channel:#crisis", "channel:#general")),), 0, "t")
@@ -214,7 +214,7 @@ def test_concurrent_ticks_send_each_page_once(settings, now, slack, sender):
     errors = []
 
     def worker(n):
-        conn = dbmod.connect(settings.db_path)
+        conn = dbmod.connect(settings.db_url)
         try:
             for _ in range(3):
                 _tick(conn, now, sender, token=f"host:{n}:t")

@@ -24,7 +24,7 @@ def rec(i, **kw):
 
 @pytest.fixture
 def setup(app, settings):
-    db = dbmod.connect(settings.db_path)
+    db = dbmod.connect(settings.db_url)
     lead = make_user(db, "lena", "lead", now=FIXED_NOW)
     room = rooms.open_room(db, FIXED_NOW, lead, "Swarm", status="monitoring")
     other = rooms.open_room(db, FIXED_NOW, lead, "Other")

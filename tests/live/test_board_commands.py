@@ -145,7 +145,7 @@ def test_publish_webhook_posts_and_records_outcome(settings, db, now, world):
     t.start()
     try:
         def open_db():
-            return dbmod.connect(settings.db_path)
+            return dbmod.connect(settings.db_url)
 
         assert board.send_webhook(open_db, f"http://127.0.0.1:{port}/hook", 5, response) is True
     finally:

@@ -48,8 +48,8 @@ class RecordingEmitter:
 
 
 def make_publisher(settings, emitter: RecordingEmitter) -> Publisher:
-    pub = Publisher(lambda: dbmod.connect(settings.db_path), emitter, poll_ms=50)
-    db = dbmod.connect(settings.db_path)
+    pub = Publisher(lambda: dbmod.connect(settings.db_url), emitter, poll_ms=50)
+    db = dbmod.connect(settings.db_url)
     pub.last_id = events.last_id(db)  # as start() does, without its thread
     db.close()
     return pub
@@ -72,7 +72,7 @@ def test_a_gap_left_by_another_process_goes_through_the_database_in_order(db, se
     sent = emitter.sent
     db.after_commit.append(pub.notify)
     ours_before = commit_event(db, "a")
-    other = dbmod.connect(settings.db_path)  # another process: it does not notify us
+    other = dbmod.connect(settings.db_url)  # another process: it does not notify us
     theirs = commit_event(other, "theirs")
     other.close()
     ours = commit_event(db, "b")
@@ -101,7 +101,7 @@ def test_flush_reads_without_the_lock_and_skips_what_was_sent_meanwhile(db, sett
     emitter = RecordingEmitter()
     pub = make_publisher(settings, emitter)
     sent = emitter.sent
-    other = dbmod.connect(settings.db_path)
+    other = dbmod.connect(settings.db_url)
     event = commit_event(other, "late notify")  # committed, not yet sent
     other.close()
     real_since = events.since
@@ -133,7 +133,7 @@ def test_commits_made_while_a_send_is_under_way_go_out_next_as_one_message(db, s
     pub = make_publisher(settings, emitter)
 
     def commit_first():
-        conn = dbmod.connect(settings.db_path)
+        conn = dbmod.connect(settings.db_url)
         conn.after_commit.append(pub.notify)
         commit_in_room(conn, None, "first")
         conn.close()
@@ -143,7 +143,7 @@ def test_commits_made_while_a_send_is_under_way_go_out_next_as_one_message(db, s
     assert emitter.sending.wait(5)  # the first commit's thread is sending (held)
     others = []
     for k in range(3):
-        conn = dbmod.connect(settings.db_path)
+        conn = dbmod.connect(settings.db_url)
         conn.after_commit.append(pub.notify)
         others.append(commit_in_room(conn, None, f"other {k}"))  # returns at once
         conn.close()
@@ -162,7 +162,7 @@ def test_a_batch_is_split_where_the_audience_changes_and_keeps_id_order(db, sett
     room = rooms.open_room(db, FIXED_NOW, make_user(db, "lena", "lead"), "Ash cloud").id
     emitter = RecordingEmitter()
     pub = make_publisher(settings, emitter)
-    other = dbmod.connect(settings.db_path)  # not notified: flush reads them as one batch
+    other = dbmod.connect(settings.db_url)  # not notified: flush reads them as one batch
     made = [commit_in_room(other, r, "k") for r in (None, None, room, None)]
     other.close()
     assert pub.flush(db) == 4
@@ -174,7 +174,7 @@ def test_a_batch_is_split_where_the_audience_changes_and_keeps_id_order(db, sett
 def test_a_message_carries_at_most_max_batch_events(db, settings):
     emitter = RecordingEmitter()
     pub = make_publisher(settings, emitter)
-    other = dbmod.connect(settings.db_path)
+    other = dbmod.connect(settings.db_url)
     with dbmod.transaction(other):
         for k in range(live.MAX_BATCH + 5):
             events.append(other, None, "k", "test", {"k": k}, FIXED_NOW)
@@ -210,7 +210,7 @@ class FakeClock:
 def test_under_load_events_wait_for_the_window_and_go_as_one_message(db, settings):
     clock = FakeClock()
     emitter = RecordingEmitter()
-    pub = Publisher(lambda: dbmod.connect(settings.db_path), emitter, poll_ms=50, coalesce_ms=20, clock=clock)
+    pub = Publisher(lambda: dbmod.connect(settings.db_url), emitter, poll_ms=50, coalesce_ms=20, clock=clock)
     pub.last_id = events.last_id(db)
     db.after_commit.append(pub.notify)
     first = commit_event(db, "first")
@@ -229,7 +229,7 @@ def test_under_load_events_wait_for_the_window_and_go_as_one_message(db, setting
 
 def test_the_publisher_thread_sends_what_was_held_back(db, settings):
     emitter = RecordingEmitter()
-    pub = Publisher(lambda: dbmod.connect(settings.db_path), emitter, poll_ms=60000, coalesce_ms=50)
+    pub = Publisher(lambda: dbmod.connect(settings.db_url), emitter, poll_ms=60000, coalesce_ms=50)
     pub.start()
     try:
         db.after_commit.append(pub.notify)

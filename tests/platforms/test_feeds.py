@@ -168,7 +168,7 @@ def test_scheduler_jobs_run(app, settings, feed_server, now):
     from warroom import jobs, scheduler
 
     assert {"feeds", "volume"} <= {j.name for j in scheduler.jobs()}
-    db = dbmod.connect(settings.db_path)
+    db = dbmod.connect(settings.db_url)
     room = rooms.open_room(db, now, make_user(db, "lena", "lead"), "Jobs", status="monitoring")
     feed_server.docs["/rss"] = (rss([("j1", "Anything at all", "no keywords here", "ann", 5)]), '"j"', None)
     feeds.add_feed(db, now, room.id, feed_server.url + "/rss")

@@ -40,7 +40,7 @@ class Running:
         self.stop = threading.Event()
         self.thread = threading.Thread(
             target=listener.listen_forever, daemon=True,
-            args=(lambda: dbmod.connect(settings.db_path), connector_id, vault, SCORER, self.stop, utcnow,
+            args=(lambda: dbmod.connect(settings.db_url), connector_id, vault, SCORER, self.stop, utcnow,
                   listener.ListenConfig(backoff_seconds=0.2, max_backoff_seconds=0.5)))
         self.thread.start()
 

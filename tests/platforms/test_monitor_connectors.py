@@ -85,7 +85,7 @@ def test_set_up_for_a_monitor_refuses_naming_the_field(db, vault, masto):
 
 
 def test_the_monitor_page_links_to_its_connectors_set_up_over_http(app, settings, vault, masto):
-    db = dbmod.connect(settings.db_path)
+    db = dbmod.connect(settings.db_url)
     monitor = _monitor(db)
     make_user(db, "rob", "responder")
     c = app.test_client()

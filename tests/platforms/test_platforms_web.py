@@ -30,7 +30,7 @@ APP_SECRET = "app-secret-XYZ"
 
 @pytest.fixture
 def web(app, settings):
-    db = dbmod.connect(settings.db_path)
+    db = dbmod.connect(settings.db_url)
     users = {name: make_user(db, name, role)
              for name, role in (("lead", "lead"), ("vol", "responder"), ("appr", "approver"))}
     from warroom import rooms
@@ -81,7 +81,7 @@ def test_lead_connects_sees_state_and_disconnects_and_secrets_never_come_back(we
         assert SECRET_TOKEN not in answer.text and APP_SECRET not in answer.text
     assert "Brand Page" in page.text and "state-connected" in page.text
     assert SECRET_TOKEN not in caplog.text and APP_SECRET not in caplog.text
-    db = dbmod.connect(app.extensions["warroom"].db_path)
+    db = dbmod.connect(app.extensions["warroom"].db_url)
     sealed = db.execute("SELECT secrets FROM connectors WHERE id = ?", [cid]).fetchone()[0]
     assert SECRET_TOKEN not in sealed and APP_SECRET not in sealed  # encrypted at rest
     gone = _post(clients["lead"], f"/api/v1/connectors/{cid}/disconnect", {})
@@ -140,7 +140,7 @@ def test_facebook_handshake_and_signed_changes_become_mentions(web, app, graph):
             headers["X-Hub-Signature-256"] = header
         forged = anon.post(f"/webhooks/facebook/{cid}", data=raw, headers=headers)
         assert forged.status_code == 401 and forged.json["field"] == "X-Hub-Signature-256"
-    db = dbmod.connect(app.extensions["warroom"].db_path)
+    db = dbmod.connect(app.extensions["warroom"].db_url)
     assert mentions.count(db, room.id) == 0  # nothing stored from a forged request
     good = anon.post(f"/webhooks/facebook/{cid}", data=raw,
                      headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw)})
@@ -163,7 +163,7 @@ def test_composer_limit_and_over_limit_reply_is_422(web, app, graph):
     raw = json.dumps(_feed()).encode()
     app.test_client().post(f"/webhooks/facebook/{cid}", data=raw,
                            headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw)})
-    db = dbmod.connect(app.extensions["warroom"].db_path)
+    db = dbmod.connect(app.extensions["warroom"].db_url)
     mid = mentions.listing(db, room.id)[0].id
     db.execute("UPDATE connectors SET max_length = 50 WHERE id = ?", [cid])
     db.close()
@@ -213,6 +213,6 @@ def test_a_rejected_page_token_at_set_up_is_422_naming_the_field_and_nothing_is_
     resp = _connect_facebook(web, graph, token=token, page_id=page_id)
     assert resp.status_code == 422 and resp.json["field"] == field, resp.text
     assert token not in resp.text
-    db = dbmod.connect(app.extensions["warroom"].db_path)
+    db = dbmod.connect(app.extensions["warroom"].db_url)
     assert db.execute("SELECT COUNT(*) FROM connectors").fetchone()[0] == 0
     db.close()

@@ -206,7 +206,7 @@ def test_the_scheduler_job_uses_the_installation_default(tmp_path, now):
     app = create_app(settings)
     job = {j.name: j for j in scheduler.jobs()}["retention"]
     assert job.seconds(settings) == 3600
-    db = dbmod.connect(settings.db_path)
+    db = dbmod.connect(settings.db_url)
     lead = make_user(db, "lead", "lead")
     room = rooms.open_room(db, now, lead, "Old news")
     old = add_mention(db, room.id, now, received=now - timedelta(days=400))

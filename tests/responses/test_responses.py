@@ -182,7 +182,7 @@ def test_concurrent_claims_from_ten_threads_leave_one_owner(db, now, people, roo
     results = {}
 
     def worker(user):
-        conn = dbmod.connect(settings.db_path)  # one connection per thread
+        conn = dbmod.connect(settings.db_url)  # one connection per thread
         try:
             barrier.wait()
             try:

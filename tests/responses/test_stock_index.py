@@ -74,7 +74,7 @@ def test_index_catches_up_with_replies_published_elsewhere(db, now, settings):
     assert responses.check(db, room.id, STOCK) == []
     index = stockmod.index_for(db, room.id, 0.8)
     # another process (its own connection) publishes the stock answer three times
-    other = dbmod.connect(settings.db_path)
+    other = dbmod.connect(settings.db_url)
     try:
         publish_raw(other, room.id, "vol", [STOCK, STOCK.replace("5pm", "6pm")], "2026-03-29T08:00:00Z")
         publish_raw(other, other_room.id, "vol", [STOCK] * 5, "2026-03-29T08:00:00Z")

@@ -69,7 +69,7 @@ def test_twenty_threads_never_overbook_a_four_person_slot(db, now, settings):
     lock = threading.Lock()
 
     def worker(user):
-        conn = dbmod.connect(settings.db_path, busy_timeout_ms=30000)  # own connection; slow CI waits
+        conn = dbmod.connect(settings.db_url, busy_timeout_ms=30000)  # own connection; slow CI waits
         try:
             barrier.wait()
             try:

@@ -257,7 +257,7 @@ def test_on_call_on_the_panel_and_a_broken_rotation_file(tmp_path):
 
     app, settings = _app_with(tmp_path, WARROOM_ONCALL_PEOPLE="dana",
                               WARROOM_ONCALL_TIMEZONE="Europe/Amsterdam")
-    conn = dbmod.connect(settings.db_path)
+    conn = dbmod.connect(settings.db_url)
     try:
         lead = make_user(conn, "lena", "lead")
         room = rooms.open_room(conn, utcnow(), lead, "Storm")

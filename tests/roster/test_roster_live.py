@@ -27,7 +27,7 @@ def test_scheduler_runs_the_roster_job(tmp_path, db):
     app = create_app(settings)
     from warroom import db as dbmod
 
-    conn = dbmod.connect(settings.db_path)
+    conn = dbmod.connect(settings.db_url)
     try:
         now = utcnow()
         lead = make_user(conn, "lena", "lead", now=now)

@@ -102,7 +102,7 @@ def test_concurrent_accepts_of_competing_swaps_leave_a_consistent_roster(db, now
     results = []
 
     def accept(swap_id):
-        conn = dbmod.connect(settings.db_path, busy_timeout_ms=30000)
+        conn = dbmod.connect(settings.db_url, busy_timeout_ms=30000)
         try:
             barrier.wait()
             try:
@@ -168,7 +168,7 @@ def test_reminders_and_handover_requests_are_sent_once(db, now, setup, settings)
     due = now + timedelta(hours=3, minutes=50)             # 10 min before
     assert handover.tick(db, due) == {"reminders": 1, "handovers": 1}
     # a restarted process (new connection) does not repeat them
-    again = dbmod.connect(settings.db_path)
+    again = dbmod.connect(settings.db_url)
     try:
         assert handover.tick(again, due + timedelta(minutes=1)) == {"reminders": 0, "handovers": 0}
     finally:

@@ -34,7 +34,7 @@ def raw_json(value) -> str:
 @pytest.fixture
 def world(app, settings, monkeypatch):
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
-    db = dbmod.connect(settings.db_path)
+    db = dbmod.connect(settings.db_url)
     lead = make_user(db, "lena", "lead", slack_id="U0LENA")
     make_user(db, "ann", "responder", slack_id="U0ANN")
     room = rooms.open_room(db, FIXED_NOW, lead, "Swarm", status="monitoring")

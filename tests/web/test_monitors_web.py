@@ -21,7 +21,7 @@ GOOD = {"brand": "Acme", "keywords": ["acme"], "sources": ["twitter"], "playbook
 
 @pytest.fixture
 def s(app, settings):
-    db = dbmod.connect(settings.db_path)
+    db = dbmod.connect(settings.db_url)
     make_user(db, "lena", "lead")
     make_user(db, "rob", "responder")
     book = parse((ROOT / "playbooks" / "mass-disruption.md").read_text(), "mass-disruption.md")

@@ -18,9 +18,10 @@ from . import lint as lint_cli
 from . import oncall as oncall_cli
 from . import playbooks as playbooks_cli
 from . import privacy as privacy_cli
+from . import store as store_cli
 from .common import UsageError
 
-GROUPS = [core, spikes, lint_cli, export_cli, playbooks_cli, listening, oncall_cli, privacy_cli]
+GROUPS = [core, spikes, lint_cli, export_cli, playbooks_cli, listening, oncall_cli, privacy_cli, store_cli]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,6 +24,6 @@ def settings_for(args):
 
 
 def open_database(settings):
-    db = dbmod.connect(settings.db_path, settings.db.busy_timeout_ms)
+    db = dbmod.connect(settings.db_url, settings.db.busy_timeout_ms)
     dbmod.migrate(db)
     return db

@@ -58,9 +58,9 @@ def count_new(db: Database, room_id: int, after_id: int) -> int:
         "INSERT INTO mention_minutes (room_id, minute, count, negative)"
         " SELECT room_id, substr(created_at, 1, 16) || ':00.000Z', COUNT(*),"
         " SUM(sentiment_label = 'negative')"
-        " FROM mentions WHERE id > ? AND room_id = ? GROUP BY 2 ORDER BY 2"
+        " FROM mentions WHERE id > ? AND room_id = ? GROUP BY 1, 2 ORDER BY 2"
         " ON CONFLICT (room_id, minute) DO UPDATE SET"
-        " count = count + excluded.count, negative = negative + excluded.negative",
+        " count = mention_minutes.count + excluded.count, negative = mention_minutes.negative + excluded.negative",
         [after_id, room_id],
     )
     return db.execute(

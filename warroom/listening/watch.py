@@ -102,9 +102,9 @@ def ingest(db: Database, now: datetime, monitor_id: int, batch: list[mentions.Ne
                 "INSERT INTO monitor_minutes (monitor_id, minute, count, negative)"
                 " SELECT monitor_id, substr(created_at, 1, 16) || ':00.000Z', COUNT(*),"
                 " SUM(sentiment_label = 'negative') FROM monitor_mentions"
-                " WHERE id > ? AND monitor_id = ? GROUP BY 2 ORDER BY 2"
+                " WHERE id > ? AND monitor_id = ? GROUP BY 1, 2 ORDER BY 2"
                 " ON CONFLICT (monitor_id, minute) DO UPDATE SET"
-                " count = count + excluded.count, negative = negative + excluded.negative",
+                " count = monitor_minutes.count + excluded.count, negative = monitor_minutes.negative + excluded.negative",
                 [before, monitor_id])
             head = db.execute("SELECT MAX(minute) FROM monitor_minutes WHERE monitor_id = ?",
                               [monitor_id]).fetchone()[0]

@@ -144,7 +144,7 @@ def _erase_room_mentions(db: Database, now: datetime, rows: list[tuple[int, str,
                            [new, stamp, rid] if extra else [new, rid])
                 done[table] += 1
         for eid, data in db.execute(
-                "SELECT id, data FROM events WHERE json_extract(data, '$.mention_id') = ?"
+                "SELECT id, data FROM events WHERE CAST(json_extract(data, '$.mention_id') AS TEXT) = CAST(? AS TEXT)"
                 " AND json_type(data, '$.text') = 'text'", [mid]).fetchall():
             payload = json.loads(data)
             new = scrub(payload["text"], author)

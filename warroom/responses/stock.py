@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from ..db import Database
+from ..db import Database, identity
 from . import lint as lintmod
 
 NUM_PERM = 128
@@ -94,8 +94,7 @@ _indexes_lock = threading.Lock()
 
 
 def _db_key(db: Database) -> str:
-    row = db.execute("PRAGMA database_list").fetchone()
-    return row[2] or f"memory:{id(db.conn)}"
+    return identity(db)
 
 
 def index_for(db: Database, room_id: int, similarity: float) -> StockIndex:
