@@ -119,3 +119,22 @@ def test_migration_0039_widens_the_check_in_place(tmp_path):
         older.execute(insert, [1, "bad", "bogus"])
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("PRAGMA writable_schema").fetchone()[0] == 0
+
+
+def test_negative_shares_leave_unknown_out_of_the_denominator(db, now, room):
+    from datetime import timedelta
+
+    from warroom import runbook
+    from warroom.listening import volume
+
+    batch = mentions.validate([
+        rec(1, now, "Vol annulé et aucune réponse du service client"),
+        rec(2, now, "Merci beaucoup, équipe au top"),
+        rec(3, now, "Mój lot został odwołany i nikt nie odpowiada"),
+        rec(4, now, "Zamówienie nie dotarło, skandal"),
+    ], now)
+    mentions.ingest(db, now, room.id, batch, SCORER)
+    minute = volume.series(db, room.id, 1)[0]
+    assert (minute["count"], minute["negative"], minute["unknown"], minute["negative_share"]) == (4, 1, 2, 0.5)
+    assert runbook.negative_share(db, room.id, now - timedelta(minutes=1), now + timedelta(minutes=1)) == 0.5
+    assert volume.share(0, 3, 3) == 0.0  # nothing read: no share, not a division by zero

@@ -16,3 +16,8 @@ PRAGMA writable_schema = OFF;
 CREATE TABLE _schema_bump_0039 (x);
 DROP TABLE _schema_bump_0039;
 PRAGMA writable_schema = RESET;
+
+-- Per minute, how many mentions are of a language we cannot read: the
+-- volume counts them (a storm in Polish is still a storm), negative shares
+-- leave them out of the denominator (see volume.MinuteDecision).
+ALTER TABLE mention_minutes ADD COLUMN unknown INTEGER NOT NULL DEFAULT 0;
