@@ -260,7 +260,11 @@ def combine(vader_compound: float, penalty: float, question: bool = False) -> fl
     return round(raw / math.sqrt(raw * raw + _ALPHA), 4)
 
 
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+# Words (with an elided "n'", "l'" kept whole) and the punctuation that ends a
+# negation's reach ("Keine Entschuldigung, nichts. Armselig": the "nichts"
+# does not reach "Armselig").
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|[.,;:!?¡¿]")
+_STOPS = frozenset(".,;:!?¡¿")
 
 
 class Lexicon:
@@ -301,16 +305,24 @@ class Lexicon:
 
     def raw(self, text: str) -> float:
         """Summed valence (unnormalised, VADER's scale) of a lower-cased text."""
-        tokens = _WORD.findall(text)
+        tokens = _TOKEN.findall(text)
         vals = []
+        negated_until = -1
         for i, tok in enumerate(tokens):
+            if tok in _STOPS:
+                negated_until = -1
+                vals.append(0.0)
+                continue
+            if tok in self.negators:
+                negated_until = i + self.SCOPE
             v = self.valence(tok)
             if v:
-                before = tokens[max(0, i - self.SCOPE):i]
                 if i and tokens[i - 1] in self.intensifiers:
                     v += math.copysign(self.intensifiers[tokens[i - 1]], v)
-                if any(b in self.negators for b in before):
-                    v *= self.NEGATION
+                if i <= negated_until and tok not in self.negators:
+                    # "not good" is bad; "no compensation" or "not bad" is
+                    # not praise: a negated negative word counts for nothing.
+                    v = v * self.NEGATION if v > 0 else 0.0
             vals.append(v)
         cut = next((i for i, t in enumerate(tokens) if t in self.but), None)
         if cut is not None:
