@@ -307,6 +307,11 @@
     $("queue-empty").hidden = list.length > 0;
     $("queue-count").textContent = list.length + (list.length > MAX_SHOWN ? " (most urgent " + MAX_SHOWN + " shown)" : "");
   }
+  // A language sentiment cannot read says so, with no score: "unknown (pl)", not "neutral 0.00".
+  function sentimentText(m) {
+    if (m.sentiment_label === "unknown") { return "unknown" + (m.lang ? " (" + m.lang + ")" : ""); }
+    return m.sentiment_label + " " + Number(m.sentiment).toFixed(2);
+  }
   function mentionItem(m) {
     var li = el("li", "mention " + (m.sentiment_label || ""));
     li.dataset.mentionId = m.id;
@@ -316,7 +321,7 @@
     if (S.selected === m.id) { li.classList.add("selected"); }
     var head = el("div", "mention-head");
     head.append(el("strong", "author", m.author || "[erased]"), " ",
-      el("span", "badge sentiment " + m.sentiment_label, m.sentiment_label + " " + Number(m.sentiment).toFixed(2)), " ");
+      el("span", "badge sentiment " + m.sentiment_label, sentimentText(m)), " ");
     var clock = clockOf(m);
     var c = el("span", "clock " + clock.cls, clock.label);
     c.dataset.received = m.received_at;

@@ -4,6 +4,7 @@ bench/mutants.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from tests.conftest import make_user
 from warroom import escalation, postmortem, rooms
@@ -104,3 +105,32 @@ def test_postmortem_reads_well_for_a_drill_without_a_spike(db, now):
     assert "\n### What went well" in md and "\n# What went well" not in md
     rows = [line for line in md.splitlines() if "mentions.received" in line]
     assert len(rows) == 1 and "batches=30" in rows[0] and "mentions=60" in rows[0]
+
+
+def test_unknown_language_mentions_are_their_own_class_in_the_report(db, now):
+    """A mention sentiment cannot read (``unknown``) is counted as such and
+    left out of the negative share and the mean compound: 2 negative of the
+    4 read is 50%, not 2 of 6; the per-minute chart data carries it too."""
+    from warroom.listening import mentions
+    from warroom.listening.sentiment import Scorer
+    from warroom.postmortem import render
+
+    lead = make_user(db, "lead", "lead")
+    room = rooms.open_room(db, now, lead, "Global", status="monitoring")
+    texts = ["My order never arrived and nobody answers", "Vol annulé et aucune réponse du service client",
+             "Thanks so much, great help today", "Super vriendelijke hulp, bedankt!",
+             "Mój lot został odwołany i nikt nie odpowiada", "Zamówienie nie dotarło, skandal"]
+    batch = mentions.validate([{"external_id": f"e{i}", "source": "twitter", "author": "a", "text": t, "url": "",
+                                "created_at": now.isoformat()} for i, t in enumerate(texts)], now)
+    mentions.ingest(db, now, room.id, batch, Scorer())
+    report = postmortem.build_report(db, room.id, now + timedelta(hours=1))
+    during = report["summary"]["sentiment"]["during"]
+    assert (during["mentions"], during["negative"], during["unknown"], during["negative_share"]) == (6, 2, 2, 0.5)
+    assert [(m["count"], m["negative"], m["unknown"]) for m in report["volume"]["minutes"]] == [(6, 2, 2)]
+    assert "| during | 6 |" in render.to_markdown(report)
+    import json
+
+    import jsonschema
+
+    schema = json.loads((Path(postmortem.__file__).parent / "postmortem.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(json.loads(json.dumps(report)))

@@ -5,7 +5,8 @@ Owns ``mentions``, ``mention_minutes``, ``spike_state``, ``ingest_tokens`` and
 ``drills``, and the standing monitors' ``monitors``, ``monitor_mentions``,
 ``monitor_minutes``, ``monitor_state`` and ``monitor_alarms`` (``migrations/``). No names of its own at the face: each
 submodule is public and named by what it holds: ``mentions`` (validate,
-de-duplicate, score, store), ``sentiment`` (VADER plus complaint cues),
+de-duplicate, score, store), ``language`` (platform tag or lingua detection),
+``sentiment`` (VADER plus complaint cues; our lexicons for nl/fr/de/es; ``unknown`` otherwise),
 ``volume`` (per-minute counts, running the detector), ``spikes`` (the online
 detector, pure), ``tokens`` (bearer tokens and their rate), ``replay`` (CSV
 and NDJSON files, paced), ``drills``, ``storms`` (the synthetic demo storm
@@ -14,6 +15,18 @@ is watched, validated) and ``watch`` (a monitor's stream, its detector, and
 the war room its alarm opens or offers).
 """
 
-from . import drills, mentions, monitors, replay, sentiment, spikes, storms, tokens, volume, watch
+from . import (
+    drills,
+    language,
+    mentions,
+    monitors,
+    replay,
+    sentiment,
+    spikes,
+    storms,
+    tokens,
+    volume,
+    watch,
+)
 
-__all__ = ["drills", "mentions", "monitors", "replay", "sentiment", "spikes", "storms", "tokens", "volume", "watch"]
+__all__ = ["drills", "language", "mentions", "monitors", "replay", "sentiment", "spikes", "storms", "tokens", "volume", "watch"]

@@ -2,7 +2,9 @@
 
 ``validate`` is pure: raw records (dicts from JSON, CSV or a feed) in,
 normalised ``NewMention`` tuples out, or ``MentionInvalid`` naming the row and
-the field. ``ingest`` scores the batch (before taking the write lock: scoring
+the field. ``ingest`` gives each mention its language (the platform's
+``lang`` when sane, else detected: ``language.resolve``), scores the batch
+in that language (before taking the write lock: scoring
 is the costly part), then in ONE transaction inserts the new rows with one
 ``executemany`` (a ``(source, external_id)`` this room already has is skipped
 and counted as a duplicate; another room may hold the same post), adds them to the room's per-minute counts, appends one
@@ -21,7 +23,7 @@ from .. import events, rooms
 from .. import validate as checks
 from ..clock import iso
 from ..db import Database, transaction
-from . import volume
+from . import language, volume
 
 REQUIRED = ("external_id", "source", "author", "text", "url", "created_at")
 EVENT_IDS = 200  # ids listed in one mentions.received event
@@ -187,11 +189,12 @@ def ingest(db: Database, now: datetime, room_id: int, batch: list[NewMention], s
     scored = []
     negative_flags = []
     for m in batch:
-        s = scorer.score(m.text)
+        lang = language.resolve(m.lang, m.text)
+        s = scorer.score(m.text, lang)
         compound = float(s.compound)
         if math.isnan(compound):
             compound = 0.0
-        scored.append((room_id, *m, received, compound, s.label))
+        scored.append((room_id, *m._replace(lang=lang), received, compound, s.label))
         negative_flags.append(s.label == "negative")
     with transaction(db):
         if charge is not None:

@@ -1,5 +1,15 @@
-"""Sentiment of a mention: a compound score in [-1, 1] and a three-way label.
+"""Sentiment of a mention: a compound score in [-1, 1] and a label.
 
+The label is negative, neutral or positive, or ``unknown`` when the mention's
+language is one we have no lexicon for: a Polish complaint is not "neutral",
+and counting it as such would dilute a storm's negative share. English goes
+through VADER and the complaint cues below; Dutch, French, German and
+Spanish through our own lexicons (``data/lexicons.json``, see ``Lexicon``).
+A text of undetermined language (``lang`` None: too few letters to tell,
+e.g. emoji or a bare handle) is read as English: VADER reads emoji and
+punctuation, which carry no language.
+
+English:
 VADER (a general social-media lexicon) plus customer-complaint language.
 Complaints to a brand often carry no negative word at all ("flight
 Cancelled, on hold for 2 hours"), so VADER alone calls many of them neutral
@@ -14,9 +24,11 @@ neutralised. Pure Python, no I/O: the ingestion path calls it per mention.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
+from importlib import resources
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -193,7 +205,11 @@ _MAX_PENALTY = 6.0
 @dataclass(frozen=True)
 class Sentiment:
     compound: float
-    label: str  # negative | neutral | positive
+    label: str  # negative | neutral | positive | unknown
+
+
+LABELS = ("negative", "neutral", "positive", "unknown")
+UNKNOWN = Sentiment(0.0, "unknown")
 
 
 def label_for(compound: float) -> str:
@@ -244,30 +260,129 @@ def combine(vader_compound: float, penalty: float, question: bool = False) -> fl
     return round(raw / math.sqrt(raw * raw + _ALPHA), 4)
 
 
+# Words (with an elided "n'", "l'" kept whole) and the punctuation that ends a
+# negation's reach ("Keine Entschuldigung, nichts. Armselig": the "nichts"
+# does not reach "Armselig").
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|[.,;:!?¡¿]")
+_STOPS = frozenset(".,;:!?¡¿")
+
+
+class Lexicon:
+    """A word lexicon with negation, intensifiers and "but", in VADER's manner,
+    plus weighted complaint phrases, for one language.
+
+    Written by us (``data/lexicons.json``; no published lexicon copied). The
+    rules hold for any brand because they read how people complain (counts of
+    hours and days endured, "no answer", "still", "where is my", "why does",
+    "again", "does not work"), not what they complain about.
+    """
+
+    NEGATION = -0.74  # VADER's scalar for a negated word
+    SCOPE = 3  # a negator reaches this many words ahead
+
+    def __init__(self, spec: dict, emoji: dict) -> None:
+        words = spec["words"]
+        self.exact = {k: v for k, v in words.items() if not k.endswith("*") and " " not in k}
+        self.prefix = {k[:-1]: v for k, v in words.items() if k.endswith("*")}
+        self.longest = max((len(k) for k in self.prefix), default=0)
+        multi = [(v, r"\b" + re.escape(k) + r"\b") for k, v in words.items() if " " in k]
+        # Phrase weights are complaint weights (positive numbers subtract).
+        self.phrases = [(-w, re.compile(p)) for w, p in spec["phrases"]] + [(v, re.compile(p)) for v, p in multi]
+        self.negators = set(spec["negators"])
+        self.intensifiers = spec["intensifiers"]
+        self.but = {b for b in spec["but"] if " " not in b}
+        self.emoji = emoji
+
+    def valence(self, word: str) -> float:
+        v = self.exact.get(word)
+        if v is not None:
+            return v
+        for n in range(min(len(word), self.longest), 2, -1):
+            v = self.prefix.get(word[:n])
+            if v is not None:
+                return v
+        return 0.0
+
+    def raw(self, text: str) -> float:
+        """Summed valence (unnormalised, VADER's scale) of a lower-cased text."""
+        tokens = _TOKEN.findall(text)
+        vals = []
+        negated_until = -1
+        for i, tok in enumerate(tokens):
+            if tok in _STOPS:
+                negated_until = -1
+                vals.append(0.0)
+                continue
+            if tok in self.negators:
+                negated_until = i + self.SCOPE
+            v = self.valence(tok)
+            if v:
+                if i and tokens[i - 1] in self.intensifiers:
+                    v += math.copysign(self.intensifiers[tokens[i - 1]], v)
+                if i <= negated_until and tok not in self.negators:
+                    # "not good" is bad; "no compensation" or "not bad" is
+                    # not praise: a negated negative word counts for nothing.
+                    v = v * self.NEGATION if v > 0 else 0.0
+            vals.append(v)
+        cut = next((i for i, t in enumerate(tokens) if t in self.but), None)
+        if cut is not None:
+            vals = [v * 0.5 for v in vals[:cut]] + [v * 1.5 for v in vals[cut:]]
+        total = sum(vals)
+        total += sum(w for w, rx in self.phrases if rx.search(text))
+        total += sum(v for ch, v in self.emoji.items() if ch in text)
+        if "!" in text and total:
+            total += math.copysign(min(text.count("!"), 4) * 0.29, total)  # VADER's emphasis
+        return total
+
+    def score(self, text: str) -> Sentiment:
+        raw = self.raw(_STRIP.sub(" ", text).lower())
+        compound = round(raw / math.sqrt(raw * raw + _ALPHA), 4)
+        return Sentiment(compound, label_for(compound))
+
+
+def load_lexicons() -> dict[str, Lexicon]:
+    data = json.loads(resources.files(__package__).joinpath("data/lexicons.json").read_text(encoding="utf-8"))
+    return {code: Lexicon(spec, data["emoji"]) for code, spec in data["languages"].items()}
+
+
 class Scorer:
-    """Holds one analyzer: building it reads the lexicon (~25 ms)."""
+    """Holds one VADER analyzer (building it reads the lexicon, ~25 ms) and
+    our lexicons for the other languages."""
 
     def __init__(self) -> None:
         self._vader = SentimentIntensityAnalyzer()
         self._vader.lexicon.update(_LEXICON_OVERRIDES)
+        self._lexicons = load_lexicons()
 
-    def score(self, text: str) -> Sentiment:
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The ISO 639-1 codes read; any other gives ``unknown``."""
+        return ("en", *self._lexicons)
+
+    def score(self, text: str, lang: str | None = None) -> Sentiment:
+        """``lang`` None (undetermined) is read as English; a code we have no
+        lexicon for gives UNKNOWN."""
+        if lang is not None and lang != "en":
+            lexicon = self._lexicons.get(lang)
+            return lexicon.score(text or "") if lexicon is not None else UNKNOWN
         vader_text, low, relief = _prepare(text or "")
         base = self._vader.polarity_scores(vader_text)["compound"]
         penalty = _weight(low) - RELIEF_WEIGHT * relief
         compound = combine(base, penalty, "?" in low)
         return Sentiment(compound, label_for(compound))
 
-    def score_many(self, texts) -> list[Sentiment]:
+    def score_many(self, texts, langs=None) -> list[Sentiment]:
         score = self.score
-        return [score(t) for t in texts]
+        if langs is None:
+            return [score(t) for t in texts]
+        return [score(t, lang) for t, lang in zip(texts, langs, strict=True)]
 
 
 _default: Scorer | None = None
 
 
-def score(text: str) -> Sentiment:
+def score(text: str, lang: str | None = None) -> Sentiment:
     global _default
     if _default is None:
         _default = Scorer()
-    return _default.score(text)
+    return _default.score(text, lang)

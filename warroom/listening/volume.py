@@ -37,10 +37,19 @@ class MinuteDecision:
     score: float
     expected: float
     alarm: bool
+    unknown: int = 0  # of count, in a language sentiment cannot read
 
     @property
     def negative_share(self) -> float:
-        return round(self.negative / self.count, 4) if self.count else 0.0
+        """Negative among the mentions whose sentiment could be read: an
+        unread (``unknown``) mention is neither negative nor not."""
+        return share(self.negative, self.count, self.unknown)
+
+
+def share(negative: int, count: int, unknown: int = 0) -> float:
+    """negative / (count - unknown), 0.0 when nothing could be read."""
+    read = count - unknown
+    return round(negative / read, 4) if read > 0 else 0.0
 
 
 def minute_of(ts: datetime) -> datetime:
@@ -52,15 +61,17 @@ def minute_key(ts: datetime) -> str:
 
 
 def count_new(db: Database, room_id: int, after_id: int) -> int:
-    """Add mentions with id > after_id to the per-minute counts; returns how
-    many of them are negative. Runs inside the ingest transaction."""
+    """Add mentions with id > after_id to the per-minute counts (and unknown
+    ones); returns how many of them are negative. Runs inside the ingest
+    transaction."""
     db.execute(
-        "INSERT INTO mention_minutes (room_id, minute, count, negative)"
+        "INSERT INTO mention_minutes (room_id, minute, count, negative, unknown)"
         " SELECT room_id, substr(created_at, 1, 16) || ':00.000Z', COUNT(*),"
-        " SUM(sentiment_label = 'negative')"
+        " SUM(sentiment_label = 'negative'), SUM(sentiment_label = 'unknown')"
         " FROM mentions WHERE id > ? AND room_id = ? GROUP BY 1, 2 ORDER BY 2"
         " ON CONFLICT (room_id, minute) DO UPDATE SET"
-        " count = mention_minutes.count + excluded.count, negative = mention_minutes.negative + excluded.negative",
+        " count = mention_minutes.count + excluded.count, negative = mention_minutes.negative + excluded.negative,"
+        " unknown = mention_minutes.unknown + excluded.unknown",
         [after_id, room_id],
     )
     return db.execute(
@@ -136,8 +147,8 @@ def _close(db: Database, now: datetime, room_id: int, head: datetime, params) ->
     if (head - open_minute) / MINUTE > MAX_FILL_MINUTES:
         open_minute = head - MAX_FILL_MINUTES * MINUTE
     counts = {
-        r[0]: (r[1], r[2]) for r in db.execute(
-            "SELECT minute, count, negative FROM mention_minutes"
+        r[0]: (r[1], r[2], r[3]) for r in db.execute(
+            "SELECT minute, count, negative, unknown FROM mention_minutes"
             " WHERE room_id = ? AND minute >= ? AND minute < ?",
             [room_id, iso(open_minute), iso(head)],
         )
@@ -149,9 +160,12 @@ def _close(db: Database, now: datetime, room_id: int, head: datetime, params) ->
     m = open_minute
     while m < head:
         key = iso(m)
-        n, neg = counts.get(key, (0, 0))
+        n, neg, unk = counts.get(key, (0, 0, 0))
+        # The detector's share-swing rule still divides by every post (its
+        # saved state has no place for unread ones): see the README.
         d = detector.update(m, float(n), neg)
-        decision = MinuteDecision(key, n, neg, round(float(d.score), 6), round(float(d.expected), 4), bool(d.alarm))
+        decision = MinuteDecision(key, n, neg, round(float(d.score), 6), round(float(d.expected), 4), bool(d.alarm),
+                                  unk)
         decided.append((room_id, key, n, neg, decision.score, decision.expected, int(decision.alarm)))
         if decision.alarm:
             alarms.append(decision)
@@ -173,7 +187,7 @@ def _close(db: Database, now: datetime, room_id: int, head: datetime, params) ->
     for a in alarms:
         detail = {
             "minute": a.minute, "value": a.count, "expected": a.expected, "score": a.score,
-            "negative": a.negative, "negative_share": a.negative_share, "is_drill": is_drill,
+            "negative": a.negative, "unknown": a.unknown, "negative_share": a.negative_share, "is_drill": is_drill,
             **why[a.minute],
         }
         if not may_page:
@@ -228,7 +242,7 @@ def series(db: Database, room_id: int, minutes: int = 60) -> list[dict]:
     start = end - (minutes - 1) * MINUTE
     rows = {
         r[0]: r[1:] for r in db.execute(
-            "SELECT minute, count, negative, score, expected, alarm FROM mention_minutes"
+            "SELECT minute, count, negative, score, expected, alarm, unknown FROM mention_minutes"
             " WHERE room_id = ? AND minute >= ? AND minute <= ?",
             [room_id, iso(start), iso(end)],
         )
@@ -237,10 +251,10 @@ def series(db: Database, room_id: int, minutes: int = 60) -> list[dict]:
     m = start
     while m <= end:
         key = iso(m)
-        n, neg, score, expected, alarm = rows.get(key, (0, 0, None, None, None))
+        n, neg, score, expected, alarm, unk = rows.get(key, (0, 0, None, None, None, 0))
         out.append({
-            "minute": key, "count": n, "negative": neg,
-            "negative_share": round(neg / n, 4) if n else 0.0,
+            "minute": key, "count": n, "negative": neg, "unknown": unk,
+            "negative_share": share(neg, n, unk),
             "score": score, "expected": expected,
             "alarm": None if alarm is None else bool(alarm),
         })

@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from .. import accounts, escalation, events, playbooks, rooms, roster
 from ..clock import iso, parse_iso
 from ..db import Database, transaction
-from . import mentions, spikes, volume
+from . import language, mentions, spikes, volume
 from .monitors import Monitor, MonitorError, get
 
 MINUTE = timedelta(minutes=1)
@@ -82,8 +82,9 @@ def ingest(db: Database, now: datetime, monitor_id: int, batch: list[mentions.Ne
             raise mentions.MentionInvalid(row, "source", f"monitor {monitor_id} listens to {', '.join(monitor.sources)},"
                                                 f" not {m.source!r}")
     received = iso(now)
+    batch = [m._replace(lang=language.resolve(m.lang, m.text)) for m in batch]
     scored = [(monitor_id, *m, received, float(s.compound) if s.compound == s.compound else 0.0, s.label)
-              for m, s in ((m, scorer.score(m.text)) for m in batch)]
+              for m, s in ((m, scorer.score(m.text, m.lang)) for m in batch)]
     with transaction(db):
         if charge is not None:
             charge(db)

@@ -115,15 +115,16 @@ def volume(minutes: list[dict], spike_minutes: list[str]) -> str:
 
 
 def negative_share(minutes: list[dict]) -> str:
-    """Share of mentions labelled negative, per minute (0-100 %)."""
+    """Share of mentions labelled negative among those whose sentiment could
+    be read (not ``unknown``), per minute (0-100 %)."""
     out = _open("negative", "Negative share per minute",
-                "Share of each minute's mentions that VADER labels negative")
-    rows = [m for m in minutes if m["count"]]
+                "Share of each minute's readable mentions labelled negative")
+    rows = [m for m in minutes if m["count"] - m.get("unknown", 0) > 0]
     if not rows:
         return _empty(out, "no mentions")
     plot_h = HEIGHT - TOP - BOTTOM
     xs = _xs([m["minute"] for m in rows])
-    ys = [TOP + plot_h - plot_h * (m["negative"] / m["count"]) for m in rows]
+    ys = [TOP + plot_h - plot_h * (m["negative"] / (m["count"] - m.get("unknown", 0))) for m in rows]
     _y_axis(out, 1.0, lambda v: f"{v * 100:.0f}%")
     points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
     out.append(f'<polyline class="series" points="{points}" fill="none" stroke="{RED}"'

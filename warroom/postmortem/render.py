@@ -165,8 +165,8 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
     ])
     lines += ["### Sentiment", "",
               "Before the storm window, during it and after it (by the mentions' own time).", ""]
-    lines += table(["Period", "Mentions", "Mean compound", "Negative", "Negative share"], [
-        [p, count(v["mentions"]), compound(v["mean_compound"]), count(v["negative"]),
+    lines += table(["Period", "Mentions", "Mean compound", "Negative", "Unknown language", "Negative share"], [
+        [p, count(v["mentions"]), compound(v["mean_compound"]), count(v["negative"]), count(v.get("unknown", 0)),
          share(v["negative_share"])] for p, v in s["sentiment"].items()
     ])
     lines += [chart("volume"), "", chart("negative"), ""]

@@ -20,7 +20,9 @@ Definitions (the numbers a reader will argue about):
   ``created_at``: before = ``created_at < storm_start``; during =
   ``storm_start <= created_at < storm_end``; after = ``created_at >=
   storm_end``. Each period gives the count, the mean compound score stored
-  at ingestion (``warroom.sentiment``) and the share labelled negative.
+  at ingestion (``warroom.sentiment``), how many are ``unknown`` (a language
+  sentiment cannot read) and the share labelled negative among the others
+  (an unread mention is neither negative nor not; None when none was read).
 * **Peak mention rate** is the largest per-minute count of the room
   (``mention_minutes``; recomputed from ``mentions`` if that table is absent)
   and the minute it happened; ties go to the earliest minute.
@@ -170,39 +172,43 @@ def _playbook(db: Database, room: dict) -> tuple[dict | None, int | None]:
 def _minutes(db: Database, room_id: int, tables: set[str]) -> list[dict]:
     if "mention_minutes" in tables:
         rows = db.execute(
-            "SELECT minute, SUM(count), SUM(negative) FROM mention_minutes WHERE room_id = ?"
+            "SELECT minute, SUM(count), SUM(negative), SUM(unknown) FROM mention_minutes WHERE room_id = ?"
             " GROUP BY minute ORDER BY minute", [room_id],
         ).fetchall()
     elif "mentions" in tables:
         rows = db.execute(
-            "SELECT substr(created_at, 1, 16), COUNT(*), SUM(sentiment_label = 'negative')"
+            "SELECT substr(created_at, 1, 16), COUNT(*), SUM(sentiment_label = 'negative'),"
+            " SUM(sentiment_label = 'unknown')"
             " FROM mentions WHERE room_id = ? GROUP BY 1 ORDER BY 1", [room_id],
         ).fetchall()
     else:
         rows = []
     out = []
-    for minute, count, negative in rows:
+    for minute, count, negative, unknown in rows:
         out.append({"minute": _norm_ts(minute if len(minute) > 16 else minute + ":00Z", minute),
-                    "count": int(count or 0), "negative": int(negative or 0)})
+                    "count": int(count or 0), "negative": int(negative or 0), "unknown": int(unknown or 0)})
     return out
 
 
 def _sentiment(db, room_id, tables, start: str, end: str) -> dict:
-    periods = {p: {"mentions": 0, "mean_compound": None, "negative": 0, "negative_share": None}
+    periods = {p: {"mentions": 0, "mean_compound": None, "negative": 0, "unknown": 0, "negative_share": None}
                for p in ("before", "during", "after")}
     if "mentions" not in tables:
         return periods
     rows = db.execute(
         "SELECT CASE WHEN created_at < ? THEN 'before' WHEN created_at < ? THEN 'during'"
-        " ELSE 'after' END, COUNT(*), AVG(sentiment), SUM(sentiment_label = 'negative')"
+        " ELSE 'after' END, COUNT(*), AVG(CASE WHEN sentiment_label != 'unknown' THEN sentiment END),"
+        " SUM(sentiment_label = 'negative'), SUM(sentiment_label = 'unknown')"
         " FROM mentions WHERE room_id = ? GROUP BY 1", [start, end, room_id],
     ).fetchall()
-    for period, count, mean, negative in rows:
+    for period, count, mean, negative, unknown in rows:
+        read = count - int(unknown or 0)
         periods[period] = {
             "mentions": count,
             "mean_compound": round(mean, 4) if mean is not None else None,
             "negative": int(negative or 0),
-            "negative_share": round((negative or 0) / count, 4) if count else None,
+            "unknown": int(unknown or 0),
+            "negative_share": round((negative or 0) / read, 4) if read else None,
         }
     return periods
 

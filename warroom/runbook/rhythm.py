@@ -68,9 +68,10 @@ def _update_events(db: Database, room_id: int, since: str, until: str):
 
 
 def negative_share(db: Database, room_id: int, start: datetime, end: datetime) -> float:
-    """Negative mentions / mentions over minutes in [start, end); 0 with none."""
+    """Negative mentions / mentions whose sentiment could be read (not
+    ``unknown``) over minutes in [start, end); 0 with none."""
     row = db.execute(
-        "SELECT COALESCE(SUM(count), 0), COALESCE(SUM(negative), 0) FROM mention_minutes"
+        "SELECT COALESCE(SUM(count - unknown), 0), COALESCE(SUM(negative), 0) FROM mention_minutes"
         " WHERE room_id = ? AND minute >= ? AND minute < ?", [room_id, iso(start), iso(end)]).fetchone()
     return row[1] / row[0] if row[0] else 0.0
 

@@ -276,12 +276,14 @@ def room_volume(room_id: int):
     series = volume.series(db, room_id, minutes)
     total = sum(m["count"] for m in series)
     negative = sum(m["negative"] for m in series)
+    unknown = sum(m["unknown"] for m in series)
     return jsonify({
         "room": room_id,
         "minutes": series,
         "total": total,
         "negative": negative,
-        "negative_share": round(negative / total, 4) if total else 0.0,
+        "unknown": unknown,
+        "negative_share": volume.share(negative, total, unknown),
         "spikes": volume.spikes_of(db, room_id),
         "peak": whole["peak"],          # the room's, whatever the range: the post-mortem's number
         "first_minute": whole["first"],
