@@ -12,7 +12,8 @@ exactly that multiset Jaccard, and the LSH threshold sits well below that
 bound, weighted against misses (at the bound about 1 in 200 is missed;
 real stock answers sit far above it).
 
-Kept in memory, built once per room per process and caught up on every
+The MinHash and LSH come from ``listening.minhash``, shared with the mention
+clusters. Kept in memory, built once per room per process and caught up on every
 look-up from an id cursor: published replies are append-only (SQLite
 triggers refuse updates and deletes), so the rows after the cursor are all
 that changed, whichever process published them. Nothing is persisted: a
@@ -26,6 +27,7 @@ import threading
 from collections import Counter
 
 from ..db import Database
+from ..listening import minhash
 from . import lint as lintmod
 
 NUM_PERM = 128
@@ -52,23 +54,15 @@ class StockIndex:
     """One room's published replies in a MinHash LSH; thread-safe."""
 
     def __init__(self, similarity: float):
-        from datasketch import MinHash, MinHashLSH  # numpy/scipy: loaded on first use only
-
-        self._minhash = MinHash
         self.similarity = similarity
-        self._lsh = MinHashLSH(threshold=lsh_threshold(similarity), num_perm=NUM_PERM,
-                               weights=MISS_WEIGHTS)
-        first = MinHash(num_perm=NUM_PERM)
-        # permutations computed once and shared: building them is most of a MinHash's cost
-        self._perms, self._scheme = first.permutations, first.scheme
+        self._lsh = minhash.lsh(lsh_threshold(similarity), NUM_PERM, MISS_WEIGHTS)
         self._lock = threading.Lock()
         self.last_id = 0
         self.size = 0
 
     def _hash(self, tokens: list[bytes]):
-        m = self._minhash(num_perm=NUM_PERM, permutations=self._perms, scheme=self._scheme)
-        m.update_batch(tokens)
-        return m
+        # the permutations are shared per process (listening.minhash)
+        return minhash.minhash(tokens, NUM_PERM)
 
     def add(self, response_id: int, text: str) -> None:
         tokens = _tokens(text)
