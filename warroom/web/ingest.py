@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .. import rooms, validate
 from ..clock import utcnow
-from ..listening import mentions, monitors, tokens, volume, watch
+from ..listening import clusters, mentions, monitors, tokens, volume, watch
 from ..listening.sentiment import Scorer
 from .auth import csrf_exempt
 from .context import get_db, json_error, own_body, public, require_role, settings
@@ -251,9 +251,11 @@ def list_mentions(room_id: int):
     if err:
         return err
     page = mentions.listing(db, room_id, after, limit)
+    grouped = clusters.of_mentions(db, [m.id for m in page])
     return jsonify({
         "room": room_id,
-        "mentions": [m.to_dict() for m in page],
+        "mentions": [{**m.to_dict(), "cluster_id": grouped.get(m.id, (None, 1))[0],
+                      "cluster_size": grouped.get(m.id, (None, 1))[1]} for m in page],
         "last_id": page[-1].id if page else after,
         "more": len(page) == limit,
     })
@@ -369,7 +371,8 @@ OPENAPI_PATHS = {
             },
         },
         "get": {
-            "summary": "A room's mentions after an id, oldest first",
+            "summary": "A room's mentions after an id, oldest first; each with its near-duplicate"
+                       " cluster (cluster_id, cluster_size)",
             "parameters": [
                 _ROOM,
                 {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
