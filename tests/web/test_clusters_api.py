@@ -29,8 +29,8 @@ def setup(app, settings):
                     "text": "my parcel never arrived and the tracking page is blank", "created_at": iso(FIXED_NOW)})
     mentions.ingest(db, FIXED_NOW, room.id, mentions.validate(records, FIXED_NOW), Scorer())
     client = app.test_client()
-    login_client(client, "lena")
-    yield {"db": db, "room": room.id, "other": other.id, "client": client}
+    csrf = login_client(client, "lena")
+    yield {"csrf": csrf, "db": db, "room": room.id, "other": other.id, "client": client, "lead": lead}
     db.close()
 
 
@@ -67,3 +67,24 @@ def test_bad_cluster_requests_name_the_field(setup):
     ]:
         r = c.get(url)
         assert (r.status_code, r.get_json().get("field")) == (status, field), url
+
+
+def test_publish_cluster_over_http_answers_every_copy_once(setup):
+    from warroom import responses
+
+    db, room, c = setup["db"], setup["room"], setup["client"]
+    csrf = setup["csrf"]
+    appr = make_user(db, "appr", "approver", now=FIXED_NOW)
+    first = db.execute("SELECT id FROM mentions WHERE external_id = 'c0'").fetchone()[0]
+    author = setup["lead"]
+    d = responses.save_draft(db, FIXED_NOW, author, room, "So sorry, we are looking into it and will update by 5pm.",
+                             mention_id=first)
+    d = responses.submit(db, FIXED_NOW, author, d.id)
+    responses.approve(db, FIXED_NOW, appr, d.id, d.revision)
+    r = c.post(f"/api/v1/drafts/{d.id}/publish_cluster", json={}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    body = r.get_json()
+    assert (body["copies"], body["deliveries"], len(body["by_hand"])) == (5, 0, 5)
+    again = c.post(f"/api/v1/drafts/{d.id}/publish_cluster", json={}, headers={"X-CSRF-Token": csrf})
+    assert (again.status_code, again.get_json()["field"]) == (422, "draft_id")  # published already
+    assert len(responses.answered(db, room)) == 6

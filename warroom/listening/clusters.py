@@ -280,3 +280,22 @@ def _bucket(ts: str, minutes: int) -> str:
     hh, mm = int(ts[11:13]), int(ts[14:16])
     total = (hh * 60 + mm) // minutes * minutes
     return f"{ts[:11]}{total // 60:02d}:{total % 60:02d}:00Z"
+
+
+# -- one answer to a cluster ----------------------------------------------------
+
+
+def record_answer(db: Database, room_id: int, cluster_id: int, lead_response_id: int,
+                  copy_ids: list[int]) -> None:
+    """Inside the publishing transaction: which responses are one cluster answer."""
+    db.conn.executemany(
+        "INSERT INTO cluster_answers (response_id, room_id, cluster_id, lead_response_id) VALUES (?, ?, ?, ?)",
+        [(rid, room_id, cluster_id, lead_response_id) for rid in [lead_response_id, *copy_ids]])
+
+
+def answer_copies(db: Database, room_id: int, after: int = 0) -> set[int]:
+    """Ids (> after) of responses that are a cluster answer's copies to its
+    other members: one answer to many copies of one text counts once."""
+    return {r[0] for r in db.execute(
+        "SELECT response_id FROM cluster_answers WHERE room_id = ? AND response_id > ?"
+        " AND response_id != lead_response_id", [room_id, after])}

@@ -74,4 +74,12 @@ OPENAPI_PATHS = {
                       "400": {"description": "bad query parameter"},
                       "404": {"description": "no such room or cluster"}},
     }},
+    "/api/v1/drafts/{draft_id}/publish_cluster": {"post": {
+        "summary": "Publish an approved draft to every unanswered member of its mention's cluster: through each"
+                   " member's connector where one exists, else listed in by_hand for posting by hand",
+        "parameters": [{"name": "draft_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "response, cluster_id, copies, deliveries, by_hand"},
+                      "422": {"description": "not approved, no copies, too long for a member's platform"
+                                             " (field named)"}},
+    }},
 }
