@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify
 from .. import rooms
 from ..listening import clusters, mentions
 from .context import get_db, json_error, require_role
-from .ingest import MAX_LISTING, _int_arg
+from .ingest import MAX_LISTING, _int_arg, page_args
 
 bp = Blueprint("clusters", __name__)
 
@@ -26,9 +26,7 @@ def room_clusters(room_id: int):
     if rooms.get_room(db, room_id) is None:
         return json_error(404, f"no room {room_id}", field="room")
     min_size, err = _int_arg("min_size", 2, 1, 2**31)
-    if err:
-        return err
-    limit, err = _int_arg("limit", 100, 1, MAX_LISTING)
+    (_after, limit), err = ((None, None), err) if err else page_args()
     if err:
         return err
     return jsonify({"room": room_id,
@@ -42,10 +40,7 @@ def cluster_members(room_id: int, cluster_id: int):
     cluster = clusters.get(db, cluster_id)
     if cluster is None or cluster.room_id != room_id:
         return json_error(404, f"no cluster {cluster_id} in room {room_id}", field="cluster")
-    after, err = _int_arg("after", 0, 0, 2**62)
-    if err:
-        return err
-    limit, err = _int_arg("limit", 100, 1, MAX_LISTING)
+    (after, limit), err = page_args()
     if err:
         return err
     ids = clusters.members(db, cluster_id, after, limit)

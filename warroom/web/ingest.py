@@ -237,17 +237,23 @@ def _int_arg(name: str, default: int, low: int, high: int):
 MAX_LISTING = 5000
 
 
+def page_args():
+    """((after, limit), error) of a listing's query: up to 5,000 a page, so the
+    board reads a whole room in few round trips."""
+    after, err = _int_arg("after", 0, 0, 2**62)
+    if err:
+        return (None, None), err
+    limit, err = _int_arg("limit", 100, 1, MAX_LISTING)
+    return (after, limit), err
+
+
 @bp.route("/api/v1/rooms/<int:room_id>/mentions", methods=["GET"])
 @require_role("viewer")
 def list_mentions(room_id: int):
     db = get_db()
     if rooms.get_room(db, room_id) is None:
         return json_error(404, f"no room {room_id}", field="room")
-    after, err = _int_arg("after", 0, 0, 2**62)
-    if err:
-        return err
-    # up to 5,000 a page: the board reads a whole room in few round trips
-    limit, err = _int_arg("limit", 100, 1, MAX_LISTING)
+    (after, limit), err = page_args()
     if err:
         return err
     page = mentions.listing(db, room_id, after, limit)
