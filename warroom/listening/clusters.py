@@ -299,3 +299,19 @@ def answer_copies(db: Database, room_id: int, after: int = 0) -> set[int]:
     return {r[0] for r in db.execute(
         "SELECT response_id FROM cluster_answers WHERE room_id = ? AND response_id > ?"
         " AND response_id != lead_response_id", [room_id, after])}
+
+
+def campaigns(db: Database, room_id: int, limit: int = 10) -> list[dict]:
+    """The room's largest clusters of copies (size >= 2) for the post-mortem:
+    size, reach, languages, the first post and the size over time (hourly,
+    cumulative, by the posts' own time)."""
+    out = []
+    for c in queue(db, room_id, limit=limit, min_size=2):
+        first = db.execute("SELECT source, author, text, created_at FROM mentions WHERE id = ?",
+                           [c.first_mention_id]).fetchone()
+        out.append({"cluster_id": c.id, "size": c.size, "reach": c.reach, "languages": list(c.languages),
+                    "first_at": c.first_at, "last_at": c.last_at,
+                    "first_post": {"mention_id": c.first_mention_id, "source": first[0], "author": first[1],
+                                   "text": first[2]} if first else None,
+                    "growth": [{"hour": h, "size": n} for h, n in growth(db, c.id, 60)]})
+    return out
