@@ -204,3 +204,19 @@ def test_a_copy_after_a_restart_joins_the_stored_cluster(db, now, room):
     got = clusters.of_mentions(db, [r[0] for r in db.execute("SELECT id FROM mentions ORDER BY id")])
     assert [v for v in got.values()] == [(got[1][0], 2), (got[1][0], 2)]
     assert db.execute("SELECT COUNT(*) FROM cluster_variants").fetchone()[0] == 2
+
+
+def test_a_rolled_back_batch_leaves_no_ghost_cluster_in_the_index(db, now, room):
+    from warroom.db import transaction
+
+    text = "Workers in the warehouse faint from heat while the board votes itself another bonus"
+    batch = mentions.validate([{"external_id": "a", "source": "twitter", "author": "x", "text": text,
+                                "url": "", "created_at": iso(now)}], now)
+    with pytest.raises(RuntimeError):
+        with transaction(db):
+            mentions.ingest(db, now, room.id, batch, SCORER)
+            raise RuntimeError("the request failed after the insert")
+    assert db.execute("SELECT COUNT(*) FROM mention_clusters").fetchone()[0] == 0
+    mentions.ingest(db, now, room.id, batch, SCORER)  # the same text again: the index must not know it
+    (cluster_id,) = db.execute("SELECT cluster_id FROM cluster_members").fetchone()
+    assert db.execute("SELECT size FROM mention_clusters WHERE id = ?", [cluster_id]).fetchone() == (1,)
