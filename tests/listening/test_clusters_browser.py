@@ -13,12 +13,12 @@ from warroom.listening.sentiment import Scorer
 
 from ..conftest import (
     Server,
+    approve_as,
     browser_login,
     close_clients,
     command,
-    mention_sel,
     open_board,
-    socket_client,
+    save_from_composer,
 )
 
 pytestmark = pytest.mark.e2e
@@ -54,17 +54,9 @@ def test_a_campaign_is_one_queue_item_and_one_reply_answers_it(tmp_path, browser
         campaign = page.locator("#mention-list li.mention[data-cluster-size='5']")
         assert campaign.count() == 1 and "×5 copies" in campaign.inner_text()
         mid = int(campaign.get_attribute("data-mention-id"))
-        page.click(mention_sel(mid) + " .reply-btn")
-        page.fill("#composer-text", REPLY)
-        page.click("#composer-save")
-        page.wait_for_function("() => /saved draft/.test(document.getElementById('composer-status').textContent)")
-        draft_id = page.evaluate("() => window.warroomBoard.state.draftId")
-        sub = command(page, "draft.submit", {"draft_id": draft_id})
+        sub = command(page, "draft.submit", {"draft_id": save_from_composer(page, mid, REPLY)})
         assert sub.get("ok"), sub
-        abe_sock = socket_client(server, server.login("abe"))
-        ok = abe_sock.call("draft.approve", {"draft_id": draft_id, "revision": sub["draft"]["revision"]},
-                           namespace="/board", timeout=10)
-        assert ok.get("ok"), ok
+        abe_sock = approve_as(server, "abe", sub["draft"])
         button = page.wait_for_selector(".publish-cluster-btn", timeout=10000)
         assert button.inner_text() == "Publish to all 5"
         button.click()
