@@ -14,7 +14,7 @@
 
   var S = {
     me: null, rules: { first_response_minutes: 60 }, claims: {}, drafts: {}, answered: {},
-    facts: [], mentions: new Map(), lastMention: 0, filter: "all", selected: null,
+    facts: [], mentions: new Map(), clusterSizes: {}, lastMention: 0, filter: "all", selected: null,
     composing: null, draftId: null, factIds: [], findings: [], volume: null, closed: false,
     range: "all"
   };
@@ -99,6 +99,7 @@
       page.mentions.forEach(function (m) {
         m.t = Date.parse(m.received_at);   // parsed once, not in every comparison of the sort
         S.mentions.set(m.id, m);
+        if (m.cluster_id) { S.clusterSizes[m.cluster_id] = Math.max(S.clusterSizes[m.cluster_id] || 1, m.cluster_size || 1); }
         if (m.id > S.lastMention) { S.lastMention = m.id; }
       });
       if (first || !page.more) {
@@ -295,8 +296,18 @@
     var keyed = [];
     S.mentions.forEach(function (m) { if (visible(m)) { keyed.push({ u: urgency(m, nowMs), m: m }); } });
     keyed.sort(function (a, b) { return b.u - a.u; });
-    return keyed.map(function (k) { return k.m; });
+    // A near-duplicate cluster (a campaign's copies) is one item: its most urgent member.
+    var seen = {};
+    return keyed.filter(function (k) {
+      var c = k.m.cluster_id;
+      if (!c || (k.m.cluster_size || 1) < 2) { return true; }
+      if (seen[c]) { return false; }
+      seen[c] = true;
+      return true;
+    }).map(function (k) { return k.m; });
   }
+  // The newest listing of a cluster's members knows its size best.
+  function clusterSize(m) { return Math.max(m.cluster_size || 1, S.clusterSizes[m.cluster_id] || 1); }
   var MAX_SHOWN = 200;
   function renderQueue() {
     var list = ordered();
@@ -326,6 +337,13 @@
     var c = el("span", "clock " + clock.cls, clock.label);
     c.dataset.received = m.received_at;
     head.append(c, " ");
+    var size = clusterSize(m);
+    if (size > 1) {
+      var b = el("span", "badge cluster", "×" + size + " copies");
+      b.title = "a near-duplicate cluster: one reply can answer all";
+      li.dataset.clusterId = m.cluster_id; li.dataset.clusterSize = size;
+      head.append(b, " ");
+    }
     if (S.answered[m.id]) {
       head.append(el("span", "badge state-published", "published"));
     } else if (owner) {
@@ -565,6 +583,10 @@
     if (mine) {
       if (d.status === "approved") {
         actions.append(button("Publish", "publish-btn", function () { publish(d.id); }));
+        if (m && clusterSize(m) > 1) {
+          actions.append(button("Publish to all " + clusterSize(m), "publish-cluster-btn",
+            function () { publishCluster(d.id); }));
+        }
       }
       if (d.status === "draft" || d.status === "rejected" || d.status === "approved") {
         actions.append(button("Edit", "small secondary edit-btn", function () { compose(d.mention_id, d); }));
@@ -626,6 +648,20 @@
       if (r.mention_id) {
         S.answered[r.mention_id] = { published_at: r.published_at, clock_seconds: r.clock_seconds,
                                      text: r.text, author: r.author };
+      }
+      renderDrafts(); renderQueue();
+    });
+  }
+  function publishCluster(id) {
+    return command("draft.publish_cluster", { draft_id: id }).then(function (ack) {
+      if (ack.error) { alertIn("mydrafts", ack.error); return; }
+      if (S.drafts[id]) { S.drafts[id].status = "published"; }
+      var r = ack.response;
+      var answered = { published_at: r.published_at, text: r.text, author: r.author };
+      S.mentions.forEach(function (m) { if (m.cluster_id === ack.cluster_id) { S.answered[m.id] = answered; } });
+      if (ack.by_hand.length) {
+        alertIn("mydrafts", "Published to " + (ack.copies + 1) + "; post by hand to " + ack.by_hand.length + ": " +
+          ack.by_hand.map(function (h) { return h.author + " (" + h.source + (h.url ? " " + h.url : "") + ")"; }).join(", "));
       }
       renderDrafts(); renderQueue();
     });
@@ -816,6 +852,14 @@
       }
       if (S.drafts[d.draft_id]) { S.drafts[d.draft_id].status = "published"; }
       renderQueue(); renderDrafts();
+    } else if (k === "cluster.answered") {
+      // the whole cluster is answered: every loaded member of it
+      S.mentions.forEach(function (m) {
+        if (m.cluster_id === d.cluster_id && !S.answered[m.id]) {
+          S.answered[m.id] = { published_at: e.ts, text: d.text, author: e.actor };
+        }
+      });
+      renderQueue();
     } else if (k === "response.delivered" || k === "response.delivery_failed" ||
                k === "response.delivery_retrying" || k === "response.posted_by_hand") {
       S.deliveries = S.deliveries || {};

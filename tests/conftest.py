@@ -306,6 +306,25 @@ def socket_client(server: Server, http: requests.Session | None):
     return client
 
 
+def save_from_composer(page, mention_id: int, text: str) -> int:
+    """Reply to a mention through the board's composer and save: the draft's id."""
+    page.click(mention_sel(mention_id) + " .reply-btn")
+    page.fill("#composer-text", text)
+    page.click("#composer-save")
+    page.wait_for_function("() => /saved draft/.test(document.getElementById('composer-status').textContent)")
+    return page.evaluate("() => window.warroomBoard.state.draftId")
+
+
+def approve_as(server: Server, name: str, draft: dict):
+    """``name`` approves the submitted ``draft`` (its id and revision) over their
+    own /board socket; returns the connected client (close it with close_clients)."""
+    client = socket_client(server, server.login(name))
+    ok = client.call("draft.approve", {"draft_id": draft["id"], "revision": draft["revision"]},
+                     namespace="/board", timeout=10)
+    assert ok.get("ok"), ok
+    return client
+
+
 def close_clients(*clients) -> None:
     """Disconnect in parallel: against Werkzeug each disconnect waits ~3 s for a close frame."""
     import threading

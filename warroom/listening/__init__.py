@@ -2,12 +2,14 @@
 tokens; replays and drills.
 
 Owns ``mentions``, ``mention_minutes``, ``spike_state``, ``ingest_tokens`` and
-``drills``, and the standing monitors' ``monitors``, ``monitor_mentions``,
+``drills``, ``mention_clusters``, ``cluster_variants`` and ``cluster_members``, and the standing monitors' ``monitors``, ``monitor_mentions``,
 ``monitor_minutes``, ``monitor_state`` and ``monitor_alarms`` (``migrations/``). No names of its own at the face: each
 submodule is public and named by what it holds: ``mentions`` (validate,
 de-duplicate, score, store), ``language`` (platform tag or lingua detection),
 ``sentiment`` (VADER plus complaint cues; our lexicons for nl/fr/de/es; ``unknown`` otherwise),
-``volume`` (per-minute counts, running the detector), ``spikes`` (the online
+``clusters`` (near-duplicate clusters found at ingest), ``minhash`` (the
+normaliser, shingler and MinHash helpers it shares with the stock-answer
+index), ``volume`` (per-minute counts, running the detector), ``spikes`` (the online
 detector, pure), ``tokens`` (bearer tokens and their rate), ``replay`` (CSV
 and NDJSON files, paced), ``drills``, ``storms`` (the synthetic demo storm
 each playbook names for its drills), ``monitors`` (standing monitors: what
@@ -16,9 +18,11 @@ the war room its alarm opens or offers).
 """
 
 from . import (
+    clusters,
     drills,
     language,
     mentions,
+    minhash,
     monitors,
     replay,
     sentiment,
@@ -29,4 +33,5 @@ from . import (
     watch,
 )
 
-__all__ = ["drills", "language", "mentions", "monitors", "replay", "sentiment", "spikes", "storms", "tokens", "volume", "watch"]
+__all__ = ["clusters", "drills", "language", "mentions", "minhash",
+           "monitors", "replay", "sentiment", "spikes", "storms", "tokens", "volume", "watch"]

@@ -23,7 +23,7 @@ from .. import events, rooms
 from .. import validate as checks
 from ..clock import iso
 from ..db import Database, transaction
-from . import language, volume
+from . import clusters, language, volume
 
 REQUIRED = ("external_id", "source", "author", "text", "url", "created_at")
 EVENT_IDS = 200  # ids listed in one mentions.received event
@@ -178,8 +178,11 @@ def _room_for_ingest(db: Database, room_id: int) -> rooms.Room:
 
 
 def ingest(db: Database, now: datetime, room_id: int, batch: list[NewMention], scorer,
-           actor: str | None = None, detector_params=None, charge=None) -> IngestResult:
+           actor: str | None = None, detector_params=None, charge=None,
+           clustering: bool = True) -> IngestResult:
     """Store a validated batch in one transaction; see the module docstring.
+    New mentions join their near-duplicate clusters (``clusters``) in it too;
+    ``clustering=False`` is for the bench's baseline only.
 
     ``charge(db)``, when given, runs first inside that transaction (an ingestion
     token's rate: one write transaction per request, not two).
@@ -196,6 +199,7 @@ def ingest(db: Database, now: datetime, room_id: int, batch: list[NewMention], s
             compound = 0.0
         scored.append((room_id, *m._replace(lang=lang), received, compound, s.label))
         negative_flags.append(s.label == "negative")
+    prepared = {(m.source, m.external_id): clusters.prepare(m.text) for m in batch} if clustering else None
     with transaction(db):
         if charge is not None:
             charge(db)
@@ -217,6 +221,8 @@ def ingest(db: Database, now: datetime, room_id: int, batch: list[NewMention], s
             ids = tuple(r[0] for r in db.execute(
                 "SELECT id FROM mentions WHERE id > ? ORDER BY id", [before]).fetchall())
             negative = volume.count_new(db, room_id, before)
+            if prepared is not None:
+                clusters.assign_new(db, room_id, before, prepared)
             events.append(db, room_id, "mentions.received", actor, {
                 "count": accepted, "ids": list(ids[:EVENT_IDS]), "negative": negative,
                 "duplicates": len(batch) - accepted, "sources": sources_since(db, room_id, before),

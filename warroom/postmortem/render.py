@@ -170,6 +170,15 @@ def to_markdown(report: dict, chart_ref: Callable[[str, str], str] | None = None
          share(v["negative_share"])] for p, v in s["sentiment"].items()
     ])
     lines += [chart("volume"), "", chart("negative"), ""]
+    if report.get("campaigns"):  # only rooms where some text was posted more than once
+        lines += ["### Campaigns", "",
+                  "The largest clusters of near-identical posts (retweets, pasted texts); each language is its own.",
+                  ""]
+        lines += table(["Size", "Reach", "Languages", "First post", "By", "Text", "Size over time (hourly)"], [
+            [count(c["size"]), count(c["reach"]), ", ".join(c["languages"]) or "-", ts(c["first_at"]),
+             (c["first_post"] or {}).get("author", ""), ((c["first_post"] or {}).get("text") or "")[:120],
+             " ".join(f"{g['hour'][11:16]}: {g['size']}" for g in c["growth"][-8:])]
+            for c in report["campaigns"]])
 
     lines += ["## Responses", ""]
     target = r["first_response_minutes"]

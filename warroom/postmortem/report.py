@@ -50,6 +50,11 @@ Definitions (the numbers a reader will argue about):
   only to the log (no Slack configured, ``via = 'log'``) reached nobody:
   its status is *not delivered* and it counts in *pages undelivered*, not
   in *pages sent*.
+* **Campaigns** are the room's ten largest near-duplicate clusters of two or
+  more posts (``listening.clusters.campaigns``): size, reach (the members'
+  followers summed), languages, the first post (earliest ``created_at``) and
+  the cumulative size per hour of the posts' own time. Absent when no text
+  was posted twice.
 * Times never run backwards: a negative difference (skewed clocks) is 0.
 """
 
@@ -63,6 +68,7 @@ from datetime import datetime, timedelta
 from .. import events, runbook
 from ..clock import iso, parse_iso
 from ..db import Database
+from ..listening import clusters
 from .lessons import lessons
 
 SCHEMA_ID = "warroom.postmortem/1"
@@ -482,4 +488,7 @@ def build_report(
         "lessons": dict(latest.to_dict(), versions=versions) if latest else None,
         # checklist done/late/skipped and missed updates (defined in runbook.report)
         "runbook": runbook.summary(db, room_id, now) if "checklist_ticks" in tables else None,
+        # the largest near-duplicate campaigns (listening.clusters.campaigns); absent when there were none
+        **({"campaigns": found} if (found := clusters.campaigns(db, room_id)
+                                    if "mention_clusters" in tables else []) else {}),
     }

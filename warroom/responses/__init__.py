@@ -5,7 +5,9 @@ Owns ``mention_claims``, ``drafts``, ``responses`` (immutable),
 ``clock_breaches`` and, since 0050, the fact tables of ``rooms``
 (``migrations/``). Face: ``claim``, ``save_draft``, ``submit``, ``approve``,
 ``reject``, ``publish``, ``override_lint``, ``check``, ``check_decider`` (the two-person rule), ``tick`` and the
-look-ups below; ``conversation`` (one author's mentions and our replies to
+look-ups below; ``answer_cluster`` (one approved reply published
+to a whole near-duplicate cluster: each member's connector, or a list for
+posting by hand); ``conversation`` (one author's mentions and our replies to
 them, in time order); the submodules ``lint`` (the honesty lint, pure) and
 ``templates`` (the reply templates a room offers: its playbook's and its
 team's, which ``team_templates`` holds since 0055). Behind
@@ -15,6 +17,7 @@ index for the stock-answer rule.
 
 
 from . import lint, templates
+from .cluster_answer import ClusterAnswer, answer_cluster
 from .conversation import conversation
 from .workflow import (
     MAX_TEXT,
@@ -44,8 +47,10 @@ from .workflow import (
 
 __all__ = [
     "MAX_TEXT",
+    "ClusterAnswer",
     "Response",
     "ResponseError",
+    "answer_cluster",
     "answered",
     "approve",
     "check",

@@ -12,12 +12,15 @@ exactly that multiset Jaccard, and the LSH threshold sits well below that
 bound, weighted against misses (at the bound about 1 in 200 is missed;
 real stock answers sit far above it).
 
-Kept in memory, built once per room per process and caught up on every
+The MinHash and LSH come from ``listening.minhash``, shared with the mention
+clusters. Kept in memory, built once per room per process and caught up on every
 look-up from an id cursor: published replies are append-only (SQLite
 triggers refuse updates and deletes), so the rows after the cursor are all
 that changed, whichever process published them. Nothing is persisted: a
 build costs one MinHash per published reply (about 0.1 ms each), less than
-a migration and a serialised format would be worth.
+a migration and a serialised format would be worth. The copies of a
+cluster answer (``cluster_answer``) are left out: one answer to one text
+sent many times is one answer.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import threading
 from collections import Counter
 
 from ..db import Database, identity
+from ..listening import clusters, minhash
 from . import lint as lintmod
 
 NUM_PERM = 128
@@ -52,30 +56,22 @@ class StockIndex:
     """One room's published replies in a MinHash LSH; thread-safe."""
 
     def __init__(self, similarity: float):
-        from datasketch import MinHash, MinHashLSH  # numpy/scipy: loaded on first use only
-
-        self._minhash = MinHash
         self.similarity = similarity
-        self._lsh = MinHashLSH(threshold=lsh_threshold(similarity), num_perm=NUM_PERM,
-                               weights=MISS_WEIGHTS)
-        first = MinHash(num_perm=NUM_PERM)
-        # permutations computed once and shared: building them is most of a MinHash's cost
-        self._perms, self._scheme = first.permutations, first.scheme
+        self._lsh = minhash.lsh(lsh_threshold(similarity), NUM_PERM, MISS_WEIGHTS)
         self._lock = threading.Lock()
         self.last_id = 0
         self.size = 0
 
     def _hash(self, tokens: list[bytes]):
-        m = self._minhash(num_perm=NUM_PERM, permutations=self._perms, scheme=self._scheme)
-        m.update_batch(tokens)
-        return m
+        # the permutations are shared per process (listening.minhash)
+        return minhash.minhash(tokens, NUM_PERM)
 
-    def add(self, response_id: int, text: str) -> None:
-        tokens = _tokens(text)
+    def add(self, response_id: int, text: str, counted: bool = True) -> None:
+        tokens = _tokens(text) if counted else []
         with self._lock:
             if response_id <= self.last_id:
                 return
-            if tokens:  # a reply without words is never similar to anything
+            if tokens:  # a reply without words (or not counted) is never similar to anything
                 self._lsh.insert(response_id, self._hash(tokens), check_duplication=False)
                 self.size += 1
             self.last_id = response_id
@@ -107,11 +103,13 @@ def index_for(db: Database, room_id: int, similarity: float) -> StockIndex:
         if index is None or index.similarity != similarity or newest < index.last_id:
             index = _indexes[key] = StockIndex(similarity)
     if newest > index.last_id:
+        # A cluster answer's copies to the cluster's other members count once, as its first response.
+        copies = clusters.answer_copies(db, room_id, index.last_id)
         for response_id, text in db.execute(
             "SELECT id, text FROM responses WHERE room_id = ? AND id > ? ORDER BY id",
             [room_id, index.last_id],
         ):
-            index.add(response_id, text)
+            index.add(response_id, text, counted=response_id not in copies)
     return index
 
 

@@ -467,6 +467,29 @@ def reject(db: Database, now: datetime, user: User, draft_id: int, revision: int
     return get_draft(db, draft_id)
 
 
+def insert_response(db: Database, now: datetime, user: User, draft: Draft,
+                    mention_id: int | None) -> tuple[int, float | None, bool]:
+    """Inside a publishing transaction: the response row of ``draft`` to
+    ``mention_id`` -> (id, clock seconds, breached). The clock is the
+    mention's first answer's only."""
+    clock = None
+    breached = False
+    if mention_id is not None:
+        first = db.execute("SELECT 1 FROM responses WHERE mention_id = ?", [mention_id]).fetchone()
+        mention = _mention(db, mention_id)
+        if first is None and mention is not None:
+            clock = max(0.0, (now - parse_iso(mention[1])).total_seconds())
+            limit = getattr(rules_for_room(db, draft.room_id), "first_response_minutes", 60)
+            breached = clock > limit * 60
+    cur = db.execute(
+        "INSERT INTO responses (room_id, draft_id, mention_id, text, author, approved_by,"
+        " published_by, published_at, clock_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [draft.room_id, draft.id, mention_id, draft.text, draft.author,
+         draft.decided_by, user.name, iso(now), clock],
+    )
+    return cur.lastrowid, clock, breached
+
+
 def publish(db: Database, now: datetime, user: User, draft_id: int) -> Response:
     """Record the approved text as published (who, when, facts relied on) and
     stop the mention's clock. The notifier posts it after commit; a mention
@@ -482,24 +505,7 @@ def publish(db: Database, now: datetime, user: User, draft_id: int) -> Response:
             raise ResponseError("user", "only the author or a lead can publish")
         require_open(db, draft.room_id)
         _fits_platform(db, draft.mention_id, draft.text)
-        clock = None
-        breached = False
-        if draft.mention_id is not None:
-            first = db.execute(
-                "SELECT 1 FROM responses WHERE mention_id = ?", [draft.mention_id]
-            ).fetchone()
-            mention = _mention(db, draft.mention_id)
-            if first is None and mention is not None:
-                clock = max(0.0, (now - parse_iso(mention[1])).total_seconds())
-                limit = getattr(rules_for_room(db, draft.room_id), "first_response_minutes", 60)
-                breached = clock > limit * 60
-        cur = db.execute(
-            "INSERT INTO responses (room_id, draft_id, mention_id, text, author, approved_by,"
-            " published_by, published_at, clock_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [draft.room_id, draft_id, draft.mention_id, draft.text, draft.author,
-             draft.decided_by, user.name, iso(now), clock],
-        )
-        response_id = cur.lastrowid
+        response_id, clock, breached = insert_response(db, now, user, draft, draft.mention_id)
         cited = facts.current_versions(db, list(draft.fact_ids), draft.room_id)
         for fid, version in cited:
             db.execute(

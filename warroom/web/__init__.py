@@ -18,7 +18,7 @@ from flask import Flask
 
 
 def modules():
-    from . import admin, api, auth, board, contacts, ingest, pages, postmortem
+    from . import admin, api, auth, board, clusters, contacts, ingest, pages, postmortem
     from . import escalation as escalation_web
     from . import monitors as monitors_web
     from . import platforms as platforms_web
@@ -31,7 +31,7 @@ def modules():
     from . import updates as updates_web
 
     return [auth, pages, playbooks_web, api, ingest, postmortem, board, runbook_web, roster_web, escalation_web,
-            platforms_web, monitors_web, slack_web, contacts, admin, privacy_web, sso_web, updates_web]
+            platforms_web, monitors_web, slack_web, contacts, clusters, admin, privacy_web, sso_web, updates_web]
 
 
 def register_blueprints(app: Flask) -> None:

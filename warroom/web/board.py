@@ -106,8 +106,7 @@ def cmd_reject(db, user, payload, now):
     return {"draft": draft.to_dict()}
 
 
-def cmd_publish(db, user, payload, now):
-    response = responses.publish(db, now, user, _int(payload, "draft_id"))
+def _webhook_after_commit(response: responses.Response) -> None:
     # After commit: the webhook is a network call, never inside the transaction.
     url = settings().board.webhook_url
     if url:
@@ -116,7 +115,19 @@ def cmd_publish(db, user, payload, now):
             target=send_webhook, name="warroom-webhook", daemon=True,
             args=(open_db, url, settings().board.webhook_timeout_seconds, response),
         ).start()
+
+
+def cmd_publish(db, user, payload, now):
+    response = responses.publish(db, now, user, _int(payload, "draft_id"))
+    _webhook_after_commit(response)
     return {"response": response.to_dict()}
+
+
+def cmd_answer_cluster(db, user, payload, now):
+    """Publish an approved draft to its mention's whole near-duplicate cluster."""
+    answer = responses.answer_cluster(db, now, user, _int(payload, "draft_id"))
+    _webhook_after_commit(answer.response)
+    return answer.to_dict()
 
 
 def cmd_lint(db, user, payload, now):
@@ -177,6 +188,7 @@ COMMANDS = [
     Command("draft.approve", "approver", cmd_approve),
     Command("draft.reject", "approver", cmd_reject),
     Command("draft.publish", "responder", cmd_publish),
+    Command("draft.publish_cluster", "responder", cmd_answer_cluster),
     Command("lint.check", "responder", cmd_lint),
     Command("lint.override", "lead", cmd_override),
     Command("facts.update", "lead", cmd_facts),
@@ -232,6 +244,12 @@ def _http(action):
 def api_save_draft(room_id: int):
     """Save a draft (as ``draft.save``); a reply over its platform's limit is 422, field ``text``."""
     return _http(lambda db, user, body, now: cmd_save(db, user, {**body, "room": room_id}, now))
+
+
+@bp.route("/api/v1/drafts/<int:draft_id>/publish_cluster", methods=["POST"])
+@require_role("responder")
+def api_publish_cluster(draft_id: int):
+    return _http(lambda db, user, body, now: cmd_answer_cluster(db, user, {"draft_id": draft_id}, now))
 
 
 @bp.route("/api/v1/drafts/<int:draft_id>/publish", methods=["POST"])

@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .. import rooms, validate
 from ..clock import utcnow
-from ..listening import mentions, monitors, tokens, volume, watch
+from ..listening import clusters, mentions, monitors, tokens, volume, watch
 from ..listening.sentiment import Scorer
 from .auth import csrf_exempt
 from .context import get_db, json_error, own_body, public, require_role, settings
@@ -237,23 +237,31 @@ def _int_arg(name: str, default: int, low: int, high: int):
 MAX_LISTING = 5000
 
 
+def page_args():
+    """((after, limit), error) of a listing's query: up to 5,000 a page, so the
+    board reads a whole room in few round trips."""
+    after, err = _int_arg("after", 0, 0, 2**62)
+    if err:
+        return (None, None), err
+    limit, err = _int_arg("limit", 100, 1, MAX_LISTING)
+    return (after, limit), err
+
+
 @bp.route("/api/v1/rooms/<int:room_id>/mentions", methods=["GET"])
 @require_role("viewer")
 def list_mentions(room_id: int):
     db = get_db()
     if rooms.get_room(db, room_id) is None:
         return json_error(404, f"no room {room_id}", field="room")
-    after, err = _int_arg("after", 0, 0, 2**62)
-    if err:
-        return err
-    # up to 5,000 a page: the board reads a whole room in few round trips
-    limit, err = _int_arg("limit", 100, 1, MAX_LISTING)
+    (after, limit), err = page_args()
     if err:
         return err
     page = mentions.listing(db, room_id, after, limit)
+    grouped = clusters.of_mentions(db, [m.id for m in page])
     return jsonify({
         "room": room_id,
-        "mentions": [m.to_dict() for m in page],
+        "mentions": [{**m.to_dict(), "cluster_id": grouped.get(m.id, (None, 1))[0],
+                      "cluster_size": grouped.get(m.id, (None, 1))[1]} for m in page],
         "last_id": page[-1].id if page else after,
         "more": len(page) == limit,
     })
@@ -371,7 +379,8 @@ OPENAPI_PATHS = {
             },
         },
         "get": {
-            "summary": "A room's mentions after an id, oldest first",
+            "summary": "A room's mentions after an id, oldest first; each with its near-duplicate"
+                       " cluster (cluster_id, cluster_size)",
             "parameters": [
                 _ROOM,
                 {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
