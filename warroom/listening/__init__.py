@@ -11,9 +11,25 @@ detector, pure), ``tokens`` (bearer tokens and their rate), ``replay`` (CSV
 and NDJSON files, paced), ``drills``, ``storms`` (the synthetic demo storm
 each playbook names for its drills), ``monitors`` (standing monitors: what
 is watched, validated) and ``watch`` (a monitor's stream, its detector, and
-the war room its alarm opens or offers).
+the war room its alarm opens or offers); ``search`` (full-text search and
+filters over a room's mentions, FTS5) and ``urgency`` (the queue's order and
+its reasons, pure: the board mirrors it).
 """
 
-from . import drills, mentions, monitors, replay, sentiment, spikes, storms, tokens, volume, watch
+from . import (
+           drills,
+           mentions,
+           monitors,
+           replay,
+           search,
+           sentiment,
+           spikes,
+           storms,
+           tokens,
+           urgency,
+           volume,
+           watch,
+)
 
-__all__ = ["drills", "mentions", "monitors", "replay", "sentiment", "spikes", "storms", "tokens", "volume", "watch"]
+__all__ = ["drills", "mentions", "monitors", "replay", "search", "sentiment", "spikes", "storms", "tokens", "urgency",
+           "volume", "watch"]

@@ -22,6 +22,7 @@ from ..listening import mentions, monitors, tokens, volume, watch
 from ..listening.sentiment import Scorer
 from .auth import csrf_exempt
 from .context import get_db, json_error, own_body, public, require_role, settings
+from .search import with_urgency
 
 bp = Blueprint("ingest", __name__)
 
@@ -253,7 +254,7 @@ def list_mentions(room_id: int):
     page = mentions.listing(db, room_id, after, limit)
     return jsonify({
         "room": room_id,
-        "mentions": [m.to_dict() for m in page],
+        "mentions": with_urgency(db, room_id, page),   # urgency and its reasons, listening.urgency
         "last_id": page[-1].id if page else after,
         "more": len(page) == limit,
     })
