@@ -102,7 +102,7 @@ def test_operators_are_searched_as_words(db, room):
     ('"flight', "unclosed quote"), ('fli"ght', "quote inside"), ("OR flight", "OR needs"),
     ("flight OR", "OR needs"), ("-flight", "not only"), ("!!! ???", "no words"),
     ("x" * 501, "longer than"), (" ".join(f"w{i}" for i in range(17)), "more than"),
-    ("flight OR -gate", "excluded"),
+    ("flight OR -gate", "excluded"), ("flight\x00gate", "control characters"),
 ])
 def test_unreadable_queries_name_the_field(db, room, q, words):
     with pytest.raises(S.SearchInvalid) as exc:

@@ -38,6 +38,7 @@ MAX_VALUES = 20        # values of one list filter
 MAX_PAGE = 200
 SENTIMENTS = ("negative", "neutral", "positive", "unknown")  # "unknown": languages the scorer cannot read
 _WORDISH = re.compile(r"\w", re.UNICODE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class SearchInvalid(ValueError):
@@ -109,6 +110,9 @@ def fts_query(q, field: str = "q") -> str | None:
         return None
     if len(q) > MAX_QUERY:
         raise SearchInvalid(field, f"{field} is longer than {MAX_QUERY} characters")
+    if _CONTROL.search(q):
+        # FTS5 ends a quoted string at NUL ("unterminated string"); no one types these
+        raise SearchInvalid(field, f"{field} must not contain control characters")
     groups: list[list[str]] = []   # ANDed groups of ORed terms
     excluded: list[str] = []
     pending_or = False
