@@ -233,7 +233,7 @@ def search(db: Database, room_id: int, crit: Criteria, before: int | None = None
         args.append(before)
     if crit.author:
         # the stored handle with or without its @ (platforms differ)
-        where.append("(m.author = ? COLLATE NOCASE OR m.author = ? COLLATE NOCASE)")
+        where.append("m.author COLLATE NOCASE IN (?, ?)")
         args += [crit.author, "@" + crit.author]
     for col, values in (("source", crit.sources), ("lang", crit.langs), ("sentiment_label", crit.sentiments)):
         if values:
@@ -251,7 +251,10 @@ def search(db: Database, room_id: int, crit: Criteria, before: int | None = None
                f" WHERE mentions_fts MATCH ? AND {' AND '.join(where)} ORDER BY mentions_fts.rowid DESC LIMIT ?")
         args = [crit.fts, *args]
     else:
-        sql = f"SELECT {cols} FROM mentions m WHERE {' AND '.join(where)} ORDER BY m.id DESC LIMIT ?"
+        # One author's posts straight from their index (room, handle, id), not
+        # a walk of the whole room newest first looking for them.
+        hint = " INDEXED BY mentions_room_author" if crit.author else ""
+        sql = f"SELECT {cols} FROM mentions m{hint} WHERE {' AND '.join(where)} ORDER BY m.id DESC LIMIT ?"
     rows = db.execute(sql, [*args, limit + 1]).fetchall()
     found = [Mention(*r) for r in rows[:limit]]
     return Page(found, found[-1].id if len(rows) > limit else None)
