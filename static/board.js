@@ -272,13 +272,22 @@
     var cls = age >= limit ? "bad" : (age >= limit * 0.5 ? "warn" : "ok");
     return { minutes: age, cls: cls, label: fmtMinutes(age) + " / " + limit + "m" };
   }
-  function urgency(m, nowMs) {
-    if (S.answered[m.id]) { return -1e9 + m.id; }
-    var limit = S.rules.first_response_minutes || 60;
-    var u = (nowMs - m.t) / 60000 / limit;
-    if (m.sentiment_label === "negative") { u += 0.5; }
-    u += Math.log10((m.followers || 0) + 1) * 0.1;
-    return u;
+  // The server's rule (listening/urgency.py), mirrored exactly by urgency.js
+  // so the order follows the clock between loads.
+  function urgencyOf(m, nowMs) {
+    return window.warroomUrgency(m, m.t, !!S.answered[m.id], S.rules.first_response_minutes, nowMs);
+  }
+  function urgency(m, nowMs) { return urgencyOf(m, nowMs).score; }
+  function reasonWords(r) {
+    if (r.code === "negative") { return "negative"; }
+    if (r.code === "reach") { return "reach: " + r.followers.toLocaleString("en") + " followers"; }
+    if (r.code === "breaching") { return "clock ran out (" + fmtMinutes(r.minutes) + " waiting)"; }
+    if (r.code === "waiting") { return "waiting " + fmtMinutes(r.minutes); }
+    return r.code;
+  }
+  function whyText(m) {
+    var reasons = urgencyOf(m, Date.now()).reasons.filter(function (r) { return r.code !== "answered"; });
+    return reasons.length ? "why: " + reasons.map(reasonWords).join(" · ") : "";
   }
   function visible(m) {
     var f = S.filter;
@@ -310,19 +319,45 @@
   function clusterSize(m) { return Math.max(m.cluster_size || 1, S.clusterSizes[m.cluster_id] || 1); }
   var MAX_SHOWN = 200;
   function renderQueue() {
-    var list = ordered();
+    // A search shows its results (newest first) in the queue's place until cleared.
+    var list = S.search ? S.search.mentions.map(function (m) { return S.mentions.get(m.id) || m; }) : ordered();
     var ol = $("mention-list");
     var frag = document.createDocumentFragment();
     list.slice(0, MAX_SHOWN).forEach(function (m) { frag.appendChild(mentionItem(m)); });
     ol.replaceChildren(frag);
     $("queue-empty").hidden = list.length > 0;
-    $("queue-count").textContent = list.length + (list.length > MAX_SHOWN ? " (most urgent " + MAX_SHOWN + " shown)" : "");
+    $("queue-count").textContent = S.search
+      ? list.length + (S.search.more ? "+" : "") + " found for \u201c" + S.search.q + "\u201d"
+      : list.length + (list.length > MAX_SHOWN ? " (most urgent " + MAX_SHOWN + " shown)" : "");
   }
   // A language sentiment cannot read says so, with no score: "unknown (pl)", not "neutral 0.00".
   function sentimentText(m) {
     if (m.sentiment_label === "unknown") { return "unknown" + (m.lang ? " (" + m.lang + ")" : ""); }
     return m.sentiment_label + " " + Number(m.sentiment).toFixed(2);
   }
+  function runSearch(q) {
+    q = q.trim();
+    if (!q) { clearSearch(); return Promise.resolve(); }
+    $("queue-search-error").textContent = "";
+    return fetch(board.dataset.searchUrl + "?limit=200&q=" + encodeURIComponent(q), { credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (res) {
+        if (!res.ok) { $("queue-search-error").textContent = res.body.error || "search failed"; return; }
+        res.body.mentions.forEach(function (m) { m.t = Date.parse(m.received_at); });
+        S.search = { q: q, mentions: res.body.mentions, more: res.body.next_before !== null };
+        $("queue-search-clear").hidden = false;
+        renderQueue();
+      }).catch(function () { $("queue-search-error").textContent = "search failed: no answer from the server"; });
+  }
+  function clearSearch() {
+    S.search = null;
+    $("queue-search").value = "";
+    $("queue-search-error").textContent = "";
+    $("queue-search-clear").hidden = true;
+    renderQueue();
+  }
+  $("queue-search-form").addEventListener("submit", function (ev) { ev.preventDefault(); runSearch($("queue-search").value); });
+  $("queue-search-clear").addEventListener("click", clearSearch);
   function mentionItem(m) {
     var li = el("li", "mention " + (m.sentiment_label || ""));
     li.dataset.mentionId = m.id;
@@ -350,6 +385,8 @@
       head.append(el("span", "badge claim", "claimed by " + owner));
     }
     li.append(head, el("p", "mention-text", m.text));
+    var why = S.answered[m.id] ? "" : whyText(m);
+    if (why) { li.append(el("p", "why muted", why)); }
     var ours = S.answered[m.id];
     if (ours && ours.text) {
       var reply = el("p", "published-reply");

@@ -51,9 +51,21 @@ def _row_hash(row) -> int:
     return int.from_bytes(hashlib.sha256(text).digest()[:8], "big")
 
 
+def _search_indexes(db: Database) -> set[str]:
+    """SQLite's FTS5 tables and their shadow tables: derived from the rows
+    (kept by triggers), so not copied; PostgreSQL has no such tables."""
+    if db.dialect != dialect.SQLITE:
+        return set()
+    virtual = [r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'").fetchall()]
+    shadows = ("_config", "_content", "_data", "_docsize", "_idx")
+    return set(virtual) | {v + suffix for v in virtual for suffix in shadows}
+
+
 def table_order(db: Database) -> list[str]:
     """Every data table, parents before the tables that reference them."""
-    tables = sorted(t for t in db.table_names() if t not in SKIP)
+    skip = SKIP | _search_indexes(db)
+    tables = sorted(t for t in db.table_names() if t not in skip)
     parents: dict[str, set[str]] = {t: set() for t in tables}
     for child, parent in db.execute(dialect.foreign_keys_sql(db.dialect)).fetchall():
         if child in parents and parent in parents and child != parent:

@@ -42,6 +42,11 @@ def test_translate_ddl_makes_ids_identities_and_reals_doubles():
     assert "WITHOUT ROWID" not in sql
 
 
+def test_translate_ddl_makes_blobs_bytea():
+    sql = dialect.translate_ddl("CREATE TABLE v (signature BLOB NOT NULL) -- a BLOB of 64 hashes")
+    assert sql == "CREATE TABLE v (signature BYTEA NOT NULL) -- a BYTEA of 64 hashes"
+
+
 def test_translate_ddl_refuses_a_trigger():
     with pytest.raises(ValueError, match=r"\.pg\.sql"):
         dialect.translate_ddl("CREATE TRIGGER t BEFORE UPDATE ON x BEGIN SELECT RAISE(ABORT, 'no'); END;")

@@ -14,7 +14,9 @@ detector, pure), ``tokens`` (bearer tokens and their rate), ``replay`` (CSV
 and NDJSON files, paced), ``drills``, ``storms`` (the synthetic demo storm
 each playbook names for its drills), ``monitors`` (standing monitors: what
 is watched, validated) and ``watch`` (a monitor's stream, its detector, and
-the war room its alarm opens or offers).
+the war room its alarm opens or offers); ``search`` (full-text search and
+filters over a room's mentions, FTS5) and ``urgency`` (the queue's order and
+its reasons, pure: the board mirrors it).
 """
 
 from . import (
@@ -25,13 +27,15 @@ from . import (
     minhash,
     monitors,
     replay,
+    search,
     sentiment,
     spikes,
     storms,
     tokens,
+    urgency,
     volume,
     watch,
 )
 
-__all__ = ["clusters", "drills", "language", "mentions", "minhash",
-           "monitors", "replay", "sentiment", "spikes", "storms", "tokens", "volume", "watch"]
+__all__ = ["clusters", "drills", "language", "mentions", "minhash", "monitors", "replay", "search",
+           "sentiment", "spikes", "storms", "tokens", "urgency", "volume", "watch"]

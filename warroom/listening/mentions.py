@@ -205,7 +205,6 @@ def ingest(db: Database, now: datetime, room_id: int, batch: list[NewMention], s
             charge(db)
         _room_for_ingest(db, room_id)  # it may have closed meanwhile
         before = db.execute("SELECT COALESCE(MAX(id), 0) FROM mentions").fetchone()[0]
-        changes = db.conn.total_changes
         db.conn.executemany(
             "INSERT INTO mentions (room_id, source, external_id, author, text, url, created_at,"
             " lang, followers, received_at, sentiment, sentiment_label)"
@@ -213,13 +212,14 @@ def ingest(db: Database, now: datetime, room_id: int, batch: list[NewMention], s
             " ON CONFLICT (room_id, source, external_id) DO NOTHING",
             scored,
         )
-        accepted = db.conn.total_changes - changes
-        ids: tuple[int, ...] = ()
+        # The new rows are the ids above the old maximum (we hold the write
+        # lock). Not total_changes: the search index's triggers count there too.
+        ids: tuple[int, ...] = tuple(r[0] for r in db.execute(
+            "SELECT id FROM mentions WHERE id > ? ORDER BY id", [before]).fetchall())
+        accepted = len(ids)
         negative = 0
         alarms: tuple = ()
         if accepted:
-            ids = tuple(r[0] for r in db.execute(
-                "SELECT id FROM mentions WHERE id > ? ORDER BY id", [before]).fetchall())
             negative = volume.count_new(db, room_id, before)
             if prepared is not None:
                 clusters.assign_new(db, room_id, before, prepared)

@@ -10,7 +10,8 @@ to a whole near-duplicate cluster: each member's connector, or a list for
 posting by hand); ``conversation`` (one author's mentions and our replies to
 them, in time order); the submodules ``lint`` (the honesty lint, pure) and
 ``templates`` (the reply templates a room offers: its playbook's and its
-team's, which ``team_templates`` holds since 0055). Behind
+team's, which ``team_templates`` holds since 0055); ``search_replies`` (full
+text over published replies, FTS5 since 0052). Behind
 the face, ``stock`` keeps each room's published replies in a MinHash LSH
 index for the stock-answer rule.
 """
@@ -19,6 +20,7 @@ index for the stock-answer rule.
 from . import lint, templates
 from .cluster_answer import ClusterAnswer, answer_cluster
 from .conversation import conversation
+from .search import search_replies
 from .workflow import (
     MAX_TEXT,
     Response,
@@ -69,6 +71,7 @@ __all__ = [
     "room_claims",
     "room_drafts",
     "room_responses",
+    "search_replies",
     "rules_for_room",
     "save_draft",
     "submit",

@@ -26,12 +26,14 @@ def modules():
     from . import privacy as privacy_web
     from . import roster as roster_web
     from . import runbook as runbook_web
+    from . import search as search_web
     from . import slack as slack_web
     from . import sso as sso_web
     from . import updates as updates_web
 
     return [auth, pages, playbooks_web, api, ingest, postmortem, board, runbook_web, roster_web, escalation_web,
-            platforms_web, monitors_web, slack_web, contacts, clusters, admin, privacy_web, sso_web, updates_web]
+            platforms_web, monitors_web, slack_web, contacts, clusters, admin, privacy_web, sso_web, updates_web,
+            search_web]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -22,6 +22,7 @@ from ..listening import clusters, mentions, monitors, tokens, volume, watch
 from ..listening.sentiment import Scorer
 from .auth import csrf_exempt
 from .context import get_db, json_error, own_body, public, require_role, settings
+from .search import with_urgency
 
 bp = Blueprint("ingest", __name__)
 
@@ -260,8 +261,9 @@ def list_mentions(room_id: int):
     grouped = clusters.of_mentions(db, [m.id for m in page])
     return jsonify({
         "room": room_id,
-        "mentions": [{**m.to_dict(), "cluster_id": grouped.get(m.id, (None, 1))[0],
-                      "cluster_size": grouped.get(m.id, (None, 1))[1]} for m in page],
+        "mentions": [{**m, "cluster_id": grouped.get(m["id"], (None, 1))[0],
+                      "cluster_size": grouped.get(m["id"], (None, 1))[1]}
+                     for m in with_urgency(db, room_id, page)],   # urgency and its reasons: listening.urgency
         "last_id": page[-1].id if page else after,
         "more": len(page) == limit,
     })
