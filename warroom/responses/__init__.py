@@ -10,12 +10,24 @@ them, in time order); the submodules ``lint`` (the honesty lint, pure) and
 ``templates`` (the reply templates a room offers: its playbook's and its
 team's, which ``team_templates`` holds since 0055). Behind
 the face, ``stock`` keeps each room's published replies in a MinHash LSH
-index for the stock-answer rule.
+index for the stock-answer rule. Routing (``routing``, 0053): ``my_channels``
+(the sources a person on shift answers first, from their playbook roles),
+``assign`` / ``unassign`` / ``room_assignments`` / ``assignment_of``
+(a lead gives a mention to a person; ``assignments`` can hold a cluster too).
 """
 
 
 from . import lint, templates
 from .conversation import conversation
+from .routing import (
+    AssignError,
+    Assignment,
+    assign,
+    assignment_of,
+    my_channels,
+    room_assignments,
+    unassign,
+)
 from .workflow import (
     MAX_TEXT,
     Response,
@@ -43,11 +55,15 @@ from .workflow import (
 )
 
 __all__ = [
+    "AssignError",
+    "Assignment",
     "MAX_TEXT",
     "Response",
     "ResponseError",
     "answered",
     "approve",
+    "assign",
+    "assignment_of",
     "check",
     "check_approvals",
     "check_clocks",
@@ -57,10 +73,12 @@ __all__ = [
     "get_draft",
     "get_response",
     "lint",
+    "my_channels",
     "override_lint",
     "publish",
     "reject",
     "release",
+    "room_assignments",
     "room_claims",
     "room_drafts",
     "room_responses",
@@ -69,4 +87,5 @@ __all__ = [
     "submit",
     "templates",
     "tick",
+    "unassign",
 ]

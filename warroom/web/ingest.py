@@ -16,7 +16,7 @@ import threading
 
 from flask import Blueprint, current_app, jsonify, request
 
-from .. import rooms, validate
+from .. import platforms, rooms, validate
 from ..clock import utcnow
 from ..listening import mentions, monitors, tokens, volume, watch
 from ..listening.sentiment import Scorer
@@ -251,9 +251,11 @@ def list_mentions(room_id: int):
     if err:
         return err
     page = mentions.listing(db, room_id, after, limit)
+    # The account each came through (a connector's name), shown next to its source.
+    via = platforms.store.accounts_of(db, room_id, page[0].id, page[-1].id) if page else {}
     return jsonify({
         "room": room_id,
-        "mentions": [m.to_dict() for m in page],
+        "mentions": [{**m.to_dict(), "account": via.get(m.id)} for m in page],
         "last_id": page[-1].id if page else after,
         "more": len(page) == limit,
     })
