@@ -6,6 +6,7 @@ shift answers first, the account each mention came through."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from warroom import accounts, events, platforms, playbooks, responses, rooms, roster
@@ -61,6 +62,14 @@ def test_assign_needs_a_lead_who_sees_the_room_and_an_open_room(app, db, now):
     rooms.close_room(db, now, lead, room.id)
     closed = call(lena, "mention.unassign", {"mention_id": mid})
     assert closed["field"] == "room" and "closed" in closed["error"]
+
+    # Rate-limited like every command: a looping script is told to slow down.
+    limiter = app.extensions["warroom_command_limiter"]
+    later = time.monotonic() + 1000  # a full bucket, then frozen: no tokens come back during the loop
+    limiter.clock = lambda: later
+    answers = [call(lena, "mention.assign", {"mention_id": mid, "user": "vic"}) for _ in range(int(limiter.burst) + 1)]
+    slow = {"error": "too many commands, slow down"}
+    assert slow not in answers[:-1] and answers[-1] == slow
     for sc in (wim, vic, lena, otto):
         sc.disconnect(namespace="/board")
 
