@@ -16,7 +16,7 @@
     me: null, rules: { first_response_minutes: 60 }, claims: {}, drafts: {}, answered: {},
     facts: [], mentions: new Map(), clusterSizes: {}, lastMention: 0, filter: "all", selected: null,
     composing: null, draftId: null, factIds: [], findings: [], volume: null, closed: false,
-    range: "all"
+    range: "all", channel: "all", assignments: {}, people: []
   };
 
   // -- helpers ---------------------------------------------------------------
@@ -76,6 +76,11 @@
       S.rules = b.rules;
       S.claims = {};
       b.claims.forEach(function (c) { S.claims[c.mention_id] = c.user_name; });
+      S.assignments = {};
+      (b.assignments || []).forEach(function (a) { if (a.mention_id) { S.assignments[a.mention_id] = a.user; } });
+      S.people = b.people || [];
+      $("my-channels").textContent = (S.me.channels && S.me.channels.length)
+        ? "your shift's channels first: " + S.me.channels.join(", ") : "";
       S.drafts = {};
       b.drafts.forEach(function (d) { S.drafts[d.id] = d; });
       S.answered = b.answered;
@@ -292,6 +297,8 @@
   function visible(m) {
     var f = S.filter;
     var owner = S.claims[m.id];
+    if (S.channel !== "all" && m.source !== S.channel) { return false; }
+    if (f === "assigned") { return S.me && S.assignments[m.id] === S.me.name; }
     if (f === "unclaimed") { return !owner && !S.answered[m.id]; }
     if (f === "mine") { return S.me && owner === S.me.name; }
     if (f === "negative") { return m.sentiment_label === "negative"; }
@@ -303,8 +310,14 @@
     // Each mention's urgency computed once per ordering (not per comparison).
     var nowMs = Date.now();
     var keyed = [];
-    S.mentions.forEach(function (m) { if (visible(m)) { keyed.push({ u: urgency(m, nowMs), m: m }); } });
-    keyed.sort(function (a, b) { return b.u - a.u; });
+    // A volunteer on shift sees their roles' channels first (me.channels,
+    // from the playbook), each tier in urgency order; answered ones stay last.
+    var mine = {};
+    ((S.me && S.me.channels) || []).forEach(function (c) { mine[c] = true; });
+    S.mentions.forEach(function (m) {
+      if (visible(m)) { keyed.push({ t: (mine[m.source] && !S.answered[m.id]) ? 1 : 0, u: urgency(m, nowMs), m: m }); }
+    });
+    keyed.sort(function (a, b) { return (b.t - a.t) || (b.u - a.u); });
     // A near-duplicate cluster (a campaign's copies) is one item: its most urgent member.
     var seen = {};
     return keyed.filter(function (k) {
@@ -318,7 +331,18 @@
   // The newest listing of a cluster's members knows its size best.
   function clusterSize(m) { return Math.max(m.cluster_size || 1, S.clusterSizes[m.cluster_id] || 1); }
   var MAX_SHOWN = 200;
+  // The channel filter offers each source present in the room.
+  function renderChannels() {
+    var sel = $("channel-filter");
+    var seen = {};
+    S.mentions.forEach(function (m) { seen[m.source] = true; });
+    var have = Array.prototype.map.call(sel.options, function (o) { return o.value; });
+    Object.keys(seen).sort().forEach(function (src) {
+      if (have.indexOf(src) < 0) { var o = el("option", null, src); o.value = src; sel.appendChild(o); }
+    });
+  }
   function renderQueue() {
+    renderChannels();
     // A search shows its results (newest first) in the queue's place until cleared.
     var list = S.search ? S.search.mentions.map(function (m) { return S.mentions.get(m.id) || m; }) : ordered();
     var ol = $("mention-list");
@@ -367,6 +391,7 @@
     if (S.selected === m.id) { li.classList.add("selected"); }
     var head = el("div", "mention-head");
     head.append(el("strong", "author", m.author || "[erased]"), " ",
+      el("span", "badge channel", m.source + (m.account ? " · " + m.account : "")), " ",
       el("span", "badge sentiment " + m.sentiment_label, sentimentText(m)), " ");
     var clock = clockOf(m);
     var c = el("span", "clock " + clock.cls, clock.label);
@@ -384,6 +409,8 @@
     } else if (owner) {
       head.append(el("span", "badge claim", "claimed by " + owner));
     }
+    var assignee = S.assignments[m.id];
+    if (assignee) { head.append(" ", el("span", "badge assignee", "assigned to " + assignee)); }
     li.append(head, el("p", "mention-text", m.text));
     var why = S.answered[m.id] ? "" : whyText(m);
     if (why) { li.append(el("p", "why muted", why)); }
@@ -405,6 +432,7 @@
         actions.append(button("Reply", "small reply-btn", function () { compose(m.id); }));
       }
     }
+    if (S.me && S.me.is_lead && !S.answered[m.id] && !S.closed) { actions.append(assignControl(m.id, assignee)); }
     actions.append(button("Conversation", "small secondary convo-btn", function () { openConversation(m.id); }));
     if (m.url) {
       var a = el("a", "small", "open");
@@ -416,6 +444,31 @@
       if (ev.target.tagName !== "BUTTON" && ev.target.tagName !== "A") { select(m.id); }
     });
     return li;
+  }
+  // A lead gives a mention to a person (or takes it back).
+  function assignControl(id, assignee) {
+    var box = el("span", "assign");
+    var sel = el("select", "assign-to");
+    sel.setAttribute("aria-label", "assign to");
+    var none = el("option", null, "assign to…"); none.value = ""; sel.appendChild(none);
+    S.people.forEach(function (p) { var o = el("option", null, p); o.value = p; sel.appendChild(o); });
+    sel.addEventListener("change", function () {
+      if (!sel.value) { return; }
+      command("mention.assign", { mention_id: id, user: sel.value }).then(function (ack) {
+        if (ack.error) { status(ack.error, true); return; }
+        S.assignments[id] = ack.assignment.user; renderQueue();
+      });
+    });
+    box.append(sel);
+    if (assignee) {
+      box.append(button("Unassign", "small secondary unassign-btn", function () {
+        command("mention.unassign", { mention_id: id }).then(function (ack) {
+          if (ack.error) { status(ack.error, true); return; }
+          delete S.assignments[id]; renderQueue();
+        });
+      }));
+    }
+    return box;
   }
   function tickClocks() {
     Array.prototype.forEach.call(document.querySelectorAll("#mention-list li.mention"), function (li) {
@@ -438,6 +491,7 @@
       renderQueue();
     });
   });
+  $("channel-filter").addEventListener("change", function (ev) { S.channel = ev.target.value; renderQueue(); });
 
   function select(id) {
     S.selected = id;
@@ -882,6 +936,10 @@
       S.claims[d.mention_id] = e.actor; renderQueue();
     } else if (k === "mention.released") {
       delete S.claims[d.mention_id]; renderQueue();
+    } else if (k === "mention.assigned") {
+      S.assignments[d.mention_id] = d.user; renderQueue();
+    } else if (k === "mention.unassigned") {
+      delete S.assignments[d.mention_id]; renderQueue();
     } else if (k === "response.published") {
       if (d.mention_id) {
         S.answered[d.mention_id] = S.answered[d.mention_id] ||

@@ -13,7 +13,7 @@ table, in id order, to the room's channel (``room:<id>``; room-less and ``room.*
 also to ``lobby``). Commits in this process are sent by the committing thread
 (see ``Publisher``); commits by other processes (``run.py ingest``, a second
 worker) are picked up within ``[live] poll_ms``. An event that concerns one
-person (they are paged, or put on a shift: ``notifications.personal``) is
+person (they are paged, put on a shift or given a mention: ``notifications.personal``) is
 also sent as an ``alert`` to that person's ``user:<id>`` channel, if they
 may see its room.
 """

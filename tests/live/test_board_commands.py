@@ -109,7 +109,7 @@ def test_board_state_api(app, db, now, world):
     responses.claim(db, now, vol, mid)
     body = client.get(f"/api/v1/rooms/{room.id}/board").get_json()
     assert body["me"] == {"name": "vol", "role": "responder", "can_draft": True, "can_approve": False,
-                          "is_lead": False}
+                          "is_lead": False, "channels": []}
     assert body["claims"][0]["mention_id"] == mid and body["claims"][0]["user_name"] == "vol"
     assert body["rules"]["first_response_minutes"] == 60
     assert body["last_event"] == events.last_id(db)

@@ -1,5 +1,5 @@
 """Alerts on the board: which committed events concern one person directly
-(they are paged, or a lead put them on a shift), so that their open boards
+(they are paged, a lead put them on a shift or gave them a mention), so that their open boards
 can raise an alert, a sound and a browser notification for them alone.
 
 Pure: the live adapter asks ``personal`` for each event it publishes and
@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from .. import events
 
 # The kinds that can concern a person; everything else is room news.
-KINDS = ("page.sent", "page.failed", "roster.assigned")
+KINDS = ("page.sent", "page.failed", "roster.assigned", "mention.assigned")
 
 
 @dataclass(frozen=True)
 class Alert:
     user: str      # the user's name
-    kind: str      # "paged" or "assigned"
+    kind: str      # "paged", "assigned" (a shift) or "mention" (a mention given to them)
     title: str
     body: str
 
@@ -53,4 +53,11 @@ def personal(event: events.Event, room_title: str) -> list[Alert]:
             return []
         return [Alert(name, "assigned", f"You are on a shift: {where}",
                       f"{event.actor} put you on {d.get('role')} from {d.get('starts_at')} to {d.get('ends_at')}.")]
+    if event.kind == "mention.assigned":
+        # The assignee only; a lead who takes a mention themselves needs no alert.
+        name = d.get("user")
+        if not isinstance(name, str) or not name or name == event.actor:
+            return []
+        return [Alert(name, "mention", f"A mention for you: {where}",
+                      f"{event.actor} assigned mention #{d.get('mention_id')} to you.")]
     return []

@@ -9,7 +9,8 @@ Owns ``feeds`` (0031), ``connectors``, ``mention_sources`` and
   ``ConnectorError``, ``Platform``; ``reply_key``);
 - ``registry``: platform name -> ``Platform`` (factory and set-up fields);
 - ``store``: connector rows (create, disconnect, state, limits; credentials
-  sealed by ``crypto.Vault``, never shown) and ``check_length``;
+  sealed by ``crypto.Vault``, never shown), ``check_length`` and
+  ``accounts_of`` (the account each of a page of mentions came through);
 - ``listener``: batches + cursor in one transaction, the listening loop and
   its ``Supervisor`` (a thread per active connector);
 - ``outbox``: exactly-once publishing through the connector (``enqueue`` in

@@ -277,6 +277,18 @@ def source_of(db: Database, mention_id: int) -> tuple[ConnectorInfo, dict] | Non
     return get(db, row[0]), json.loads(row[1])
 
 
+def accounts_of(db: Database, room_id: int, first_id: int, last_id: int) -> dict[int, str]:
+    """mention id -> the name of the connector (the account) it came through,
+    for a room's mentions with ids in [first_id, last_id]: one query per page
+    of the board's listing. Mentions that came by token or replay have none."""
+    rows = db.execute(
+        "SELECT s.mention_id, c.name FROM mention_sources s JOIN connectors c ON c.id = s.connector_id"
+        " JOIN mentions m ON m.id = s.mention_id WHERE s.mention_id BETWEEN ? AND ? AND m.room_id = ?",
+        [first_id, last_id, room_id],
+    )
+    return {r[0]: r[1] for r in rows}
+
+
 @dataclass(frozen=True)
 class ReplyRule:
     """What a reply to one mention must fit: the platform's limit, measured on

@@ -2,7 +2,8 @@
 and diffs.
 
 Owns ``playbook_versions`` (``migrations/``). Face: ``parse`` (every error as
-``file:line: message``), ``Playbook``, ``PlaybookInvalid``, ``DEMO_STORMS`` (what ``demo_storm`` may name), ``room_playbook``
+``file:line: message``), ``Playbook``, ``CHANNELS`` (the sources a role's
+``channels`` may name), ``PlaybookInvalid``, ``DEMO_STORMS`` (what ``demo_storm`` may name), ``room_playbook``
 (the snapshot a room pinned), ``shift_plan``, ``guidance_html``; the
 submodules ``checklist`` (the ``[[checklist]]`` and ``[[rhythm]]``
 schema, and their changes between versions), ``templates`` (reply
@@ -14,6 +15,7 @@ templates: their variables, validation and ``fill``, pure), ``store``
 
 from . import checklist, frontmatter, store, templates
 from .playbook import (
+    CHANNELS,
     DEMO_STORMS,
     Playbook,
     PlaybookInvalid,
@@ -25,6 +27,7 @@ from .playbook import (
 )
 
 __all__ = [
+    "CHANNELS",
     "DEMO_STORMS",
     "Playbook",
     "PlaybookInvalid",

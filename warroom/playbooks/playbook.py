@@ -34,6 +34,11 @@ TARGET_FORMS = ("role:NAME", "room-owner", "user:NAME", "channel:#NAME", "on-cal
 # The storms `drill PLAYBOOK` can replay (listening.drills.STORMS says what
 # each one is; a test keeps the two the same).
 DEMO_STORMS = ("activist", "airline", "recall")
+# What a role's ``channels`` may name: the mention sources Warroom knows (its
+# connectors' platforms, RSS, and the networks that come in by token or
+# replay). A typo would silently route nothing, so an unknown name is an error.
+CHANNELS = ("bluesky", "email", "facebook", "instagram", "linkedin", "mastodon", "news", "reddit", "rss",
+            "threads", "tiktok", "twitter", "web", "youtube")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class Role:
     count: int
     channel: str | None
     description: str
+    channels: tuple[str, ...] = ()  # mention sources this role answers first (routing)
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,7 @@ TOP_KEYS.update(checklist.TOP_KEYS)  # [[checklist]] and [[rhythm]]: checked in 
 LISTENING_KEYS = {"normal_per_hour": "number", "min_storm_posts": "number",
                   "false_alarms_per_day": "number", "normal_negative_share": "number"}
 TOP_REQUIRED = ("id", "version", "title", "keywords", "roles", "shifts", "escalation", "rules")
-ROLE_KEYS = {"name": "str", "count": "int", "channel": "str", "description": "str"}
+ROLE_KEYS = {"name": "str", "count": "int", "channel": "str", "description": "str", "channels": "strings"}
 SHIFT_KEYS = {"hours": "int", "volunteers": "bool"}
 STEP_KEYS = {"after_minutes": "int", "notify": "strings"}
 RULE_KEYS = {
@@ -234,6 +240,10 @@ def _validate(data: dict, body: str, c: _Checker) -> dict:
             c.error(path + ("count",), f"roles.count must be between 1 and 100, got {role['count']}")
         if "channel" in role and not CHANNEL_RE.match(role["channel"]):
             c.error(path + ("channel",), f"roles.channel must look like '#tweeps', got {role['channel']!r}")
+        for name in role.get("channels", []):
+            if name not in CHANNELS:
+                c.error(path + ("channels",), f"roles.channels: {name!r} is not a known source{_hint(name, CHANNELS)};"
+                                              f" use {', '.join(CHANNELS)}")
         roles.append(role)
     if "roles" in top and not top["roles"]:
         c.error(("roles",), "a playbook needs at least one role")
@@ -332,7 +342,8 @@ def parse(text: str, path: str = "<playbook>") -> Playbook:
         based_on=top.get("based_on", ""),
         keywords=tuple(k.strip() for k in top["keywords"]),
         roles=tuple(
-            Role(r["name"].strip(), r["count"], r.get("channel"), r.get("description", ""))
+            Role(r["name"].strip(), r["count"], r.get("channel"), r.get("description", ""),
+                 tuple(dict.fromkeys(r.get("channels", ()))))
             for r in parts["roles"]
         ),
         shifts=Shifts(parts["shifts"]["hours"], parts["shifts"]["volunteers"]),

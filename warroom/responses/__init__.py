@@ -13,13 +13,25 @@ them, in time order); the submodules ``lint`` (the honesty lint, pure) and
 team's, which ``team_templates`` holds since 0055); ``search_replies`` (full
 text over published replies, FTS5 since 0052). Behind
 the face, ``stock`` keeps each room's published replies in a MinHash LSH
-index for the stock-answer rule.
+index for the stock-answer rule. Routing (``routing``, 0053): ``my_channels``
+(the sources a person on shift answers first, from their playbook roles),
+``assign`` / ``unassign`` / ``room_assignments`` / ``assignment_of``
+(a lead gives a mention to a person; ``assignments`` can hold a cluster too).
 """
 
 
 from . import lint, templates
 from .cluster_answer import ClusterAnswer, answer_cluster
 from .conversation import conversation
+from .routing import (
+    AssignError,
+    Assignment,
+    assign,
+    assignment_of,
+    my_channels,
+    room_assignments,
+    unassign,
+)
 from .search import search_replies
 from .workflow import (
     MAX_TEXT,
@@ -48,6 +60,8 @@ from .workflow import (
 )
 
 __all__ = [
+    "AssignError",
+    "Assignment",
     "MAX_TEXT",
     "ClusterAnswer",
     "Response",
@@ -55,6 +69,8 @@ __all__ = [
     "answer_cluster",
     "answered",
     "approve",
+    "assign",
+    "assignment_of",
     "check",
     "check_approvals",
     "check_clocks",
@@ -64,10 +80,12 @@ __all__ = [
     "get_draft",
     "get_response",
     "lint",
+    "my_channels",
     "override_lint",
     "publish",
     "reject",
     "release",
+    "room_assignments",
     "room_claims",
     "room_drafts",
     "room_responses",
@@ -77,4 +95,5 @@ __all__ = [
     "submit",
     "templates",
     "tick",
+    "unassign",
 ]

@@ -16,7 +16,7 @@ import urllib.request
 
 from flask import Blueprint, current_app, jsonify
 
-from .. import events, platforms, responses, rooms, validate
+from .. import accounts, events, platforms, responses, rooms, validate
 from ..accounts import has_role
 from ..clock import utcnow
 from ..db import transaction
@@ -75,6 +75,16 @@ def cmd_claim(db, user, payload, now):
 
 def cmd_release(db, user, payload, now):
     responses.release(db, now, user, _int(payload, "mention_id"))
+    return {}
+
+
+def cmd_assign(db, user, payload, now):
+    a = responses.assign(db, now, user, _int(payload, "mention_id"), _str(payload, "user"))
+    return {"assignment": a.to_dict()}
+
+
+def cmd_unassign(db, user, payload, now):
+    responses.unassign(db, now, user, _int(payload, "mention_id"))
     return {}
 
 
@@ -183,6 +193,8 @@ def cmd_presence_leave(db, user, payload, now):
 COMMANDS = [
     Command("mention.claim", "responder", cmd_claim),
     Command("mention.release", "responder", cmd_release),
+    Command("mention.assign", "lead", cmd_assign),
+    Command("mention.unassign", "lead", cmd_unassign),
     Command("draft.save", "responder", cmd_save),
     Command("draft.submit", "responder", cmd_submit),
     Command("draft.approve", "approver", cmd_approve),
@@ -279,12 +291,21 @@ def board_state(room_id: int):
     # Approve is offered only to who may approve here: a playbook saying
     # approval = "lead" needs a lead, not any approver.
     approver = "lead" if rules.approval == "lead" else "approver"
+    now = utcnow()
+    # Whom a lead may give a mention to (the domain checks again on assign).
+    people = ([u.name for u in accounts.list_users(db)
+               if not u.disabled and has_role(u, "responder") and accounts.may_see_room(db, u, room_id)]
+              if has_role(user, "lead") else [])
     return jsonify({
         "room": room.to_dict(),
         "last_event": last,
         "me": {"name": user.name, "role": user.role,
                "can_draft": has_role(user, "responder"), "can_approve": has_role(user, approver),
-               "is_lead": has_role(user, "lead")},
+               "is_lead": has_role(user, "lead"),
+               # the sources this person's shift answers first: the queue puts them on top
+               "channels": responses.my_channels(db, room_id, user, now)},
+        "people": people,
+        "assignments": [a.to_dict() for a in responses.room_assignments(db, room_id)],
         "rules": {"first_response_minutes": rules.first_response_minutes,
                   "approval": rules.approval,
                   "approval_timeout_minutes": rules.approval_timeout_minutes},
@@ -326,7 +347,8 @@ OPENAPI_PATHS = {
                             "schema": {"type": "integer"}}],
             "responses": {"200": {"description": "board state", "content": {"application/json": {
                 "schema": {"type": "object", "required": ["room", "last_event", "me", "rules", "claims",
-                                                          "drafts", "answered", "responses", "facts"]}}}},
+                                                          "drafts", "answered", "responses", "facts",
+                                                          "assignments"]}}}},
                           "401": _ERR, "404": _ERR},
         }
     },

@@ -16,7 +16,7 @@ import threading
 
 from flask import Blueprint, current_app, jsonify, request
 
-from .. import rooms, validate
+from .. import platforms, rooms, validate
 from ..clock import utcnow
 from ..listening import clusters, mentions, monitors, tokens, volume, watch
 from ..listening.sentiment import Scorer
@@ -259,10 +259,12 @@ def list_mentions(room_id: int):
         return err
     page = mentions.listing(db, room_id, after, limit)
     grouped = clusters.of_mentions(db, [m.id for m in page])
+    # The account each came through (a connector's name), shown next to its source.
+    via = platforms.store.accounts_of(db, room_id, page[0].id, page[-1].id) if page else {}
     return jsonify({
         "room": room_id,
         "mentions": [{**m, "cluster_id": grouped.get(m["id"], (None, 1))[0],
-                      "cluster_size": grouped.get(m["id"], (None, 1))[1]}
+                      "cluster_size": grouped.get(m["id"], (None, 1))[1], "account": via.get(m["id"])}
                      for m in with_urgency(db, room_id, page)],   # urgency and its reasons: listening.urgency
         "last_id": page[-1].id if page else after,
         "more": len(page) == limit,
