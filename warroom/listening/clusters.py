@@ -25,7 +25,7 @@ a room is rebuilt lazily from them on first use in a process, then caught
 up from an id cursor as stock.py does. Storing signatures rather than
 recomputing them keeps the rebuild to numpy reads plus LSH inserts (no
 re-normalising or re-hashing of text), and needs no serialised index
-format that a datasketch upgrade could break; bench/queue.py measures it.
+format that a datasketch upgrade could break; bench/queue_storm.py measures it.
 Signatures are stored per variant, not per mention: exact copies share one.
 
 If a transaction rolls back after the index saw its variants, the index is

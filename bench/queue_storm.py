@@ -4,7 +4,7 @@ A script of sections; each is a function in ``SECTIONS`` taking the parsed
 arguments and printing its own lines, so a new measurement (search latency,
 language detection) is one more function. Run all, or some with --only:
 
-    .venv/bin/python bench/queue.py [--only clusters rebuild] [--mentions 20000] [--batch 500]
+    .venv/bin/python bench/queue_storm.py [--only clusters rebuild] [--mentions 20000] [--batch 500]
 
 Sections:
 - ``clusters``: ``mentions.ingest`` of the same seeded storm (the acceptance
@@ -26,9 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# This file is named queue.py: with its folder first on sys.path it would
-# shadow the standard library's queue (urllib3 imports it).
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
 
 from tests.conftest import FIXED_NOW  # noqa: E402
 from tests.listening.test_clusters import storm  # noqa: E402
