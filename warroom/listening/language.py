@@ -20,8 +20,11 @@ Rules hold for any brand: nothing here looks at what the post is about.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
+
+from . import minhash
 
 # ISO 639-1 codes detected; the order is irrelevant.
 LANGUAGES = ("en", "nl", "fr", "de", "es", "it", "pt", "da", "sv", "pl", "tr")
@@ -35,7 +38,6 @@ MIN_LETTERS = 3
 _TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*$")
 # BCP 47's "undetermined", "no linguistic content", "multiple" and "uncoded".
 _NOT_A_LANGUAGE = {"und", "zxx", "mul", "mis", "qam", "qht", "qme", "qst"}
-_STRIP = re.compile(r"@\w+|#|https?://\S+")
 
 _lock = threading.Lock()
 _detectors: tuple | None = None
@@ -73,7 +75,15 @@ def detect(text: str | None) -> str | None:
     too few letters to tell (handles, links and hashtags' # do not count)."""
     if not text:
         return None
-    body = _STRIP.sub(" ", text)
+    # A storm is mostly copies (retweets, pasted campaign texts) that differ in
+    # handles, links, case and punctuation, none of which tells a language:
+    # the detector reads the words only (minhash.normalise), so each distinct
+    # wording is detected once.
+    return _detect_words(minhash.normalise(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _detect_words(body: str) -> str | None:
     if sum(ch.isalpha() for ch in body) < MIN_LETTERS:
         return None
     low, high = detectors()
