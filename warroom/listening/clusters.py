@@ -39,7 +39,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
-from ..db import Database
+from ..db import Database, identity
 from . import minhash
 
 NUM_PERM = 64
@@ -99,15 +99,10 @@ _indexes: dict[tuple, ClusterIndex] = {}
 _indexes_lock = threading.Lock()
 
 
-def _db_key(db: Database) -> str:
-    row = db.execute("PRAGMA database_list").fetchone()
-    return row[2] or f"memory:{id(db.conn)}"
-
-
 def index_for(db: Database, room_id: int) -> ClusterIndex:
     """The room's index, caught up with every stored variant (rebuilt from the
     stored signatures on first use in this process)."""
-    key = (_db_key(db), room_id)
+    key = (identity(db), room_id)
     newest = db.execute("SELECT MAX(id) FROM cluster_variants WHERE room_id = ?", [room_id]).fetchone()[0] or 0
     with _indexes_lock:
         index = _indexes.get(key)
@@ -127,7 +122,7 @@ def forget(db: Database, room_id: int) -> None:
     """Drop the room's in-memory index (the next use rebuilds it from the table):
     what a restart does, for tests and the bench."""
     with _indexes_lock:
-        _indexes.pop((_db_key(db), room_id), None)
+        _indexes.pop((identity(db), room_id), None)
 
 
 def assign_new(db: Database, room_id: int, before: int, prepared: dict[tuple[str, str], Prepared]) -> None:
