@@ -170,11 +170,13 @@ def assign(db: Database, room_id: int, rows: list[tuple[int, str, int | None, Pr
     db.conn.executemany(
         "INSERT INTO cluster_members (mention_id, room_id, cluster_id) VALUES (?, ?, ?)", members)
     # The first post is the earliest created_at, whatever order the copies arrived in.
+    # (CASE, not SQLite's two-argument MIN/MAX, which PostgreSQL spells LEAST/GREATEST.)
     db.conn.executemany(
         "UPDATE mention_clusters SET size = size + ?, reach = reach + ?,"
         " first_mention_id = CASE WHEN ? < first_at THEN ? ELSE first_mention_id END,"
-        " first_at = MIN(first_at, ?), last_at = MAX(last_at, ?) WHERE id = ?",
-        [(s, r, fa, fid, fa, la, cid) for cid, (s, r, fid, fa, la) in grown.items()])
+        " first_at = CASE WHEN ? < first_at THEN ? ELSE first_at END,"
+        " last_at = CASE WHEN ? > last_at THEN ? ELSE last_at END WHERE id = ?",
+        [(s, r, fa, fid, fa, fa, la, la, cid) for cid, (s, r, fid, fa, la) in grown.items()])
 
 
 # -- reading ------------------------------------------------------------------
