@@ -197,6 +197,13 @@ def table_names_sql(dialect: str) -> str:
             " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name")
 
 
+def search_index_tables_sql(dialect: str) -> str:
+    """PostgreSQL's full-text search indexes: the tables holding a tsvector."""
+    assert dialect == POSTGRESQL  # SQLite's are its FTS5 virtual tables (dbcopy._search_indexes)
+    return ("SELECT DISTINCT table_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND data_type = 'tsvector'")
+
+
 def reset_sequence_sql(table: str) -> str:
     """After copying rows with their ids: the next generated id follows them."""
     return (f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
