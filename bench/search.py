@@ -19,7 +19,13 @@ Texts: the real airline tweets from the shared data when present (read in
 place), repeated with new ids and authors up to the count, else the packaged
 demo storm.
 
-    .venv/bin/python bench/search.py [--mentions 100000] [--queries 200]
+``--store postgresql`` runs on a PostgreSQL server started for the run
+(tests/pg_server.py: Debian's postgresql in a temporary folder, as the tests
+use it; the tsvector index is filled by its triggers too); ``--store both``
+builds the same room in each store and prints their figures side by side,
+with the same queries.
+
+    .venv/bin/python bench/search.py [--mentions 100000] [--queries 200] [--store sqlite|postgresql|both]
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests import pg_server  # noqa: E402
 from tests.conftest import FIXED_NOW, shared_data_dir  # noqa: E402
 from warroom import accounts, rooms  # noqa: E402
 from warroom import db as dbmod  # noqa: E402
@@ -57,12 +64,13 @@ def texts() -> tuple[str, list[str]]:
     return path.name, [rec["text"] for _line, rec in replay.read_records(path)]
 
 
-def build(db, n: int, pool: list[str]) -> tuple[int, float]:
+def build(db, n: int, pool: list[str]) -> tuple[int, float, list[str]]:
     lead = accounts.add_user(db, FIXED_NOW, "lead", "lead", "correct horse battery staple")
     room = rooms.open_room(db, FIXED_NOW, lead, "Search bench")
     scorer = Scorer()
     rng = random.Random(7)
     start = FIXED_NOW - timedelta(days=2)
+    authors = []
     t0 = time.perf_counter()
     for b in range(0, n, BATCH):
         recs = []
@@ -73,10 +81,11 @@ def build(db, n: int, pool: list[str]) -> tuple[int, float]:
                          "created_at": iso(start + timedelta(seconds=i))})
         now = start + timedelta(seconds=min(n, b + BATCH))
         mentions.ingest(db, now, room.id, mentions.validate(recs, now), scorer)
-    return room.id, time.perf_counter() - t0
+        authors += [r["author"] for r in recs]
+    return room.id, time.perf_counter() - t0, authors
 
 
-def shapes(db, room_id: int, pool: list[str], rng: random.Random) -> dict[str, list[dict]]:
+def shapes(authors: list[str], pool: list[str], rng: random.Random) -> dict[str, list[dict]]:
     counts = Counter(w for t in pool for w in set(WORD.findall(t.lower())))
     common = [w for w, _ in counts.most_common(20)]
     rare = [w for w, c in counts.items() if 2 <= c <= 5] or common
@@ -85,8 +94,7 @@ def shapes(db, room_id: int, pool: list[str], rng: random.Random) -> dict[str, l
         words = WORD.findall(t.lower())
         if len(words) >= 2:
             phrases.append(f'"{words[0]} {words[1]}"')
-    handles = [r[0] for r in db.execute("SELECT author FROM mentions WHERE room_id = ? ORDER BY random() LIMIT 50",
-                                        [room_id])]
+    handles = rng.sample(authors, min(50, len(authors)))  # the same on every store
     return {
         "common word": [{"q": rng.choice(common)} for _ in range(50)],
         "rare word": [{"q": rng.choice(rare)} for _ in range(50)],
@@ -116,27 +124,48 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def run(db, args, name: str, pool: list[str], store: str) -> dict[str, tuple[float, float, float, dict]]:
+    """Build the room in ``db`` and time every shape: label -> (p50, p99, max, example)."""
+    dbmod.migrate(db)
+    room_id, took, authors = build(db, args.mentions, pool)
+    print(f"{store}: {args.mentions:,} mentions from {name} ({len(pool):,} distinct texts) ingested in {took:.1f} s"
+          f" ({args.mentions / took:,.0f}/s, index by triggers)", flush=True)
+    out = {}
+    for label, cases in shapes(authors, pool, random.Random(11)).items():
+        for c in cases[:5]:
+            timed(db, room_id, c)  # warm the page cache
+        runs = [timed(db, room_id, cases[i % len(cases)]) for i in range(args.queries)]
+        example = {k: v for k, v in cases[0].items() if not k.startswith("_")}
+        out[label] = (statistics.median(runs), pct(runs, 99), max(runs), example)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mentions", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=200, help="timed queries per shape")
+    ap.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="sqlite")
     args = ap.parse_args()
     name, pool = texts()
-    rng = random.Random(11)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = dbmod.connect(Path(tmp) / "bench.db")
-        dbmod.migrate(db)
-        room_id, took = build(db, args.mentions, pool)
-        print(f"{args.mentions:,} mentions from {name} ({len(pool):,} distinct texts) ingested in {took:.1f} s"
-              f" ({args.mentions / took:,.0f}/s, index by triggers)")
-        print(f"{'shape':<16} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  example")
-        for label, cases in shapes(db, room_id, pool, rng).items():
-            for c in cases[:5]:
-                timed(db, room_id, c)  # warm the page cache
-            runs = [timed(db, room_id, cases[i % len(cases)]) for i in range(args.queries)]
-            example = {k: v for k, v in cases[0].items() if not k.startswith("_")}
-            print(f"{label:<16} {statistics.median(runs):8.2f} {pct(runs, 99):8.2f} {max(runs):8.2f}  {example}")
-        db.close()
+    stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
+    results = {}
+    try:
+        for store in stores:
+            with tempfile.TemporaryDirectory() as tmp:
+                db = dbmod.connect(pg_server.server().new_database(migrated=False) if store == "postgresql"
+                                   else Path(tmp) / "bench.db")
+                try:
+                    results[store] = run(db, args, name, pool, store)
+                finally:
+                    db.close()
+    finally:
+        pg_server.stop()
+    head = "".join(f" {store + ' p50':>15} {'p99':>8} {'max':>8}" for store in stores)
+    print(f"{'shape (ms)':<16}{head}  example")
+    for label in results[stores[0]]:
+        cols = "".join(f" {results[s][label][0]:15.2f} {results[s][label][1]:8.2f} {results[s][label][2]:8.2f}"
+                       for s in stores)
+        print(f"{label:<16}{cols}  {results[stores[0]][label][3]}")
 
 
 if __name__ == "__main__":

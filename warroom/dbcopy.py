@@ -52,10 +52,12 @@ def _row_hash(row) -> int:
 
 
 def _search_indexes(db: Database) -> set[str]:
-    """SQLite's FTS5 tables and their shadow tables: derived from the rows
-    (kept by triggers), so not copied; PostgreSQL has no such tables."""
+    """The full-text search indexes: derived from the rows and kept by triggers
+    on both stores, so not copied (the target's triggers fill its own as the
+    rows arrive). On SQLite the FTS5 tables and their shadow tables, on
+    PostgreSQL the tables of tsvectors (migrations 0038 and 0052)."""
     if db.dialect != dialect.SQLITE:
-        return set()
+        return {r[0] for r in db.execute(dialect.search_index_tables_sql(db.dialect)).fetchall()}
     virtual = [r[0] for r in db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'").fetchall()]
     shadows = ("_config", "_content", "_data", "_docsize", "_idx")

@@ -11,9 +11,11 @@ string literals and quoted names:
 - ``IS ?`` / ``IS NOT ?``    -> ``IS [NOT] DISTINCT FROM %s``
 - ``? COLLATE NOCASE``       -> ``CAST(%s AS TEXT) COLLATE nocase``
 - ``LIKE x COLLATE NOCASE``  -> ``ILIKE x``
+- ``INDEXED BY name``        -> dropped (PostgreSQL's planner takes no hints)
 
 Things a rewrite would make too clever are explicit per-dialect SQL here
-(``write_lock``, catalog queries, ``reset_sequence_sql``) or in a migration's
+(``write_lock``, catalog queries, ``reset_sequence_sql``, full-text search's
+``text_match``) or in a migration's
 ``NNNN_name.pg.sql`` (triggers, table rebuilds). What the PostgreSQL database
 needs for the rest (a ``nocase`` collation, ``sum(boolean)``, ``json_extract``)
 is ``PG_SETUP``.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from typing import NamedTuple
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -106,6 +109,11 @@ def translate(sql: str) -> str:
             out.append(text)
             i = sig[k + 2] + 1
             ignore = True
+            continue
+        if kind == "word" and up(k) == "INDEXED" and up(k + 1) == "BY" and toks[sig[k + 2]][0] == "word":
+            if out and out[-1].isspace():
+                out.pop()
+            i = sig[k + 2] + 1  # SQLite's index hint; PostgreSQL has none
             continue
         if kind == "word" and up(k) == "COLLATE" and up(k + 1) == "NOCASE" and up(k - 2) == "LIKE":
             if out and out[-1].isspace():
@@ -189,10 +197,77 @@ def table_names_sql(dialect: str) -> str:
             " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name")
 
 
+def search_index_tables_sql(dialect: str) -> str:
+    """PostgreSQL's full-text search indexes: the tables holding a tsvector."""
+    assert dialect == POSTGRESQL  # SQLite's are its FTS5 virtual tables (dbcopy._search_indexes)
+    return ("SELECT DISTINCT table_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND data_type = 'tsvector'")
+
+
 def reset_sequence_sql(table: str) -> str:
     """After copying rows with their ids: the next generated id follows them."""
     return (f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
             f" COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
+
+
+# -- full-text search ----------------------------------------------------------
+
+
+class Term(NamedTuple):
+    """One term of a parsed search: text whose words must appear in order (a
+    phrase, maybe of one word), the last word a prefix when ``prefix``."""
+
+    text: str
+    prefix: bool = False
+
+
+class TextQuery(NamedTuple):
+    """A parsed search (listening/search.py reads the user's query into it):
+    every group must match (a group is its terms ORed), no excluded term may."""
+
+    groups: tuple[tuple[Term, ...], ...]
+    excluded: tuple[Term, ...] = ()
+
+
+def _fts5_term(term: Term) -> str:
+    # quoted, FTS5 reads the text as a phrase of its words, never as syntax
+    return '"' + term.text.replace('"', '""') + '"' + ("*" if term.prefix else "")
+
+
+def fts5_query(query: TextQuery) -> str:
+    """The FTS5 MATCH expression (one parameter) for ``query``."""
+    expr = " AND ".join(_fts5_term(g[0]) if len(g) == 1 else "(" + " OR ".join(map(_fts5_term, g)) + ")"
+                        for g in query.groups)
+    for term in query.excluded:
+        expr += " NOT " + _fts5_term(term)
+    return expr
+
+
+def tsquery_sql(query: TextQuery) -> tuple[str, list[str]]:
+    """A PostgreSQL tsquery expression for ``query`` and its parameters: the
+    operators (&&, ||, !!) are ours, each term's text is a parameter of 0038's
+    warroom_search_phrase/_prefix (its words <->, the last :* for a prefix)."""
+    args: list[str] = []
+
+    def term(t: Term) -> str:
+        args.append(t.text)
+        return "warroom_search_prefix(?)" if t.prefix else "warroom_search_phrase(?)"
+
+    parts = [term(g[0]) if len(g) == 1 else "(" + " || ".join(map(term, g)) + ")" for g in query.groups]
+    parts += ["!!" + term(t) for t in query.excluded]
+    return " && ".join(parts), args
+
+
+def text_match(dialect: str, index: str, query: TextQuery) -> tuple[str, str, list[str]]:
+    """Full-text search of ``index`` (``mentions_fts``, ``responses_fts``: a
+    FTS5 table on SQLite, a table of tsvectors on PostgreSQL, both made by
+    migrations 0038 and 0052) as (the index's column holding the row's id, the
+    WHERE condition, its parameters). Join the index on that column; ordering
+    by it newest first walks the index in id order on SQLite."""
+    if dialect == SQLITE:
+        return "rowid", f"{index} MATCH ?", [fts5_query(query)]
+    sql, args = tsquery_sql(query)
+    return "id", f"{index}.doc @@ ({sql})", args
 
 
 # -- errors --------------------------------------------------------------------

@@ -27,6 +27,8 @@ from warroom import dialect
     ("UPDATE t SET a = ? -- is this? no\nWHERE b = ?", "UPDATE t SET a = %s \nWHERE b = %s"),
     ("INSERT INTO m (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
      "INSERT INTO m (k, v) VALUES (%s, %s) ON CONFLICT (k) DO UPDATE SET v = excluded.v"),
+    ("SELECT a FROM mentions m INDEXED BY mentions_room_author WHERE m.id < ?",
+     "SELECT a FROM mentions m WHERE m.id < %s"),
 ])
 def test_translate(sqlite_sql, pg_sql):
     assert dialect.translate(sqlite_sql) == pg_sql
@@ -71,3 +73,16 @@ class _PgError(Exception):
 def test_errors_become_the_sqlite_classes_callers_catch(state, cls, name):
     err = dialect.to_sqlite_error(_PgError("boom\nDETAIL: x", state))
     assert type(err) is cls and err.sqlite_errorname == name and str(err) == "boom"
+
+
+def test_a_parsed_search_is_compiled_per_store_with_the_users_text_only_in_parameters():
+    hostile = "x'); DROP TABLE mentions; --"
+    query = dialect.TextQuery(((dialect.Term("flight"),), (dialect.Term("oslo"), dialect.Term("ber", True))),
+                              (dialect.Term(hostile),))
+    key, where, args = dialect.text_match(dialect.SQLITE, "mentions_fts", query)
+    assert (key, where) == ("rowid", "mentions_fts MATCH ?")
+    assert args == ['"flight" AND ("oslo" OR "ber"*) NOT "' + hostile + '"']
+    key, where, args = dialect.text_match(dialect.POSTGRESQL, "mentions_fts", query)
+    assert key == "id" and args == ["flight", "oslo", "ber", hostile]
+    assert where == ("mentions_fts.doc @@ (warroom_search_phrase(?) && (warroom_search_phrase(?)"
+                     " || warroom_search_prefix(?)) && !!warroom_search_phrase(?))")

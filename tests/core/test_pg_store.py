@@ -17,6 +17,7 @@ from warroom import events, rooms
 from warroom.clock import iso
 from warroom.db import transaction
 from warroom.escalation import deliveries
+from warroom.listening import search
 
 
 @pytest.fixture
@@ -273,10 +274,20 @@ def test_db_copy_there_and_back_gives_the_same_rows(tmp_path, now, capsys):
     assert main(["db", "copy", middle, f"sqlite:///{tmp_path / 'back.db'}"]) == 0
     back = _report(capsys.readouterr().out)
     assert back == there and there["mentions"] == (15, 15, True)
+    assert "mentions_fts" not in there and "mentions_fts" not in back  # derived, not copied
     old, new = dbmod.connect(tmp_path / "old.db"), dbmod.connect(tmp_path / "back.db")
     for table in ("users", "mentions", "events"):
         q = f"SELECT * FROM {table} ORDER BY id"
         assert new.execute(q).fetchall() == old.execute(q).fetchall()
+    # the search indexes were made afresh from the copied rows, on each store
+    pg = dbmod.connect(middle)
+    try:
+        for store in (pg, new):
+            room = store.execute("SELECT id FROM rooms WHERE title = 'Room 1'").fetchone()[0]
+            found = search.search(store, room, search.criteria(q='"post 3" OR "post 4" -zzz')).mentions
+            assert [m.text for m in found] == ["post 4 in room 1", "post 3 in room 1"]
+    finally:
+        pg.close()
 
 
 def test_db_migrate_on_postgresql(capsys):

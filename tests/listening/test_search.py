@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests import pg_server
 from tests.conftest import GOOD, make_user, rev
 from warroom import db as dbmod
 from warroom import privacy, responses, rooms
@@ -153,7 +154,7 @@ def test_another_rooms_mentions_are_not_found(db, room, now):
 
 
 def test_the_migration_backfills_rows_stored_before_it(tmp_path, now):
-    db = dbmod.connect(tmp_path / "old.db")
+    db = dbmod.connect(pg_server.server().new_database(migrated=False) if pg_server.wanted() else tmp_path / "old.db")
     dbmod.migrate(db, target=37)
     lead = make_user(db, "lead", "lead")
     room = rooms.open_room(db, now, lead, "Old")
@@ -194,10 +195,46 @@ def test_erased_authors_are_no_longer_found_by_handle_or_words(db, room, now):
     # our reply no longer carries her handle, and is still found by its own words
     assert responses.search_replies(db, room.id, crit).replies == []
     assert len(responses.search_replies(db, room.id, S.criteria(q="rebook")).replies) == 1
-    # the index holds exactly the table's terms (FTS5's own consistency check)
+    _assert_index_matches_rows(db)
+
+
+def _assert_index_matches_rows(db):
+    """The search index holds exactly the tables' terms: FTS5's own consistency
+    check on SQLite; on PostgreSQL each stored tsvector equals one made afresh
+    from its row, and no row lacks one."""
+    if db.dialect == "sqlite":
+        with transaction(db):
+            db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('integrity-check')")
+            db.execute("INSERT INTO responses_fts (responses_fts) VALUES ('integrity-check')")
+        return
+    stale = db.execute("SELECT count(*) FROM mentions m FULL JOIN mentions_fts f ON f.id = m.id"
+                       " WHERE f.doc IS DISTINCT FROM warroom_search_doc(m.author, m.text)").fetchone()[0]
+    stale += db.execute("SELECT count(*) FROM responses r FULL JOIN responses_fts f ON f.id = r.id"
+                        " WHERE f.doc IS DISTINCT FROM warroom_search_doc(r.text)").fetchone()[0]
+    assert stale == 0
+
+
+def test_the_index_follows_every_update_and_delete_of_a_row(db, room, now):
+    # any writer (retention, an import, a hand fix), not only erase_author
+    koffer = db.execute("SELECT id FROM mentions WHERE text LIKE 'Mijn koffer%'").fetchone()[0]
     with transaction(db):
-        db.execute("INSERT INTO mentions_fts (mentions_fts) VALUES ('integrity-check')")
-        db.execute("INSERT INTO responses_fts (responses_fts) VALUES ('integrity-check')")
+        db.execute("UPDATE mentions SET text = 'bagage teruggevonden' WHERE id = ?", [koffer])
+    assert _texts(db, room.id, q="koffer") == []
+    assert _texts(db, room.id, q="teruggevonden") == ["bagage teruggevonden"]
+    with transaction(db):
+        db.execute("UPDATE mentions SET author = '@zoe' WHERE author = '@eve'")
+    assert _texts(db, room.id, q="eve") == [] and _texts(db, room.id, q="zoe") == [POSTS[5][3]]
+    with transaction(db):
+        db.execute("DELETE FROM mentions WHERE id = ?", [koffer])
+    assert _texts(db, room.id, q="teruggevonden") == []
+    _assert_index_matches_rows(db)
+
+
+def test_a_phrase_does_not_run_from_the_handle_into_the_text(db, room):
+    # author and text are two fields (FTS5 columns; on PostgreSQL a gap of one position)
+    assert _texts(db, room.id, q='"anna my"') == []
+    assert _texts(db, room.id, q='"anna my"*') == []
+    assert _texts(db, room.id, q='"my flight"') == [POSTS[0][3]]
 
 
 def test_replies_search_by_words_replier_and_time(db, room, now):

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from .. import dialect
 from .. import validate as checks
 from ..clock import iso
 from ..db import Database
@@ -48,10 +49,6 @@ class SearchInvalid(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
-
-
-def _quote(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
 
 
 def _tokens(q: str, field: str) -> list[str]:
@@ -82,8 +79,8 @@ def _tokens(q: str, field: str) -> list[str]:
     return out
 
 
-def _term(tok: str) -> tuple[bool, str | None]:
-    """(excluded, FTS5 text) for one token; None when it holds nothing to search for."""
+def _term(tok: str) -> tuple[bool, dialect.Term | None]:
+    """(excluded, term) for one token; None when it holds nothing to search for."""
     neg = tok.startswith("-") and len(tok) > 1
     body = tok[1:] if neg else tok
     prefix = body.endswith("*") and len(body) > 1
@@ -93,14 +90,15 @@ def _term(tok: str) -> tuple[bool, str | None]:
         body = body[1:-1]
     if not _WORDISH.search(body):
         return neg, None  # punctuation alone: the tokenizer would find no word in it
-    return neg, _quote(body) + ("*" if prefix else "")
+    return neg, dialect.Term(body, prefix)
 
 
-def fts_query(q, field: str = "q") -> str | None:
-    """The user's query as a safe FTS5 expression (None: nothing to match on).
+def parse_query(q, field: str = "q") -> dialect.TextQuery | None:
+    """The user's query, read into terms (None: nothing to match on).
 
-    Every term is quoted (FTS5 then reads it as text, never as syntax); OR
-    joins the terms either side of it, and adjacent terms are ANDed."""
+    Each term is text to look for (its words as a phrase), never syntax: the
+    store's own query language is written from these by ``dialect.text_match``.
+    OR joins the terms either side of it, and adjacent terms are ANDed."""
     if q is None:
         return None
     if not isinstance(q, str) or not checks.is_unicode(q):
@@ -113,8 +111,8 @@ def fts_query(q, field: str = "q") -> str | None:
     if _CONTROL.search(q):
         # FTS5 ends a quoted string at NUL ("unterminated string"); no one types these
         raise SearchInvalid(field, f"{field} must not contain control characters")
-    groups: list[list[str]] = []   # ANDed groups of ORed terms
-    excluded: list[str] = []
+    groups: list[list[dialect.Term]] = []   # ANDed groups of ORed terms
+    excluded: list[dialect.Term] = []
     pending_or = False
     for tok in _tokens(q, field):
         if tok == "OR":
@@ -122,22 +120,22 @@ def fts_query(q, field: str = "q") -> str | None:
                 raise SearchInvalid(field, f"{field}: OR needs a word on each side")
             pending_or = True
             continue
-        neg, text = _term(tok)
+        neg, term = _term(tok)
         if neg:
             if pending_or:
                 raise SearchInvalid(field, f"{field}: OR cannot join an excluded word")
-            if text:
-                excluded.append(text)
+            if term:
+                excluded.append(term)
             continue
-        if text is None:
+        if term is None:
             if pending_or:
                 raise SearchInvalid(field, f"{field}: OR needs a word on each side")
             continue
         if pending_or:
-            groups[-1].append(text)
+            groups[-1].append(term)
             pending_or = False
         else:
-            groups.append([text])
+            groups.append([term])
     if pending_or:
         raise SearchInvalid(field, f"{field}: OR needs a word on each side")
     if not groups:
@@ -146,10 +144,7 @@ def fts_query(q, field: str = "q") -> str | None:
         raise SearchInvalid(field, f"{field} has no words to search for")
     if sum(len(g) for g in groups) + len(excluded) > MAX_TERMS:
         raise SearchInvalid(field, f"{field} has more than {MAX_TERMS} terms")
-    expr = " AND ".join(g[0] if len(g) == 1 else "(" + " OR ".join(g) + ")" for g in groups)
-    for text in excluded:
-        expr += " NOT " + text
-    return expr
+    return dialect.TextQuery(tuple(tuple(g) for g in groups), tuple(excluded))
 
 
 def _values(raw, field: str, allowed: tuple[str, ...] | None = None, limit: int = 64) -> list[str]:
@@ -189,7 +184,7 @@ def _time(raw, field: str) -> str | None:
 class Criteria:
     """A checked search; build it with ``criteria(...)``."""
 
-    fts: str | None = None
+    text: dialect.TextQuery | None = None
     author: str | None = None
     sources: tuple[str, ...] = ()
     langs: tuple[str, ...] = ()
@@ -209,7 +204,7 @@ def criteria(q=None, author=None, source=None, lang=None, sentiment=None, since=
     lo, hi = _time(since, "since"), _time(until, "until")
     if lo and hi and lo > hi:
         raise SearchInvalid("until", "until is before since")
-    return Criteria(fts_query(q), author, tuple(_values(source, "source")), tuple(_values(lang, "lang", limit=16)),
+    return Criteria(parse_query(q), author, tuple(_values(source, "source")), tuple(_values(lang, "lang", limit=16)),
                     tuple(_values(sentiment, "sentiment", SENTIMENTS)), lo, hi)
 
 
@@ -246,10 +241,11 @@ def search(db: Database, room_id: int, crit: Criteria, before: int | None = None
         where.append("m.created_at <= ?")
         args.append(crit.until)
     cols = ", ".join("m." + c.strip() for c in _COLS.split(","))
-    if crit.fts:
-        sql = (f"SELECT {cols} FROM mentions_fts JOIN mentions m ON m.id = mentions_fts.rowid"
-               f" WHERE mentions_fts MATCH ? AND {' AND '.join(where)} ORDER BY mentions_fts.rowid DESC LIMIT ?")
-        args = [crit.fts, *args]
+    if crit.text:
+        key, match, match_args = dialect.text_match(db.dialect, "mentions_fts", crit.text)
+        sql = (f"SELECT {cols} FROM mentions_fts JOIN mentions m ON m.id = mentions_fts.{key}"
+               f" WHERE {match} AND {' AND '.join(where)} ORDER BY mentions_fts.{key} DESC LIMIT ?")
+        args = [*match_args, *args]
     else:
         # One author's posts straight from their index (room, handle, id), not
         # a walk of the whole room newest first looking for them.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import dialect
 from ..db import Database
 from ..listening import search as msearch
 from .workflow import _RESP_COLS, Response
@@ -44,10 +45,11 @@ def search_replies(db: Database, room_id: int, crit: msearch.Criteria, before: i
         where.append("r.published_at <= ?")
         args.append(crit.until)
     cols = ", ".join("r." + c.strip() for c in _RESP_COLS.split(","))
-    if crit.fts:
-        sql = (f"SELECT {cols} FROM responses_fts JOIN responses r ON r.id = responses_fts.rowid"
-               f" WHERE responses_fts MATCH ? AND {' AND '.join(where)} ORDER BY responses_fts.rowid DESC LIMIT ?")
-        args = [crit.fts, *args]
+    if crit.text:
+        key, match, match_args = dialect.text_match(db.dialect, "responses_fts", crit.text)
+        sql = (f"SELECT {cols} FROM responses_fts JOIN responses r ON r.id = responses_fts.{key}"
+               f" WHERE {match} AND {' AND '.join(where)} ORDER BY responses_fts.{key} DESC LIMIT ?")
+        args = [*match_args, *args]
     else:
         sql = f"SELECT {cols} FROM responses r WHERE {' AND '.join(where)} ORDER BY r.id DESC LIMIT ?"
     rows = db.execute(sql, [*args, limit + 1]).fetchall()
