@@ -223,7 +223,8 @@ def test_filter_cluster_answer_search_and_assign_in_one_walk(server, browser):
         assert vic_page.evaluate("() => window.sameDocument === true")
         assert lena.locator("#alerts .toast-mention").count() == 0       # the lead is not alerted
         assert vic_page.locator(mention_sel(tim) + " select.assign-to").count() == 0   # only a lead assigns
-        assert lena_http.get(f"{server.url}/api/v1/rooms/{room.id}/board").json()["assignments"][0]["user"] == "vic"
+        given = lena_http.get(f"{server.url}/api/v1/rooms/{room.id}/board").json()["assignments"]
+        assert [(a["mention_id"], a["user"], a["assigned_by"]) for a in given] == [(tim, "vic", "lena")]
 
         # "Assigned to me" keeps vic's mention only; unassigned, it leaves that list live.
         vic_page.click("#queue .filter[data-filter=assigned]")
