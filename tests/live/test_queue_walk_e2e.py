@@ -67,7 +67,7 @@ def _wait_items(page, n: int) -> None:
 
     try:
         page.wait_for_function(f"() => document.querySelectorAll('#mention-list li.mention').length === {n}",
-                               timeout=5000)
+                               timeout=10000)
     except PlaywrightTimeout:
         shown = page.eval_on_selector_all("#mention-list li.mention", "els => els.map(e => e.innerText)")
         pytest.fail(f"the queue shows {len(shown)} items, not {n}: {shown}")
