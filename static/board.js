@@ -319,10 +319,12 @@
     });
     keyed.sort(function (a, b) { return (b.t - a.t) || (b.u - a.u); });
     // A near-duplicate cluster (a campaign's copies) is one item: its most urgent member.
+    // Its size is the newest known (clusterSize), not the member's own: a first
+    // post loaded before its copies came still says cluster_size 1.
     var seen = {};
     return keyed.filter(function (k) {
       var c = k.m.cluster_id;
-      if (!c || (k.m.cluster_size || 1) < 2) { return true; }
+      if (!c || clusterSize(k.m) < 2) { return true; }
       if (seen[c]) { return false; }
       seen[c] = true;
       return true;
@@ -331,14 +333,18 @@
   // The newest listing of a cluster's members knows its size best.
   function clusterSize(m) { return Math.max(m.cluster_size || 1, S.clusterSizes[m.cluster_id] || 1); }
   var MAX_SHOWN = 200;
-  // The channel filter offers each source present in the room.
+  // The channel filter offers each source present in the room, in name order
+  // wherever it arrived (a source first seen live goes in its place, not last).
   function renderChannels() {
     var sel = $("channel-filter");
     var seen = {};
     S.mentions.forEach(function (m) { seen[m.source] = true; });
     var have = Array.prototype.map.call(sel.options, function (o) { return o.value; });
     Object.keys(seen).sort().forEach(function (src) {
-      if (have.indexOf(src) < 0) { var o = el("option", null, src); o.value = src; sel.appendChild(o); }
+      if (have.indexOf(src) >= 0) { return; }
+      var o = el("option", null, src); o.value = src;
+      var after = Array.prototype.find.call(sel.options, function (x) { return x.value !== "all" && x.value > src; });
+      sel.insertBefore(o, after || null);
     });
   }
   function renderQueue() {

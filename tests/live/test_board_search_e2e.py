@@ -1,7 +1,8 @@
-"""The board in real Chromium against a real server: the queue's search box
-finds mentions by a word and by a handle (rendered like the queue), a bad
-query shows the server's message, Clear brings the queue back; and each
-mention says why it ranks where it does (reach, negative, waiting)."""
+"""The board in real Chromium against a real server: each mention says why it
+ranks where it does (reach, negative, waiting), and a search the server
+cannot read shows its message and leaves the queue as it was. Searching by a
+word and by a handle, and Clear, are in issue 14's walk
+(tests/live/test_queue_walk_e2e.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ..conftest import browser_login, make_user, mention_sel, open_board
 pytestmark = pytest.mark.e2e
 
 
-def test_search_by_word_and_handle_and_the_why_of_a_mention(server, browser):
+def test_the_why_of_a_mention_and_a_search_the_server_cannot_read(server, browser):
     db = dbmod.connect(server.db_path)
     make_user(db, "lead", "lead")
     db.close()
@@ -50,27 +51,11 @@ def test_search_by_word_and_handle_and_the_why_of_a_mention(server, browser):
     assert "reach: 250,000 followers" in why and "negative" in why
     assert page.query_selector(mention_sel(2) + " .why") is None     # nothing lifts a small, happy post
 
-    def shown():
-        return [int(li.get_attribute("data-mention-id"))
-                for li in page.query_selector_all("#mention-list li.mention")]
-
-    page.fill("#queue-search", "suitcase")
-    page.click("#queue-search-form button[type=submit]")
-    page.wait_for_function("() => document.querySelectorAll('#mention-list li.mention').length === 2")
-    assert shown() == [3, 1]
-    assert "found for" in page.inner_text("#queue-count")
-    assert page.query_selector(mention_sel(3) + " .claim-btn") is not None   # rendered like the queue
-
-    page.fill("#queue-search", "@bob")
-    page.press("#queue-search", "Enter")
-    page.wait_for_function("() => document.querySelectorAll('#mention-list li.mention').length === 1")
-    assert shown() == [2]
-
     page.fill("#queue-search", '"suitcase')
     page.press("#queue-search", "Enter")
     page.wait_for_function("() => document.getElementById('queue-search-error').textContent !== ''")
     assert "unclosed quote" in page.inner_text("#queue-search-error")
-
-    page.click("#queue-search-clear")
-    page.wait_for_function("() => document.querySelectorAll('#mention-list li.mention').length === 3")
-    assert shown()[0] == 1            # the queue's own order again: reach and negativity first
+    # the queue stays: the same three, in its own order (reach and negativity first)
+    ids = [int(li.get_attribute("data-mention-id")) for li in page.query_selector_all("#mention-list li.mention")]
+    assert len(ids) == 3 and ids[0] == 1
+    assert page.is_hidden("#queue-search-clear")                      # nothing to clear: no search is shown
