@@ -141,6 +141,11 @@ def copy_store(source: Database, target: Database, progress: Callable[[str], Non
     finally:
         if target.dialect == dialect.SQLITE:
             target.execute("PRAGMA foreign_keys = ON")
+    if target.dialect == dialect.POSTGRESQL:
+        # Planner statistics for the freshly filled tables: without them the
+        # planner guesses a few rows per table and, e.g., searches by walking
+        # a room's mentions instead of the text index (until autovacuum runs).
+        target.execute("ANALYZE")
     results = []
     for table in order:
         columns = _columns(source, table)

@@ -60,7 +60,12 @@ CREATE TABLE mentions_fts (
     id BIGINT PRIMARY KEY REFERENCES mentions (id) ON DELETE CASCADE,
     doc tsvector NOT NULL
 );
-CREATE INDEX mentions_fts_doc ON mentions_fts USING gin (doc);
+-- A small pending list (64 kB, not the default 4 MB): GIN collects new
+-- entries there unsorted and every search scans all of it, so under a
+-- steady ingest the default made a one-word search 20-180 ms on 20,000
+-- mentions (0.04 ms once merged). 64 kB keeps inserts batched and the
+-- scan short.
+CREATE INDEX mentions_fts_doc ON mentions_fts USING gin (doc) WITH (gin_pending_list_limit = 64);
 
 CREATE FUNCTION mentions_fts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -8,7 +8,8 @@ CREATE TABLE responses_fts (
     id BIGINT PRIMARY KEY REFERENCES responses (id) ON DELETE CASCADE,
     doc tsvector NOT NULL
 );
-CREATE INDEX responses_fts_doc ON responses_fts USING gin (doc);
+-- A small pending list: see 0038's mentions_fts_doc.
+CREATE INDEX responses_fts_doc ON responses_fts USING gin (doc) WITH (gin_pending_list_limit = 64);
 
 CREATE FUNCTION responses_fts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
