@@ -59,8 +59,10 @@ class Prepared:
     tokens: tuple[bytes, ...]
 
 
-def prepare(text: str) -> Prepared:
-    norm = minhash.normalise(text)
+def prepare(text: str, norm: str | None = None) -> Prepared:
+    """``norm``: ``minhash.normalise(text)`` when the caller has it already."""
+    if norm is None:
+        norm = minhash.normalise(text)
     if not norm:
         return Prepared(None, ())
     return Prepared(key_of(norm), tuple(minhash.shingles(norm, SHINGLE)))

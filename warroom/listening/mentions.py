@@ -23,7 +23,7 @@ from .. import events, rooms
 from .. import validate as checks
 from ..clock import iso
 from ..db import Database, transaction
-from . import clusters, language, volume
+from . import clusters, language, minhash, volume
 
 REQUIRED = ("external_id", "source", "author", "text", "url", "created_at")
 EVENT_IDS = 200  # ids listed in one mentions.received event
@@ -190,16 +190,21 @@ def ingest(db: Database, now: datetime, room_id: int, batch: list[NewMention], s
     _room_for_ingest(db, room_id)
     received = iso(now)
     scored = []
-    negative_flags = []
+    prepared: dict | None = {} if clustering else None
     for m in batch:
-        lang = language.resolve(m.lang, m.text)
+        lang = language.platform_lang(m.lang)
+        if lang is None or prepared is not None:
+            # One normalisation serves language detection and clustering.
+            words = minhash.normalise(m.text)
+            if lang is None:
+                lang = language.detect_words(words)
+            if prepared is not None:
+                prepared[(m.source, m.external_id)] = clusters.prepare(m.text, words)
         s = scorer.score(m.text, lang)
         compound = float(s.compound)
         if math.isnan(compound):
             compound = 0.0
         scored.append((room_id, *m._replace(lang=lang), received, compound, s.label))
-        negative_flags.append(s.label == "negative")
-    prepared = {(m.source, m.external_id): clusters.prepare(m.text) for m in batch} if clustering else None
     with transaction(db):
         if charge is not None:
             charge(db)
