@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
 
-from warroom.listening import language  # noqa: E402
+from warroom.listening import language, minhash  # noqa: E402
 from warroom.listening.sentiment import Scorer, label_for  # noqa: E402
 
 LABELS = ("negative", "neutral", "positive")
@@ -143,6 +143,16 @@ def languages_report(scorer: Scorer) -> None:
     print("(_heldout: written after the lexicons were frozen; detected: share lingua assigns to the language)")
 
 
+def english_report(texts: list[str]) -> None:
+    """Language detection on English tweets: the airline file's first 3,000."""
+    words = [minhash.normalise(t) for t in texts[:3000]]
+    found = [language.detect_words(w) for w in words]
+    other = sum(f is not None and f != "en" for f in found)
+    rule = sum(language.looks_english(w) for w in words)
+    print(f"airline tweets 1-{len(words)} (all English): called another language {other / len(words):.2%} ({other});"
+          f" decided by the English function-word rule {rule / len(words):.1%}")
+
+
 def detection_rate(texts: list[str]) -> float:
     language.detectors()
     for t in texts[:200]:  # load the models the texts need
@@ -201,6 +211,7 @@ def main() -> int:
         print("\n(no --tweeteval mirror given: English-beyond-airlines figures skipped)")
     print()
     languages_report(scorer)
+    english_report(texts)
     return 0
 
 
