@@ -189,17 +189,18 @@ def ingest(db: Database, now: datetime, room_id: int, batch: list[NewMention], s
     """
     _room_for_ingest(db, room_id)
     received = iso(now)
+    tagged = [language.platform_lang(m.lang) for m in batch]
+    # One normalisation serves language detection and clustering.
+    words = [minhash.normalise(m.text) if clustering or lang is None else ""
+             for m, lang in zip(batch, tagged, strict=True)]
+    # The whole batch's detection in one loop, before any scoring: lingua's
+    # models stay in the CPU's caches (interleaved with scoring, each call
+    # cost about three times as much in bench/queue_storm.py).
+    langs = [lang or language.detect_words(w) for lang, w in zip(tagged, words, strict=True)]
+    prepared = ({(m.source, m.external_id): clusters.prepare(m.text, w) for m, w in zip(batch, words, strict=True)}
+                if clustering else None)
     scored = []
-    prepared: dict | None = {} if clustering else None
-    for m in batch:
-        lang = language.platform_lang(m.lang)
-        if lang is None or prepared is not None:
-            # One normalisation serves language detection and clustering.
-            words = minhash.normalise(m.text)
-            if lang is None:
-                lang = language.detect_words(words)
-            if prepared is not None:
-                prepared[(m.source, m.external_id)] = clusters.prepare(m.text, words)
+    for m, lang in zip(batch, langs, strict=True):
         s = scorer.score(m.text, lang)
         compound = float(s.compound)
         if math.isnan(compound):
