@@ -3,7 +3,7 @@
 ``validate`` is pure: raw records (dicts from JSON, CSV or a feed) in,
 normalised ``NewMention`` tuples out, or ``MentionInvalid`` naming the row and
 the field. ``ingest`` gives each mention its language (the platform's
-``lang`` when sane, else detected: ``language.resolve``), scores the batch
+``lang`` when sane, else detected, the whole batch in one loop), scores the batch
 in that language (before taking the write lock: scoring
 is the costly part), then in ONE transaction inserts the new rows with one
 ``executemany`` (a ``(source, external_id)`` this room already has is skipped
