@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import make_user
 from warroom import rooms
 from warroom.clock import iso
-from warroom.listening import language, mentions, watch
+from warroom.listening import language, mentions, minhash, watch
 from warroom.listening.sentiment import Scorer
 
 SCORER = Scorer()
@@ -138,3 +138,59 @@ def test_negative_shares_leave_unknown_out_of_the_denominator(db, now, room):
     assert (minute["count"], minute["negative"], minute["unknown"], minute["negative_share"]) == (4, 1, 2, 0.5)
     assert runbook.negative_share(db, room.id, now - timedelta(minutes=1), now + timedelta(minutes=1)) == 0.5
     assert volume.share(0, 3, 3) == 0.0  # nothing read: no share, not a division by zero
+
+
+# Real airline tweets (Kaggle/Crowdflower "Twitter US Airline Sentiment", 2015,
+# ../shared/data) that lingua alone called another language (in brackets:
+# what it said); each has three or more English-only function words.
+ENGLISH_LINGUA_MISSED = [
+    "@SouthwestAir you are the worst airline. Congrats!!",  # nl
+    "@SouthwestAir why did you book my hotel twice?!?! Ahhhhh",  # fr
+    "@USAirways check in at St. Louis is so rude, even the TSA is nicer than them.",  # sv
+    "@JetBlue you can do better than this. And you can do better for me and all the passengers.",  # da
+    "@united has it been 4-6hrs yet?",  # pt
+]
+
+
+@pytest.mark.parametrize("text", ENGLISH_LINGUA_MISSED)
+def test_english_function_words_decide_before_lingua(text):
+    assert language.looks_english(minhash.normalise(text))
+    assert language.detect(text) == "en"
+
+
+# Posts in other languages that quote English or borrow it ("customer
+# service", "sorry for the inconvenience"): the rule must not take them; they
+# are lingua's to decide.
+BORROWING = [
+    ("KLM, jullie customer service is een drama: 'sorry for the inconvenience' en verder niets", "nl"),
+    ("Le service client m'a répondu « thank you for your patience » et puis plus rien depuis trois jours", "fr"),
+    ("Der Support schreibt nur 'we are sorry' und dann kommt seit Tagen keine Antwort mehr", "de"),
+    ("El community manager solo contesta 'we are sorry for the delay', pero mi maleta sigue perdida", "es"),
+    ("Il customer care mi ha scritto 'sorry for the delay' ma la valigia non è ancora arrivata", "it"),
+    ("O atendimento só disse 'thank you for waiting' e até agora nada da minha mala", "pt"),
+]
+
+
+@pytest.mark.parametrize("text,code", BORROWING)
+def test_english_quoted_in_another_language_is_left_to_lingua(text, code):
+    assert not language.looks_english(minhash.normalise(text)), code
+
+
+def test_the_rule_takes_none_of_our_dutch_french_german_spanish_posts():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "data" / "sentiment"
+    taken = []
+    for path in sorted(folder.glob("*.tsv")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                text = line.split("\t", 1)[1]
+                if language.looks_english(minhash.normalise(text)):
+                    taken.append((path.name, text))
+    assert taken == []
+
+
+def test_english_only_words_are_no_word_of_the_other_languages():
+    # The words other languages in LANGUAGES use every day stay out of the rule.
+    shared = {"is", "in", "was", "will", "my", "to", "for", "of", "have", "me", "we", "an", "die", "so", "on", "no"}
+    assert not shared & language.ENGLISH_ONLY

@@ -56,14 +56,21 @@ class Prepared:
     """What clustering needs of one text, computed outside the write lock."""
 
     key: str | None  # None: nothing left after normalising (a bare link or handle)
-    tokens: tuple[bytes, ...]
+    words: str  # the normalised text
+
+    def shingles(self) -> list[bytes]:
+        # Only a new variant needs its shingles: in a storm most texts are
+        # exact copies of a known one and never get here.
+        return minhash.shingles(self.words, SHINGLE)
 
 
-def prepare(text: str) -> Prepared:
-    norm = minhash.normalise(text)
+def prepare(text: str, norm: str | None = None) -> Prepared:
+    """``norm``: ``minhash.normalise(text)`` when the caller has it already."""
+    if norm is None:
+        norm = minhash.normalise(text)
     if not norm:
-        return Prepared(None, ())
-    return Prepared(key_of(norm), tuple(minhash.shingles(norm, SHINGLE)))
+        return Prepared(None, "")
+    return Prepared(key_of(norm), norm)
 
 
 class ClusterIndex:
@@ -148,7 +155,7 @@ def assign(db: Database, room_id: int, rows: list[tuple[int, str, int | None, Pr
             cluster_id = index.keys.get(prep.key) if prep.key else None
             m = None
             if cluster_id is None and prep.key:
-                m = minhash.minhash(list(prep.tokens), NUM_PERM)
+                m = minhash.minhash(prep.shingles(), NUM_PERM)
                 cluster_id = index.nearest(m)
             if cluster_id is None:
                 cur = db.execute(

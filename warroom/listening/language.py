@@ -15,6 +15,22 @@ rarely have much to add over the set of ten.
 A platform's ``lang`` (Twitter's and Mastodon's BCP 47 tags) is kept when it
 is a well-formed primary subtag (``en``, ``pt-BR`` -> ``pt``); ``und``, ``zxx``
 (no linguistic content) and malformed values are replaced by detection.
+Before lingua, one cheap rule: a text with at least ``ENGLISH_AT`` distinct
+words of ``ENGLISH_ONLY`` (English function words: "the", "you", "with",
+"what", "because"...) is English. Each of those words is a word of no other
+language in LANGUAGES (so "is", "in", "was", "will", "my", "for", "of", "to"
+and "have" are left out: Dutch, German, Polish or Danish use them), and
+three distinct ones in one post is English syntax, not a loanword or a
+quoted slogan; about half of English tweets pass it and skip lingua (about
+150 us of CPU a text here). Measured on 22,302 real posts (the 14,640
+airline tweets and CrisisLex's seven 2012 crises, in English, Spanish,
+Italian and Tagalog-English), the rule decided 8,550 and disagreed with
+lingua's high-accuracy mode on 4, each of them English by reading ("check in
+at St. Louis is so rude, even the TSA is nicer than them": Swedish to
+lingua); it took none of our Dutch, French, German and Spanish posts. With
+two words instead of three it misread Spanish posts that end or start in
+English ("... sacudió Costa Rica, are you ok omg").
+
 Rules hold for any brand: nothing here looks at what the post is about.
 """
 
@@ -34,6 +50,16 @@ CONFIDENT = 0.6
 
 # Fewer letters than this leave lingua guessing; the text is then undetermined.
 MIN_LETTERS = 3
+
+# English function words that are not a word of any other language in
+# LANGUAGES (checked against each: "is" is Dutch, "was" and "will" German,
+# "my" and "to" Polish, "have" and "for" Danish, "me" Spanish: all left out).
+ENGLISH_ONLY = frozenset(
+    "the and you your with this that are not what why how been would could should they their them there"
+    " our get got when from about were does did any some because than then which who his she only never"
+    " again now very out if it has be up".split())
+# Distinct ENGLISH_ONLY words that make a text English without asking lingua.
+ENGLISH_AT = 3
 
 _TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*$")
 # BCP 47's "undetermined", "no linguistic content", "multiple" and "uncoded".
@@ -70,6 +96,14 @@ def detectors() -> tuple:
     return _detectors
 
 
+def warm() -> None:
+    """Build the detectors and load both modes' models now (about 2 s of CPU;
+    a process holding them measured 359 MB RSS), not in the first batch that
+    needs them."""
+    for detector in detectors():
+        detector.detect_language_of("the models load on first use")
+
+
 def detect(text: str | None) -> str | None:
     """ISO 639-1 code of text's language among LANGUAGES, or None when it has
     too few letters to tell (handles, links and hashtags' # do not count)."""
@@ -79,13 +113,22 @@ def detect(text: str | None) -> str | None:
     # handles, links, case and punctuation, none of which tells a language:
     # the detector reads the words only (minhash.normalise), so each distinct
     # wording is detected once.
-    return _detect_words(minhash.normalise(text))
+    return detect_words(minhash.normalise(text))
+
+
+def looks_english(words: str) -> bool:
+    """The function-word rule (module docstring) on a normalised text."""
+    return len(ENGLISH_ONLY.intersection(words.split())) >= ENGLISH_AT
 
 
 @functools.lru_cache(maxsize=8192)
-def _detect_words(body: str) -> str | None:
+def detect_words(body: str) -> str | None:
+    """``detect`` of a text ``minhash.normalise`` already made (ingest
+    normalises once for clustering and language)."""
     if sum(ch.isalpha() for ch in body) < MIN_LETTERS:
         return None
+    if looks_english(body):
+        return "en"
     low, high = detectors()
     values = low.compute_language_confidence_values(body)
     if not values:

@@ -163,7 +163,10 @@ class _Cue:
         self.regex = re.compile(pattern[len(self.anchor):])
 
     def found(self, text: str) -> bool:
-        m = self.regex.search(text)
+        return self.found_at(text, self.regex.search(text))
+
+    def found_at(self, text: str, m) -> bool:
+        """``found``, given the regex's first match ``m`` (or None)."""
         if not self.anchor:
             return m is not None
         while m is not None:
@@ -244,7 +247,10 @@ def _prepare(text: str) -> tuple[str, str, int]:
 def _weight(low: str) -> float:
     total = 0.0
     for cue in _ASCII_CUES if low.isascii() else _COMPILED:
-        if cue.found(low):
+        # Most cues do not occur in a text: search inline and call into the
+        # cue's anchor check only on a match (saves a call per cue, ~1/4 of this).
+        m = cue.regex.search(low)
+        if m is not None and cue.found_at(low, m):
             total += cue.weight
     return min(total, _MAX_PENALTY)
 
