@@ -349,6 +349,11 @@ def main() -> int:
                         halves[s].append(concurrent_round(running[s], recs, args.clients, args.client_batch,
                                                           args.seconds / 2, f"c{half}"))
                 concurrent = {s: merge(halves[s]) for s in stores}
+        except BaseException:
+            for store in running.values():
+                log = store.folder / "server.log"
+                sys.stderr.write(f"{store.name} server log (tail):\n" + log.read_text(errors="replace")[-3000:])
+            raise
         finally:
             for store in running.values():
                 store.close()
