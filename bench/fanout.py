@@ -1,9 +1,11 @@
 """Board fan-out: N python-socketio clients on one room, E events published.
 
-The same run measures two servers on loopback, one after the other:
-- warroom: a real `run.py serve`; a driver client sends E `draft.save`
-  commands (each one a domain call, a SQLite commit and a `draft.saved`
-  event that the publisher fans out to the room);
+The same run measures the servers on loopback, one after the other:
+- warroom, once per store (``--stores sqlite,postgresql``; both by default
+  when PostgreSQL is installed, started by tests/pg_server.py in a temporary
+  folder): a real `run.py serve`; a driver client sends E `draft.save`
+  commands (each one a domain call, a commit and a `draft.saved` event that
+  the publisher fans out to the room);
 - bare: a python-socketio server (threading mode, simple-websocket on
   Werkzeug, like `serve`) whose handler broadcasts each message to the room.
 
@@ -17,10 +19,12 @@ first send to its last delivery; server CPU s is the server process's CPU
 time over the round (from /proc); ev/msg is events per Socket.IO message
 (warroom sends events committed within ``[live] coalesce_ms`` of its last
 send as one ``events`` list; the bare server sends one message per event;
-``--unbatched`` adds a warroom round with coalescing off). The figure is the warroom/bare ratio;
-absolute numbers depend on the machine and on what else runs on it.
+``--unbatched`` adds a warroom round per store with coalescing off). The figures are the
+warroom/bare ratio per store and the PostgreSQL/SQLite ratio; absolute numbers depend on
+the machine and on what else runs on it.
 
     .venv/bin/python bench/fanout.py [--clients 200] [--events 500] [--deadline 120] [--unbatched]
+        [--stores sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PASSWORD = "bench password 1"
+STORES = ("sqlite", "postgresql")
 
 
 def free_port() -> int:
@@ -52,6 +57,16 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgresql_installed() -> bool:
+    from tests import pg_server
+
+    try:
+        pg_server.pg_bin("initdb")
+    except RuntimeError:
+        return False
+    return True
 
 
 def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -300,16 +315,18 @@ def driver(url: str, cookie: str, event_name: str, payload_of):
     return c, send
 
 
-def warroom_round(args, tmp: Path, coalesce_ms: int | None = None) -> dict:
+def warroom_round(args, tmp: Path, store: str, coalesce_ms: int | None = None) -> dict:
     import requests
 
+    from tests import pg_server
     from warroom import accounts, rooms
     from warroom import db as dbmod
     from warroom.clock import utcnow
 
     port = free_port()
-    db_path = tmp / f"bench-{coalesce_ms}.db"
-    env = {**os.environ, "WARROOM_DB_PATH": str(db_path), "WARROOM_SERVER_PORT": str(port),
+    db_path = tmp / f"bench-{store}-{coalesce_ms}.db"
+    url = f"sqlite:///{db_path}" if store == "sqlite" else pg_server.server().new_database(migrated=False)
+    env = {**os.environ, "WARROOM_DB_URL": url, "WARROOM_DB_PATH": str(db_path), "WARROOM_SERVER_PORT": str(port),
            "WARROOM_SECRET_KEY": "bench", "WARROOM_SCHEDULER_ENABLED": "false",
            "WARROOM_SERVER_THREADS": str(args.clients + 50),
            # the driver is one session sending as fast as the window allows: a
@@ -317,7 +334,7 @@ def warroom_round(args, tmp: Path, coalesce_ms: int | None = None) -> dict:
            "WARROOM_LIVE_COMMANDS_PER_SECOND": "100000", "WARROOM_LIVE_COMMAND_BURST": "100000"}
     if coalesce_ms is not None:
         env["WARROOM_LIVE_COALESCE_MS"] = str(coalesce_ms)
-    db = dbmod.connect(db_path)
+    db = dbmod.connect(url)
     dbmod.migrate(db)
     lead = accounts.add_user(db, utcnow(), "bench", "lead", PASSWORD)
     room = rooms.open_room(db, utcnow(), lead, "Fan-out bench")
@@ -340,7 +357,7 @@ def warroom_round(args, tmp: Path, coalesce_ms: int | None = None) -> dict:
                            lambda i, t: {"room": room.id, "text": f"bench {i} {t!r}"})
         try:
             cpu0 = cpu_seconds(proc.pid)
-            name = "warroom" if coalesce_ms is None else f"warroom coalesce {coalesce_ms}"
+            name = f"warroom {store}" if coalesce_ms is None else f"warroom {store} coalesce {coalesce_ms}"
             row = run_round(name, url, cookie, room.id, args, send)
             return {**row, "server_cpu_s": cpu_seconds(proc.pid) - cpu0}
         finally:
@@ -379,6 +396,8 @@ def main() -> None:
     p.add_argument("--unbatched", action="store_true",
                    help="also measure warroom with [live] coalesce_ms = 0 (one message per event)")
     p.add_argument("--deadline", type=float, default=120, help="seconds per server at most")
+    p.add_argument("--stores", default=None,
+                   help="comma-separated: sqlite,postgresql (default both when PostgreSQL is installed)")
     p.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     p.add_argument("--as-clients", help=argparse.SUPPRESS)
     p.add_argument("--cookie", default="", help=argparse.SUPPRESS)
@@ -394,24 +413,34 @@ def main() -> None:
         client_process(args.as_clients, args.cookie, args.room, args.n, args.expect, args.until)
         return
 
+    stores = args.stores.split(",") if args.stores else list(STORES) if postgresql_installed() else ["sqlite"]
+    if not stores or set(stores) - set(STORES):
+        p.error(f"--stores: choose from {','.join(STORES)}")
+    if not args.stores and "postgresql" not in stores:
+        print("PostgreSQL is not installed (make system-deps): SQLite only", file=sys.stderr)
     print(f"fan-out: {args.clients} clients in 2 processes; {args.paced} events paced at "
           f"{args.rate:g}/s, then a burst of {args.events}; loopback, {os.cpu_count()} cores, "
           "load average %.1f (other work on the machine skews both servers)" % os.getloadavg()[0])
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            rows = [bare_round(args), warroom_round(args, Path(tmp))]
+            rows = [bare_round(args)] + [warroom_round(args, Path(tmp), s) for s in stores]
             if args.unbatched:
-                rows.append(warroom_round(args, Path(tmp), coalesce_ms=0))
+                rows += [warroom_round(args, Path(tmp), s, coalesce_ms=0) for s in stores]
         except BaseException:
             log = Path(tmp) / "warroom.log"
             if log.exists():
                 sys.stderr.write("server log (tail):\n" + log.read_text(errors="replace")[-3000:])
             raise
-    print(f"{'server':<22}{'conn':>6}{'dropped':>8}{'delivered':>10}{'paced p50':>10}{'p99':>8}"
+        finally:
+            if "postgresql" in stores:
+                from tests import pg_server
+
+                pg_server.stop()
+    print(f"{'server':<34}{'conn':>6}{'dropped':>8}{'delivered':>10}{'paced p50':>10}{'p99':>8}"
           f"{'burst p50':>10}{'p99':>8}{'burst ev/s':>11}{'server CPU s':>13}{'ev/msg':>7}   (ms)")
     for r in rows:
         share = r["received"] / r["expected"] if r["expected"] else 0
-        print(f"{r['name']:<22}{r['connected']:>6}{r['dropped']:>8}{share:>10.1%}{r['paced_p50']:>10.1f}{r['paced_p99']:>8.1f}"
+        print(f"{r['name']:<34}{r['connected']:>6}{r['dropped']:>8}{share:>10.1%}{r['paced_p50']:>10.1f}{r['paced_p99']:>8.1f}"
               f"{r['burst_p50']:>10.1f}{r['burst_p99']:>8.1f}{r['events_per_s']:>11.1f}{r['server_cpu_s']:>13.1f}"
               f"{r['received'] / max(1, r['messages']):>7.2f}")
     bare = rows[0]
@@ -421,6 +450,16 @@ def main() -> None:
               f"burst p50 x{war['burst_p50'] / bare['burst_p50']:.2f}, p99 x{war['burst_p99'] / bare['burst_p99']:.2f}; "
               f"events/s x{war['events_per_s'] / bare['events_per_s']:.2f}; "
               f"server CPU x{war['server_cpu_s'] / max(1e-9, bare['server_cpu_s']):.2f}")
+    by_name = {r["name"]: r for r in rows}
+    for suffix in ("", " coalesce 0"):
+        pg, lite = by_name.get(f"warroom postgresql{suffix}"), by_name.get(f"warroom sqlite{suffix}")
+        if pg and lite:
+            print(f"ratio postgresql/sqlite{suffix}: "
+                  f"paced p50 x{pg['paced_p50'] / lite['paced_p50']:.2f}, p99 x{pg['paced_p99'] / lite['paced_p99']:.2f}; "
+                  f"burst p50 x{pg['burst_p50'] / lite['burst_p50']:.2f}, p99 x{pg['burst_p99'] / lite['burst_p99']:.2f}; "
+                  f"events/s x{pg['events_per_s'] / lite['events_per_s']:.2f}; "
+                  f"server CPU x{pg['server_cpu_s'] / max(1e-9, lite['server_cpu_s']):.2f} "
+                  "(PostgreSQL's own processes not counted)")
 
 
 if __name__ == "__main__":

@@ -1,20 +1,34 @@
-"""Mentions per second through the whole ingestion API path, against two
-references measured in the same run on the same texts.
+"""Mentions per second through the whole ingestion API path on each store
+(SQLite, PostgreSQL), against references measured in the same run on the
+same texts; then N concurrent ingest clients per store.
 
-- API path: real HTTP (requests) to a real `run.py serve` process: HTTP and
-  JSON parsing, token check, rate count, validation, de-duplication,
-  sentiment, storage, per-minute counts, the spike detector, the event; in
-  batches of 1,000 (one POST each, sequential).
+- API path: real HTTP (requests) to a real `run.py serve` process per store
+  (both up at once): HTTP and JSON parsing, token check, rate count,
+  validation, de-duplication, sentiment, storage, per-minute counts, the
+  spike detector, the event; in batches of 1,000 (one POST each, sequential).
 - Reference 1: `warroom.sentiment.Scorer().score` alone on the same texts
   (the unavoidable work), in this process.
-- Reference 2: raw `sqlite3` `executemany` of the same rows into a table of
-  the same shape, one transaction.
+- Reference 2: raw `executemany` of the same rows into a table of the same
+  shape, one transaction, per store (sqlite3; psycopg on the same PostgreSQL).
+- Concurrent clients (``--clients N``, 0 to skip): N closed-loop clients,
+  each with its own token, POST batches of ``--client-batch`` mentions for
+  ``--seconds`` per store (two alternating halves, so load from other work
+  falls on both stores alike), honouring Retry-After on 503/429 as a real
+  sender does. ``[ingest] max_concurrent`` is set to N, so every request
+  reaches the store (the back-pressure 503 would otherwise hide it):
+  accepted mentions/s, requests by outcome (202; 503 because the store was
+  busy; 503 at capacity; 429; 5xx, e.g. an unhandled `database is locked`;
+  connection errors) and latency p50/p99 of the accepted requests.
 
+All three are measured batch by batch, interleaved across the stores.
+PostgreSQL is Debian's server started by tests/pg_server.py in a temporary
+folder on loopback, with fsync off (a throw-away cluster; SQLite here runs
+WAL with synchronous=NORMAL, which does not sync each commit either).
 Texts: the real airline tweets from the shared data when present (read in
 place), else the packaged synthetic demo storm. Target: API >= 50 % of the
 sentiment-alone rate.
 
-    .venv/bin/python bench/ingest.py [--batches N]
+    .venv/bin/python bench/ingest.py [--batches N] [--stores sqlite,postgresql] [--clients 50] [--seconds 20]
 """
 
 from __future__ import annotations
@@ -26,7 +40,9 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
+from tests import pg_server  # noqa: E402
 from tests.conftest import FIXED_NOW, free_port, shared_data_dir  # noqa: E402
 from warroom import accounts, rooms  # noqa: E402
 from warroom import db as dbmod  # noqa: E402
@@ -41,6 +58,12 @@ from warroom.listening import replay, tokens  # noqa: E402
 from warroom.listening.sentiment import Scorer  # noqa: E402
 
 BATCH = 1000
+STORES = ("sqlite", "postgresql")
+RAW_COLUMNS = ("room_id INTEGER, source TEXT, external_id TEXT, author TEXT, text TEXT, url TEXT,"
+               " created_at TEXT, received_at TEXT, lang TEXT, followers INTEGER, sentiment {real},"
+               " sentiment_label TEXT, UNIQUE (room_id, source, external_id)")
+RAW_INSERT = ("INSERT INTO mentions (room_id, source, external_id, author, text, url, created_at,"
+              " received_at, lang, followers, sentiment, sentiment_label) VALUES ({marks})")
 
 
 def records(n: int) -> tuple[str, list[dict]]:
@@ -59,30 +82,51 @@ def records(n: int) -> tuple[str, list[dict]]:
     return path.name, out[:n]
 
 
-def raw_table(folder: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(folder / "raw.db", isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute(
-        "CREATE TABLE mentions (id INTEGER PRIMARY KEY, room_id INTEGER, source TEXT, external_id TEXT,"
-        " author TEXT, text TEXT, url TEXT, created_at TEXT, received_at TEXT, lang TEXT,"
-        " followers INTEGER, sentiment REAL, sentiment_label TEXT, UNIQUE (room_id, source, external_id))"
-    )
-    return conn
+class RawSqlite:
+    """The raw reference on SQLite: sqlite3, WAL, synchronous=NORMAL (as the store)."""
+
+    def __init__(self, folder: Path):
+        self.conn = sqlite3.connect(folder / "raw.db", isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.execute("CREATE TABLE mentions (id INTEGER PRIMARY KEY, "
+                          + RAW_COLUMNS.format(real="REAL") + ")")
+        self.insert = RAW_INSERT.format(marks=",".join("?" * 12))
+
+    def executemany(self, rows: list[tuple]) -> None:
+        self.conn.execute("BEGIN")
+        self.conn.executemany(self.insert, rows)
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
 
 
-def raw_executemany(conn: sqlite3.Connection, recs: list[dict]) -> float:
+class RawPostgresql:
+    """The raw reference on PostgreSQL: psycopg into its own database on the same server."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.conn = psycopg.connect(url, autocommit=True)
+        self.conn.execute("CREATE TABLE mentions (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
+                          + RAW_COLUMNS.format(real="DOUBLE PRECISION") + ")")
+        self.insert = RAW_INSERT.format(marks=",".join(["%s"] * 12))
+
+    def executemany(self, rows: list[tuple]) -> None:
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.executemany(self.insert, rows)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def raw_executemany(raw, recs: list[dict]) -> float:
     """Seconds to insert the batch with one executemany in one transaction."""
     rows = [(1, r["source"], r["external_id"], r["author"], r["text"], r["url"], r["created_at"],
              "2026-01-01T00:00:00.000Z", None, None, 0.0, "neutral") for r in recs]
     t = time.perf_counter()
-    conn.execute("BEGIN")
-    conn.executemany(
-        "INSERT INTO mentions (room_id, source, external_id, author, text, url, created_at,"
-        " received_at, lang, followers, sentiment, sentiment_label) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-        rows,
-    )
-    conn.execute("COMMIT")
+    raw.executemany(rows)
     return time.perf_counter() - t
 
 
@@ -94,30 +138,66 @@ def sentiment_alone(scorer: Scorer, recs: list[dict]) -> float:
     return time.perf_counter() - t
 
 
-def start_server(folder: Path):
-    db_path = folder / "server.db"
-    db = dbmod.connect(db_path)
-    dbmod.migrate(db)
-    lead = accounts.add_user(db, FIXED_NOW, "bench", "lead", "bench password 123")
-    room = rooms.open_room(db, FIXED_NOW, lead, "Bench", status="monitoring")
-    _token, secret = tokens.create(db, FIXED_NOW, "twitter", room.id, rate_per_minute=100_000)
-    db.close()
-    port = free_port()
-    env = {**os.environ, "WARROOM_DB_PATH": str(db_path), "WARROOM_SERVER_PORT": str(port),
-           "WARROOM_SECRET_KEY": "bench", "WARROOM_SCHEDULER_ENABLED": "false"}
-    log = open(folder / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "run.py", "serve"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
+class Store:
+    """One store's server process, its ingestion endpoint and tokens, and its raw reference."""
+
+    def __init__(self, name: str, folder: Path, clients: int):
+        self.name = name
+        self.folder = folder / name
+        self.folder.mkdir()
+        if name == "sqlite":
+            url = f"sqlite:///{self.folder / 'server.db'}"
+            self.raw = RawSqlite(self.folder)
+        else:
+            url = pg_server.server().new_database(migrated=False)
+            self.raw = RawPostgresql(pg_server.server().new_database(migrated=False))
+        db = dbmod.connect(url)
+        dbmod.migrate(db)
+        lead = accounts.add_user(db, FIXED_NOW, "bench", "lead", "bench password 123")
+        room = rooms.open_room(db, FIXED_NOW, lead, "Bench", status="monitoring")
+        secrets = [tokens.create(db, FIXED_NOW, "twitter", room.id, rate_per_minute=100_000)[1]
+                   for _ in range(max(1, clients))]
+        db.close()
+        port = free_port()
+        env = {**os.environ, "WARROOM_DB_URL": url, "WARROOM_DB_PATH": str(self.folder / "server.db"),
+               "WARROOM_SERVER_PORT": str(port), "WARROOM_SECRET_KEY": "bench",
+               "WARROOM_SCHEDULER_ENABLED": "false", "WARROOM_SERVER_THREADS": str(clients + 50),
+               # every concurrent request reaches the store (see the module docstring)
+               "WARROOM_INGEST_MAX_CONCURRENT": str(max(4, clients))}
+        self.log = open(self.folder / "server.log", "wb")
+        self.proc = subprocess.Popen([sys.executable, "run.py", "serve"], cwd=ROOT, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise SystemExit(f"{name} server did not start; log:\n"
+                                 + (self.folder / "server.log").read_text(errors="replace")[-3000:])
+            try:
+                if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
             time.sleep(0.1)
-    s = requests.Session()
-    s.headers.update({"Authorization": f"Bearer {secret}", "Content-Type": "application/json"})
-    return proc, log, s, f"{url}/api/v1/rooms/{room.id}/mentions"
+        self.endpoint = f"{base}/api/v1/rooms/{room.id}/mentions"
+        self.secrets = secrets
+        self.session = self.new_session(0)
+
+    def new_session(self, k: int) -> requests.Session:
+        s = requests.Session()
+        s.headers.update({"Authorization": f"Bearer {self.secrets[k]}", "Content-Type": "application/json"})
+        return s
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.log.close()
+        self.raw.close()
 
 
 def api_post(s: requests.Session, endpoint: str, body: str, n: int) -> float:
@@ -129,49 +209,202 @@ def api_post(s: requests.Session, endpoint: str, body: str, n: int) -> float:
     return took
 
 
+# -- concurrent clients --------------------------------------------------------
+
+
+def outcome(resp: requests.Response) -> str:
+    if resp.status_code == 503:
+        text = resp.text
+        return "503 store busy" if "database is" in text else "503 capacity" if "capacity" in text else "503 other"
+    if resp.status_code >= 500:
+        return "5xx"
+    return str(resp.status_code)
+
+
+def concurrent_round(store: Store, recs: list[dict], clients: int, batch: int, seconds: float,
+                     tag: str) -> dict:
+    """N closed-loop clients for ``seconds``: what each request ended as, and how long it took."""
+    lock = threading.Lock()
+    counts: Counter = Counter()
+    accepted = [0]
+    latencies: list[float] = []
+    samples: dict[str, str] = {}
+    stop = time.monotonic() + seconds
+    start_gate = threading.Barrier(clients + 1)
+
+    def client(k: int) -> None:
+        s = store.new_session(k)
+        seq = 0
+        start_gate.wait()
+        while time.monotonic() < stop:
+            rows = [{**recs[(k * 7919 + seq * batch + i) % len(recs)], "external_id": f"{tag}-{k}-{seq}-{i}"}
+                    for i in range(batch)]
+            seq += 1
+            t = time.perf_counter()
+            try:
+                resp = s.post(store.endpoint, data=json.dumps(rows), timeout=60)
+            except requests.RequestException as exc:
+                with lock:
+                    counts["connection error"] += 1
+                    samples.setdefault("connection error", repr(exc)[:200])
+                time.sleep(0.1)
+                continue
+            took = time.perf_counter() - t
+            kind = outcome(resp)
+            with lock:
+                counts[kind] += 1
+                if kind == "202":
+                    accepted[0] += resp.json()["accepted"]
+                    latencies.append(took)
+                else:
+                    samples.setdefault(kind, resp.text[:200])
+            if resp.status_code in (429, 503):
+                wait = float(resp.headers.get("Retry-After", "1"))
+                time.sleep(max(0.0, min(wait, stop - time.monotonic())))
+
+    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(clients)]
+    for t in threads:
+        t.start()
+    start_gate.wait()
+    began = time.monotonic()
+    for t in threads:
+        t.join(seconds + 120)
+    return {"seconds": time.monotonic() - began, "counts": counts, "accepted": accepted[0],
+            "latencies": latencies, "samples": samples}
+
+
+def merge(rounds: list[dict]) -> dict:
+    out = {"seconds": 0.0, "counts": Counter(), "accepted": 0, "latencies": [], "samples": {}}
+    for r in rounds:
+        out["seconds"] += r["seconds"]
+        out["counts"] += r["counts"]
+        out["accepted"] += r["accepted"]
+        out["latencies"] += r["latencies"]
+        out["samples"] = {**r["samples"], **out["samples"]}
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000 if values else float("nan")
+
+
+def postgresql_installed() -> bool:
+    try:
+        pg_server.pg_bin("initdb")
+    except RuntimeError:
+        return False
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=10, help="batches of 1,000 (default 10)")
+    parser.add_argument("--stores", default=None,
+                        help="comma-separated: sqlite,postgresql (default both when PostgreSQL is installed)")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent ingest clients per store (0: skip)")
+    parser.add_argument("--client-batch", type=int, default=25, help="mentions per concurrent request")
+    parser.add_argument("--seconds", type=float, default=20, help="concurrent load per store, in two halves")
     args = parser.parse_args()
+    stores = (args.stores.split(",") if args.stores
+              else list(STORES) if postgresql_installed() else ["sqlite"])
+    unknown = [s for s in stores if s not in STORES]
+    if unknown or not stores:
+        parser.error(f"--stores: unknown {unknown}; choose from {','.join(STORES)}")
+    if not args.stores and "postgresql" not in stores:
+        print("PostgreSQL is not installed (make system-deps): SQLite only", file=sys.stderr)
     name, recs = records(args.batches * BATCH)
     batches = [recs[i:i + BATCH] for i in range(0, len(recs), BATCH)]
     scorer = Scorer()
-    times = {"api": 0.0, "sentiment": 0.0, "raw": 0.0}
-    ratios = []
+    api = dict.fromkeys(stores, 0.0)
+    raw = dict.fromkeys(stores, 0.0)
+    senti_total = 0.0
+    ratios: dict[str, list[float]] = {s: [] for s in stores}
+    load_start = os.getloadavg()
+    concurrent: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        proc, log, session, endpoint = start_server(folder)
-        raw = raw_table(folder)
+        running: dict[str, Store] = {}
         try:
-            warm = [{**r, "external_id": "warm-" + r["external_id"]} for r in recs[:50]]
-            api_post(session, endpoint, json.dumps(warm), len(warm))  # builds the server's scorer
-            # The three are measured batch by batch, interleaved, so that load
-            # from other processes on this machine falls on all of them alike.
+            for s in stores:
+                running[s] = Store(s, Path(tmp), args.clients)
+            for s in stores:
+                warm = [{**r, "external_id": "warm-" + r["external_id"]} for r in recs[:50]]
+                api_post(running[s].session, running[s].endpoint, json.dumps(warm), len(warm))  # builds the scorer
+            # Measured batch by batch, interleaved, so that load from other
+            # processes on this machine falls on every figure alike.
             for batch in batches:
-                api = api_post(session, endpoint, json.dumps(batch), len(batch))
+                body = json.dumps(batch)
+                for s in stores:
+                    api[s] += (took := api_post(running[s].session, running[s].endpoint, body, len(batch)))
+                    ratios[s].append(took)
                 senti = sentiment_alone(scorer, batch)
-                times["api"] += api
-                times["sentiment"] += senti
-                times["raw"] += raw_executemany(raw, batch)
-                ratios.append(senti / api)
+                senti_total += senti
+                for s in stores:
+                    ratios[s][-1] = senti / ratios[s][-1]
+                    raw[s] += raw_executemany(running[s].raw, batch)
+            if args.clients > 0:
+                halves: dict[str, list[dict]] = {s: [] for s in stores}
+                for half in range(2):
+                    for s in stores:
+                        halves[s].append(concurrent_round(running[s], recs, args.clients, args.client_batch,
+                                                          args.seconds / 2, f"c{half}"))
+                concurrent = {s: merge(halves[s]) for s in stores}
+        except BaseException:
+            for store in running.values():
+                log = store.folder / "server.log"
+                sys.stderr.write(f"{store.name} server log (tail):\n" + log.read_text(errors="replace")[-3000:])
+            raise
         finally:
-            proc.terminate()
-            proc.wait(10)
-            log.close()
-            raw.close()
+            for store in running.values():
+                store.close()
+            if "postgresql" in stores:
+                pg_server.stop()
     n = len(recs)
-    api, senti, raw_rate = n / times["api"], n / times["sentiment"], n / times["raw"]
-    ratios.sort()
-    print(f"ingest bench: {n} mentions from {name}, {len(batches)} batches of {BATCH},"
-          " real HTTP (requests) to a real `run.py serve` process (Werkzeug, threading);"
-          " the three measured interleaved batch by batch")
-    print(f"  API path (HTTP+JSON+token+rate+validate+dedup+sentiment+store+counts+detector+event): {api:8.0f} mentions/s")
-    print(f"  sentiment alone (warroom.sentiment.Scorer, same texts):                               {senti:8.0f} texts/s")
-    print(f"  raw sqlite3 executemany (same rows, one transaction per batch):                       {raw_rate:8.0f} rows/s")
-    print(f"  API / sentiment-alone = {api / senti:.2f}  (target >= 0.50; median over batches"
-          f" {ratios[len(ratios) // 2]:.2f}, range {ratios[0]:.2f}-{ratios[-1]:.2f})")
-    print(f"  API / raw executemany = {api / raw_rate:.4f}")
+    senti_rate = n / senti_total
+    print(f"ingest bench: {n} mentions from {name}, {len(batches)} batches of {BATCH}, real HTTP (requests) to a"
+          f" real `run.py serve` process per store (Werkzeug, threading); measured interleaved batch by batch;"
+          f" {os.cpu_count()} cores, load average {load_start[0]:.1f} at the start, {os.getloadavg()[0]:.1f}"
+          " at the end (other work on the machine skews every figure)")
+    print(f"  sentiment alone (warroom.sentiment.Scorer, same texts): {senti_rate:8.0f} texts/s")
+    rate = {}
+    for s in stores:
+        rate[s] = n / api[s]
+        r = sorted(ratios[s])
+        print(f"  {s:<10} API path (HTTP+JSON+token+rate+validate+dedup+sentiment+store+counts+detector+event):"
+              f" {rate[s]:8.0f} mentions/s")
+        print(f"  {s:<10} raw executemany (same rows, one transaction per batch): {n / raw[s]:8.0f} rows/s")
+        print(f"  {s:<10} API / sentiment-alone = {rate[s] / senti_rate:.2f}  (target >= 0.50; median over"
+              f" batches {r[len(r) // 2]:.2f}, range {r[0]:.2f}-{r[-1]:.2f}); API / raw = {api_over_raw(n, api[s], raw[s]):.4f}")
+    if len(stores) == 2:
+        print(f"  ratio postgresql/sqlite: API path x{rate['postgresql'] / rate['sqlite']:.2f},"
+              f" raw executemany x{raw['sqlite'] / raw['postgresql']:.2f}")
+    if concurrent:
+        print(f"concurrent: {args.clients} clients per store, each its own token, batches of {args.client_batch},"
+              f" {args.seconds:g} s per store in two alternating halves, Retry-After honoured,"
+              f" [ingest] max_concurrent = {max(4, args.clients)}")
+        kinds = ["202", "503 store busy", "503 capacity", "503 other", "429", "5xx", "connection error"]
+        other = sorted({k for c in concurrent.values() for k in c["counts"]} - set(kinds))
+        print(f"  {'store':<11}{'accepted/s':>11}{'req/s':>8}" + "".join(f"{k:>17}" for k in kinds + other)
+              + f"{'p50 ms':>9}{'p99 ms':>9}")
+        for s in stores:
+            c = concurrent[s]
+            reqs = sum(c["counts"].values())
+            print(f"  {s:<11}{c['accepted'] / c['seconds']:>11.0f}{reqs / c['seconds']:>8.1f}"
+                  + "".join(f"{c['counts'].get(k, 0):>17}" for k in kinds + other)
+                  + f"{pct(c['latencies'], 0.5):>9.0f}{pct(c['latencies'], 0.99):>9.0f}")
+        for s in stores:
+            for kind, text in sorted(concurrent[s]["samples"].items()):
+                print(f"  {s} {kind}, first body: {text.strip()}")
+        if len(stores) == 2:
+            a, b = concurrent["postgresql"], concurrent["sqlite"]
+            print(f"  ratio postgresql/sqlite: accepted/s x{(a['accepted'] / a['seconds']) / max(1e-9, b['accepted'] / b['seconds']):.2f},"
+                  f" p50 x{pct(a['latencies'], 0.5) / pct(b['latencies'], 0.5):.2f},"
+                  f" p99 x{pct(a['latencies'], 0.99) / pct(b['latencies'], 0.99):.2f}")
     return 0
+
+
+def api_over_raw(n: int, api_seconds: float, raw_seconds: float) -> float:
+    return (n / api_seconds) / (n / raw_seconds)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ SQLite stores 3.0 in a REAL column as 3).
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -129,7 +130,10 @@ def copy_store(source: Database, target: Database, progress: Callable[[str], Non
                 insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
                 done = 0
                 for batch in _rows(source, table, columns):
-                    target.conn.executemany(insert, batch)
+                    try:
+                        target.conn.executemany(insert, batch)
+                    except sqlite3.Error as exc:  # say which table refused (e.g. a NUL in TEXT)
+                        raise CopyError(f"table {table}: {exc}") from exc
                     done += len(batch)
                     progress(f"{table}: {done} rows")
                 if target.dialect == dialect.POSTGRESQL and target.conn.has_identity(table):

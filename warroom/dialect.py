@@ -190,6 +190,14 @@ def write_lock(dialect: str) -> str | None:
     return None if dialect == SQLITE else f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
 
 
+def snapshot_sql(dialect: str) -> str:
+    """Start a read-only transaction whose every statement sees one snapshot
+    (a backup's reads and its checksums agree while others write)."""
+    if dialect == SQLITE:
+        return "BEGIN"  # a WAL read transaction is a snapshot from its first read
+    return "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+
+
 def table_names_sql(dialect: str) -> str:
     if dialect == SQLITE:
         return "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 from .. import backup as backupmod
 from .. import db as dbmod
@@ -110,8 +111,15 @@ def cmd_sweep(args) -> int:
 
 def cmd_backup(args) -> int:
     db = open_database(settings_for(args))
+    last = [0.0]
+
+    def progress(line: str) -> None:  # PostgreSQL: a line a half-second on stderr
+        if time.monotonic() - last[0] >= 0.5:
+            last[0] = time.monotonic()
+            print(f"backup: {line}", file=sys.stderr, flush=True)
+
     try:
-        path = backupmod.backup(db, args.file)
+        path = backupmod.backup(db, args.file, progress)
     except (backupmod.BackupError, OSError) as exc:
         raise UsageError(f"{args.file}: {getattr(exc, 'strerror', None) or exc}") from None
     print(f"backed up to {path}")
@@ -125,7 +133,7 @@ def cmd_restore(args) -> int:
         backupmod.check_restorable(args.file)
     except backupmod.BackupError as exc:
         raise UsageError(f"{args.file}: {exc}") from None
-    db = dbmod.connect(settings.db_path, settings.db.busy_timeout_ms)
+    db = dbmod.connect(settings.db_url, settings.db.busy_timeout_ms)
     try:
         applied = backupmod.restore(args.file, db)
     except backupmod.BackupError as exc:
@@ -133,5 +141,17 @@ def cmd_restore(args) -> int:
     finally:
         db.close()
     extra = f"; applied migrations {', '.join(map(str, applied))}" if applied else ""
-    print(f"restored {args.file} into {settings.db_path}{extra}")
+    where = settings.db_path if not dbmod.is_postgresql(settings.db_url) else _without_password(settings.db_url)
+    print(f"restored {args.file} into {where}{extra}")
+
+
+def _without_password(url: str) -> str:
+    """A URL fit to print: a password in it (the docs say not to) is masked."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
     return 0
