@@ -258,6 +258,7 @@ def run_update_mail(app) -> dict:
     db = app.extensions["warroom_open_db"]()
     try:
         return updates.mail.deliver(db, utcnow(), method_senders(app)["email"],
-                                    max_tries=max(1, app.extensions["warroom"].escalation.max_tries))
+                                    max_tries=max(1, app.extensions["warroom"].escalation.max_tries),
+                                    token=token_for(app))
     finally:
         db.close()
