@@ -182,6 +182,21 @@ def write_lock(dialect: str) -> str | None:
     return None if dialect == SQLITE else f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
 
 
+# Session-level advisory lock of the elected publisher (two-key form, so it
+# never collides with WRITE_LOCK_KEY's one-key lock), and the channel on
+# which every commit with events tells the publishers so.
+PUBLISHER_LOCK = (WRITE_LOCK_KEY, 1)
+EVENTS_CHANNEL = "warroom_events"
+
+
+def notify_events_sql(dialect: str, last_event_id: int) -> str | None:
+    """Run inside a committing transaction: PostgreSQL delivers the NOTIFY
+    only if and when that transaction commits (None on SQLite)."""
+    if dialect == SQLITE:
+        return None
+    return f"NOTIFY {EVENTS_CHANNEL}, '{int(last_event_id)}'"
+
+
 def table_names_sql(dialect: str) -> str:
     if dialect == SQLITE:
         return "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
