@@ -186,6 +186,8 @@ def write_lock(dialect: str) -> str | None:
 # never collides with WRITE_LOCK_KEY's one-key lock), and the channel on
 # which every commit with events tells the publishers so.
 PUBLISHER_LOCK = (WRITE_LOCK_KEY, 1)
+# (CONNECTOR_LOCK_SPACE, connector id): the host that listens to a connector.
+CONNECTOR_LOCK_SPACE = WRITE_LOCK_KEY + 1
 EVENTS_CHANNEL = "warroom_events"
 
 

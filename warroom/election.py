@@ -52,6 +52,59 @@ def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+class SessionLock:
+    """One session-level advisory lock ``(key1, key2)`` held on its own
+    connection: held while this process is alive and connected, freed by
+    PostgreSQL when the session ends however it ends."""
+
+    def __init__(self, url: str, key1: int, key2: int):
+        self.url, self.keys = url, [int(key1), int(key2)]
+        self.conn: psycopg.Connection | None = None
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free; False if another session holds it
+        (the connection is then closed: a loser keeps nothing open)."""
+        try:
+            if self.conn is None or self.conn.closed:
+                self.conn = psycopg.connect(self.url, autocommit=True, **KEEPALIVE)
+            if self.conn.execute("SELECT pg_try_advisory_lock(%s, %s)", self.keys).fetchone()[0]:
+                return True
+        except psycopg.Error as exc:
+            log.warning("lock %s: %s", self.keys, exc)
+        self.release()
+        return False
+
+    def held(self) -> bool:
+        """Whether the session (and so the lock) is still there."""
+        if self.conn is None or self.conn.closed:
+            return False
+        try:
+            self.conn.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            self.release()
+            return False
+
+    def release(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                conn.close()  # the session ends: PostgreSQL frees the lock
+            except psycopg.Error:
+                pass
+
+
+def connector_lease(url: str):
+    """``lease(connector_id)`` for ``platforms.listener.Supervisor``: a held
+    ``SessionLock`` per connector, or None when another host listens to it,
+    so that each connector is listened to by one host at a time."""
+    def lease(connector_id: int) -> SessionLock | None:
+        lock = SessionLock(url, dialect.CONNECTOR_LOCK_SPACE, connector_id)
+        return lock if lock.try_acquire() else None
+
+    return lease
+
+
 class ElectedPublisher(live.Publisher):
     """``live.Publisher`` that sends only while it holds the publisher lock,
     and keeps its cursor in the database (see the module docstring)."""
@@ -63,7 +116,7 @@ class ElectedPublisher(live.Publisher):
         self.name = name
         self.holder = holder or holder_name()
         self.leader = False
-        self._lease: psycopg.Connection | None = None
+        self._lease = SessionLock(url, *dialect.PUBLISHER_LOCK)
 
     # -- the committing threads' path ----------------------------------------
 
@@ -114,7 +167,7 @@ class ElectedPublisher(live.Publisher):
                         self._stop.wait(due)  # let the batch gather
                     self.send_pending()
                     self.flush(db)
-                except psycopg.Error as exc:
+                except (psycopg.Error, AttributeError) as exc:  # AttributeError: released meanwhile
                     self._step_down(f"the lease connection failed: {exc}")
                 except Exception:  # keep publishing; boards catch up by id
                     log.exception("publisher: flush failed")
@@ -123,23 +176,15 @@ class ElectedPublisher(live.Publisher):
             self._step_down("stopping")
 
     def _try_lead(self) -> bool:
-        try:
-            if self._lease is None or self._lease.closed:
-                self._lease = psycopg.connect(self.url, autocommit=True, **KEEPALIVE)
-            got = self._lease.execute("SELECT pg_try_advisory_lock(%s, %s)",
-                                      list(dialect.PUBLISHER_LOCK)).fetchone()[0]
-            if not got:
-                return False
-            # LISTEN before reading the cursor: a commit in between is heard
-            self._lease.execute(f"LISTEN {dialect.EVENTS_CHANNEL}")
-            cursor = self._take_cursor()
-        except psycopg.Error as exc:
-            log.warning("publisher: election failed: %s", exc)
-            self._close_lease()
+        if not self._lease.try_acquire():
             return False
+        try:
+            # LISTEN before reading the cursor: a commit in between is heard
+            self._lease.conn.execute(f"LISTEN {dialect.EVENTS_CHANNEL}")
+            cursor = self._take_cursor()
         except Exception:
-            log.exception("publisher: could not read the cursor")
-            self._close_lease()
+            log.exception("publisher: could not start publishing")
+            self._lease.release()
             return False
         with self._lock:
             self.last_id = cursor
@@ -164,7 +209,7 @@ class ElectedPublisher(live.Publisher):
 
     def _wait_for_commits(self) -> None:
         """Until a commit's NOTIFY arrives or ``poll_s`` has passed."""
-        for _ in self._lease.notifies(timeout=self.poll_s, stop_after=1):
+        for _ in self._lease.conn.notifies(timeout=self.poll_s, stop_after=1):
             pass
 
     def _step_down(self, why: str) -> None:
@@ -174,12 +219,4 @@ class ElectedPublisher(live.Publisher):
             self.leader = False
             with self._pending_lock:
                 self._pending = []
-        self._close_lease()
-
-    def _close_lease(self) -> None:
-        lease, self._lease = self._lease, None
-        if lease is not None:
-            try:
-                lease.close()  # the session ends: PostgreSQL frees the lock
-            except psycopg.Error:
-                pass
+        self._lease.release()
