@@ -39,7 +39,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
-from ..db import Database
+from ..db import Database, identity
 from . import minhash
 
 NUM_PERM = 64
@@ -100,8 +100,7 @@ _indexes_lock = threading.Lock()
 
 
 def _db_key(db: Database) -> str:
-    row = db.execute("PRAGMA database_list").fetchone()
-    return row[2] or f"memory:{id(db.conn)}"
+    return identity(db)  # the SQLite file or the PostgreSQL URL (PRAGMA is SQLite's only)
 
 
 def index_for(db: Database, room_id: int) -> ClusterIndex:
@@ -178,8 +177,10 @@ def assign(db: Database, room_id: int, rows: list[tuple[int, str, int | None, Pr
     db.conn.executemany(
         "UPDATE mention_clusters SET size = size + ?, reach = reach + ?,"
         " first_mention_id = CASE WHEN ? < first_at THEN ? ELSE first_mention_id END,"
-        " first_at = MIN(first_at, ?), last_at = MAX(last_at, ?) WHERE id = ?",
-        [(s, r, fa, fid, fa, la, cid) for cid, (s, r, fid, fa, la) in grown.items()])
+        # CASE, not SQLite's two-argument MIN/MAX (PostgreSQL spells them LEAST/GREATEST)
+        " first_at = CASE WHEN ? < first_at THEN ? ELSE first_at END,"
+        " last_at = CASE WHEN ? > last_at THEN ? ELSE last_at END WHERE id = ?",
+        [(s, r, fa, fid, fa, fa, la, la, cid) for cid, (s, r, fid, fa, la) in grown.items()])
 
 
 # -- reading ------------------------------------------------------------------
