@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 
 import psycopg
 
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 CURSOR = "board"
 # A lease on a dead network is noticed by PostgreSQL after about
 # idle + interval * count seconds; a process death at once (its socket closes).
+WAIT_SLICE_S = 0.25
 KEEPALIVE = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
 
 
@@ -208,9 +210,17 @@ class ElectedPublisher(live.Publisher):
             db.close()
 
     def _wait_for_commits(self) -> None:
-        """Until a commit's NOTIFY arrives or ``poll_s`` has passed."""
-        for _ in self._lease.conn.notifies(timeout=self.poll_s, stop_after=1):
-            pass
+        """Until a commit's NOTIFY arrives, ``poll_s`` has passed, or
+        ``stop``/a local wake-up asks; waits in slices of at most
+        ``WAIT_SLICE_S`` so that a stop never waits for a long poll."""
+        deadline = time.monotonic() + self.poll_s
+        while not self._stop.is_set() and not self._wake.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            for _ in self._lease.conn.notifies(timeout=min(left, WAIT_SLICE_S), stop_after=1):
+                return
+        self._wake.clear()
 
     def _step_down(self, why: str) -> None:
         if self.leader:

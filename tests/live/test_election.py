@@ -42,7 +42,9 @@ def publisher(url, emitter, holder, poll_ms=50) -> ElectedPublisher:
 def lock_holders(db) -> int:
     key1, key2 = dialect.PUBLISHER_LOCK
     return db.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                      " AND classid = ? AND objid = ? AND objsubid = 2", [key1, key2]).fetchone()[0]
+                      " AND classid = ? AND objid = ? AND objsubid = 2"
+                      " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                      [key1, key2]).fetchone()[0]
 
 
 def test_one_of_three_publishes_and_another_takes_over_from_the_saved_cursor(pg_url):
@@ -68,7 +70,8 @@ def test_one_of_three_publishes_and_another_takes_over_from_the_saved_cursor(pg_
         # The leader's session dies (as when its host is SIGKILLed) and its thread stops.
         leader.stop()
         writer.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                       " AND granted AND classid = ? AND objid = ?", list(dialect.PUBLISHER_LOCK))
+                       " AND granted AND classid = ? AND objid = ?"
+                   " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", list(dialect.PUBLISHER_LOCK))
         later = [commit_event(writer).id for _ in range(5)]
         survivors = [p for p in pubs if p is not leader]
         wait_until(lambda: any(p.leader for p in survivors), what="a new leader")
@@ -94,6 +97,8 @@ def test_a_commit_wakes_the_leader_by_notify_long_before_its_poll(pg_url):
         wait_until(lambda: pub.leader, what="the lock")
         event = commit_event(writer)
         wait_until(lambda: emitter.sent == [event.id], timeout=10, what="the event, woken by NOTIFY")
+        pub.stop()  # even in the middle of its ten-minute poll
+        wait_until(lambda: lock_holders(writer) == 0, what="the lock freed at stop")
     finally:
         pub.stop()
         writer.close()

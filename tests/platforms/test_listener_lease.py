@@ -45,7 +45,8 @@ def test_one_host_listens_to_a_connector_and_another_takes_over_when_it_dies(pg_
         assert host_b.sync() == []
         # A's session dies (its host is gone): B's next sync listens
         db.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                   " AND granted AND classid = ? AND objid = ?", [dialect.CONNECTOR_LOCK_SPACE, cid])
+                   " AND granted AND classid = ? AND objid = ?"
+                   " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", [dialect.CONNECTOR_LOCK_SPACE, cid])
         assert host_b.sync() == [cid]
         assert host_a.sync() == []  # A notices it lost the lease and stops its thread
     finally:
