@@ -23,7 +23,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "warroom"
 ADAPTER_LIBS = {"flask", "flask_socketio", "socketio", "engineio", "slack_sdk", "apscheduler", "werkzeug"}
-ADAPTERS = {"web", "cli", "live", "slack", "scheduler", "jobs", "app", "wsgi"}
+ADAPTERS = {"web", "cli", "live", "election", "slack", "scheduler", "jobs", "app", "wsgi"}
 CORE = {"backup", "clock", "config", "db", "dbcopy", "dialect", "events", "pg", "validate"}
 DOMAIN = {"accounts", "playbooks", "rooms", "roster", "listening", "platforms", "escalation",
           "notifications", "responses", "postmortem", "privacy", "roomchat", "runbook", "updates"}

@@ -110,10 +110,17 @@ def start_background(app: Flask) -> None:
     socketio = app.extensions["socketio"]
     slot = app.extensions["warroom_publisher_slot"]
     if settings.live.publish and not slot:
-        publisher = live.Publisher(
-            app.extensions["warroom_open_db"], live.socket_emitter(socketio, app.extensions["warroom_open_db"]), settings.live.poll_ms,
-            coalesce_ms=settings.live.coalesce_ms,
-        )
+        open_db = app.extensions["warroom_open_db"]
+        emitter = live.socket_emitter(socketio, open_db)
+        if dbmod.is_postgresql(settings.db_url):
+            # every host takes part; the holder of the publisher lock sends
+            from .election import ElectedPublisher
+
+            publisher = ElectedPublisher(settings.db_url, open_db, emitter, settings.live.poll_ms,
+                                         coalesce_ms=settings.live.coalesce_ms)
+        else:
+            publisher = live.Publisher(open_db, emitter, settings.live.poll_ms,
+                                       coalesce_ms=settings.live.coalesce_ms)
         slot.append(publisher)
         publisher.start()
     scheduler.start(app)

@@ -53,8 +53,11 @@ class LiveSettings:
     # message carrying all that were committed meanwhile; an event after a
     # quiet spell goes at once. 0 sends every commit on its own.
     coalesce_ms: int = 50
-    # Exactly one process per database should publish (the one running the
-    # scheduler); extra web workers behind a message queue set this false.
+    # Whether this process sends committed events to the boards. On SQLite
+    # exactly one process per database publishes; extra web workers behind a
+    # message queue set this false. On PostgreSQL true means "take part in
+    # the election": every host may keep it true, and the one holding the
+    # publisher lock sends (another takes over when it dies; docs/postgresql.md).
     publish: bool = True
     # Board commands per second per Socket.IO session, and the burst allowed
     # (a token bucket): generous for people, a brake on a looping script.

@@ -16,7 +16,8 @@ fresh database and an older one end at the same schema and a second run
 changes nothing.
 
 ``transaction(db)`` is ``BEGIN IMMEDIATE`` .. ``COMMIT`` (on PostgreSQL ``BEGIN``
-and the advisory write lock, ``dialect.write_lock``); events appended in it
+and the advisory write lock, ``dialect.write_lock``, and a commit with events
+NOTIFYs ``dialect.EVENTS_CHANNEL``); events appended in it
 (``events.append``) are handed to ``db.after_commit`` listeners only once the
 commit succeeded, which is how nothing reaches the board uncommitted.
 """
@@ -182,6 +183,9 @@ def transaction(db: Database) -> Iterator[Database]:
             conn.execute("ROLLBACK")
         db._pending_events = []
         raise
+    if db._pending_events and db.dialect == dialect.POSTGRESQL:
+        # wakes every host's publisher at commit (LISTEN/NOTIFY), not on its next poll
+        db.conn.execute(dialect.notify_events_sql(db.dialect, db._pending_events[-1].id))
     conn.execute("COMMIT")
     committed, db._pending_events = db._pending_events, []
     if committed:

@@ -196,6 +196,21 @@ def snapshot_sql(dialect: str) -> str:
     if dialect == SQLITE:
         return "BEGIN"  # a WAL read transaction is a snapshot from its first read
     return "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+# Session-level advisory lock of the elected publisher (two-key form, so it
+# never collides with WRITE_LOCK_KEY's one-key lock), and the channel on
+# which every commit with events tells the publishers so.
+PUBLISHER_LOCK = (WRITE_LOCK_KEY, 1)
+# (CONNECTOR_LOCK_SPACE, connector id): the host that listens to a connector.
+CONNECTOR_LOCK_SPACE = WRITE_LOCK_KEY + 1
+EVENTS_CHANNEL = "warroom_events"
+
+
+def notify_events_sql(dialect: str, last_event_id: int) -> str | None:
+    """Run inside a committing transaction: PostgreSQL delivers the NOTIFY
+    only if and when that transaction commits (None on SQLite)."""
+    if dialect == SQLITE:
+        return None
+    return f"NOTIFY {EVENTS_CHANNEL}, '{int(last_event_id)}'"
 
 
 def table_names_sql(dialect: str) -> str:

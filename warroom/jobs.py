@@ -19,6 +19,7 @@ from pathlib import Path
 from . import notifications, privacy, roomchat, updates
 from .clock import utcnow
 from .config import Settings, secret, secret_key
+from .db import is_postgresql
 from .escalation import acklinks, paging
 from .listening import volume, watch
 from .platforms import crypto, listener, outbox, rss
@@ -223,10 +224,17 @@ def supervisor_for(app) -> listener.Supervisor:
     if found is None:
         from .listening.sentiment import Scorer
 
-        p = app.extensions["warroom"].platforms
+        settings: Settings = app.extensions["warroom"]
+        p = settings.platforms
+        lease = None
+        if is_postgresql(settings.db_url):
+            # several hosts run this job: each connector is listened to by one
+            from .election import connector_lease
+
+            lease = connector_lease(settings.db_url)
         found = app.extensions["warroom_listeners"] = listener.Supervisor(
             lambda: app.extensions["warroom_open_db"](), vault_for(app), Scorer(), utcnow,
-            listener.ListenConfig(p.listen_backoff_seconds, p.listen_max_backoff_seconds))
+            listener.ListenConfig(p.listen_backoff_seconds, p.listen_max_backoff_seconds), lease=lease)
     return found
 
 
@@ -258,6 +266,7 @@ def run_update_mail(app) -> dict:
     db = app.extensions["warroom_open_db"]()
     try:
         return updates.mail.deliver(db, utcnow(), method_senders(app)["email"],
-                                    max_tries=max(1, app.extensions["warroom"].escalation.max_tries))
+                                    max_tries=max(1, app.extensions["warroom"].escalation.max_tries),
+                                    token=token_for(app))
     finally:
         db.close()

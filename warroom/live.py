@@ -12,7 +12,9 @@ they can be sent) messages: it sends every committed row of the events
 table, in id order, to the room's channel (``room:<id>``; room-less and ``room.*`` events
 also to ``lobby``). Commits in this process are sent by the committing thread
 (see ``Publisher``); commits by other processes (``run.py ingest``, a second
-worker) are picked up within ``[live] poll_ms``. An event that concerns one
+worker) are picked up within ``[live] poll_ms``. On PostgreSQL every host
+runs ``election.ElectedPublisher``, which sends only while it holds the
+publisher lock. An event that concerns one
 person (they are paged, put on a shift or given a mention: ``notifications.personal``) is
 also sent as an ``alert`` to that person's ``user:<id>`` channel, if they
 may see its room.

@@ -196,3 +196,32 @@ def test_stock_rule_counts_template_sends_like_typed_ones(db, now, people, room,
     for i in range(3):
         _send(db, now, people, room, ids[i], text_for(i))
     assert [f.rule for f in responses.check(db, room.id, text_for(3), ids[3])] == ["stock-answer"]
+
+
+class _Recorder:
+    def __init__(self, during=None, fail=False):
+        self.sent, self.during, self.fail = [], during, fail
+
+    def send_text(self, address, subject, text):
+        if self.during is not None:
+            during, self.during = self.during, None
+            during()
+        if self.fail:
+            raise RuntimeError("smtp timed out")
+        self.sent.append(address)
+
+
+def test_a_slow_host_whose_claim_was_taken_over_does_not_undo_the_new_owners_send(db, now, people, room):
+    """Host A claims the mail and its SMTP call hangs past stale_seconds; host B
+    takes the claim over and sends. A's late failure must not put the mail
+    back to pending (a third send): only the claim's owner records."""
+    updates.set_mail_list(db, now, people["lead"], room.id, "exec@example.org")
+    u = published(db, now, people, room, audience="internal")
+    b = _Recorder()
+    later = now + timedelta(seconds=updates.mail.STALE_SECONDS + 1)
+    a = _Recorder(during=lambda: updates.mail.deliver(db, later, b, token="hostB:2:b"), fail=True)
+    assert updates.mail.deliver(db, now, a, token="hostA:1:a") == {"sent": 0, "failed": 0}
+    assert b.sent == ["exec@example.org"]
+    assert updates.mail.mail_states(db, u.id) == {"exec@example.org": "sent"}
+    assert updates.mail.deliver(db, later, b, token="hostB:2:b") == {"sent": 0, "failed": 0}
+    assert b.sent == ["exec@example.org"]  # once

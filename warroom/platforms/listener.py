@@ -17,7 +17,8 @@ every batch; a ``ConnectorError`` is written on the connector's state and
 retried after a back-off (doubling up to a ceiling; a non-retryable one, such
 as a revoked token, waits the ceiling); the loop ends only when ``stop`` is
 set or the connector is stopped. ``Supervisor`` keeps one such thread per
-active connector; the scheduler adapter calls its ``sync`` and ``stop_all``.
+active connector (on several hosts, per connector on one host at a time:
+its ``lease``); the scheduler adapter calls its ``sync`` and ``stop_all``.
 """
 
 from __future__ import annotations
@@ -149,42 +150,58 @@ def listen_forever(open_db: Callable[[], Database], connector_id: int, vault: Va
 
 
 class Supervisor:
-    """One listening thread per active connector of this process."""
+    """One listening thread per active connector of this process.
+
+    ``lease(connector_id)`` (optional) decides which process listens when
+    several hosts run this: it returns a held lease (``held()``,
+    ``release()``) or None when another process listens to that connector.
+    Without it this process listens to every active connector (one host)."""
 
     def __init__(self, open_db: Callable[[], Database], vault: Vault, scorer, clock: Callable,
-                 cfg: ListenConfig = ListenConfig()):
+                 cfg: ListenConfig = ListenConfig(), lease: Callable | None = None):
         self.open_db, self.vault, self.scorer, self.clock, self.cfg = open_db, vault, scorer, clock, cfg
-        self._threads: dict[int, tuple[threading.Thread, threading.Event]] = {}
+        self.lease = lease
+        self._threads: dict[int, tuple[threading.Thread, threading.Event, object]] = {}
         self._lock = threading.Lock()
 
     def sync(self) -> list[int]:
-        """Start threads for new connectors, stop those of stopped ones; returns the running ids."""
+        """Start threads for new connectors, stop those of stopped ones (and
+        those whose lease was lost); returns the running ids."""
         db = self.open_db()
         try:
             wanted = {c.id for c in store.active(db)}
         finally:
             db.close()
         with self._lock:
-            for cid, (thread, stop) in list(self._threads.items()):
-                if cid not in wanted or not thread.is_alive():
+            for cid, (thread, stop, held) in list(self._threads.items()):
+                if cid not in wanted or not thread.is_alive() or (held is not None and not held.held()):
                     stop.set()
                     del self._threads[cid]
             for cid in sorted(wanted - set(self._threads)):
+                held = self.lease(cid) if self.lease is not None else None
+                if self.lease is not None and held is None:
+                    continue  # another host listens to it
                 stop = threading.Event()
                 thread = threading.Thread(
-                    target=listen_forever, name=f"warroom-connector-{cid}", daemon=True,
-                    args=(self.open_db, cid, self.vault, self.scorer, stop, self.clock, self.cfg))
-                self._threads[cid] = (thread, stop)
+                    target=self._listen, name=f"warroom-connector-{cid}", daemon=True, args=(cid, stop, held))
+                self._threads[cid] = (thread, stop, held)
                 thread.start()
             return sorted(self._threads)
+
+    def _listen(self, cid: int, stop: threading.Event, held) -> None:
+        try:
+            listen_forever(self.open_db, cid, self.vault, self.scorer, stop, self.clock, self.cfg)
+        finally:
+            if held is not None:
+                held.release()  # only once this thread stored its last batch
 
     def stop_all(self, timeout: float = 5.0) -> int:
         """Stop every listening thread; returns how many ended within ``timeout``."""
         with self._lock:
             running = list(self._threads.values())
             self._threads.clear()
-        for _, stop in running:
+        for _, stop, _ in running:
             stop.set()
-        for thread, _ in running:
+        for thread, _, _ in running:
             thread.join(timeout)
-        return sum(1 for thread, _ in running if not thread.is_alive())
+        return sum(1 for thread, _, _ in running if not thread.is_alive())
