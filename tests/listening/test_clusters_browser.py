@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from warroom import db as dbmod
 from warroom.clock import iso, utcnow
 from warroom.listening import mentions
 from warroom.listening.sentiment import Scorer
@@ -41,7 +40,7 @@ def test_a_campaign_is_one_queue_item_and_one_reply_answers_it(tmp_path, browser
                  "created_at": iso(now)} for i in range(5)]
         recs.append({"external_id": "own", "source": "twitter", "author": "@anna", "url": "",
                      "text": "my parcel never came and the tracking page is blank", "created_at": iso(now)})
-        db = dbmod.connect(server.db_path)
+        db = server.db()
         mentions.ingest(db, now, room_id, mentions.validate(recs, now), Scorer())
         db.close()
 

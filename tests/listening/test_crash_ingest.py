@@ -11,7 +11,6 @@ import time
 import pytest
 
 from warroom import accounts, rooms
-from warroom import db as dbmod
 from warroom.clock import utcnow
 
 from ..conftest import PASSWORD, ROOT, Server
@@ -23,7 +22,7 @@ def test_acknowledged_mentions_survive_sigkill(tmp_path):
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     srv = Server(tmp_path).start()
-    db = dbmod.connect(srv.db_path)
+    db = srv.db()
     lead = accounts.add_user(db, utcnow(), "lena", "lead", PASSWORD)
     room = rooms.open_room(db, utcnow(), lead, "Crash drill")
     db.close()
@@ -52,7 +51,7 @@ def test_acknowledged_mentions_survive_sigkill(tmp_path):
 
     acknowledged = accepted_file.read_text().split()
     assert len(acknowledged) >= 25, "the client never got a 202"
-    db = dbmod.connect(srv.db_path)
+    db = srv.db()
     stored = {}
     for (ext,) in db.execute("SELECT external_id FROM mentions WHERE source = 'crash-test'"):
         stored[ext] = stored.get(ext, 0) + 1

@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 import requests
 
-from warroom import db as dbmod
 from warroom import playbooks, rooms, roster
 from warroom.clock import iso, utcnow
 from warroom.listening import tokens
@@ -27,7 +26,7 @@ def _ids(page) -> list[str]:
 
 
 def test_filter_by_channel_and_assign_to_a_volunteer_who_sees_it_live(server, browser):
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         lead = make_user(db, "lena", "lead")
         vic = make_user(db, "vic", "responder")
