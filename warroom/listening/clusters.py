@@ -39,7 +39,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
-from ..db import Database
+from ..db import Database, identity
 from . import minhash
 
 NUM_PERM = 64
@@ -99,15 +99,10 @@ _indexes: dict[tuple, ClusterIndex] = {}
 _indexes_lock = threading.Lock()
 
 
-def _db_key(db: Database) -> str:
-    row = db.execute("PRAGMA database_list").fetchone()
-    return row[2] or f"memory:{id(db.conn)}"
-
-
 def index_for(db: Database, room_id: int) -> ClusterIndex:
     """The room's index, caught up with every stored variant (rebuilt from the
     stored signatures on first use in this process)."""
-    key = (_db_key(db), room_id)
+    key = (identity(db), room_id)
     newest = db.execute("SELECT MAX(id) FROM cluster_variants WHERE room_id = ?", [room_id]).fetchone()[0] or 0
     with _indexes_lock:
         index = _indexes.get(key)
@@ -127,7 +122,7 @@ def forget(db: Database, room_id: int) -> None:
     """Drop the room's in-memory index (the next use rebuilds it from the table):
     what a restart does, for tests and the bench."""
     with _indexes_lock:
-        _indexes.pop((_db_key(db), room_id), None)
+        _indexes.pop((identity(db), room_id), None)
 
 
 def assign_new(db: Database, room_id: int, before: int, prepared: dict[tuple[str, str], Prepared]) -> None:
@@ -175,11 +170,13 @@ def assign(db: Database, room_id: int, rows: list[tuple[int, str, int | None, Pr
     db.conn.executemany(
         "INSERT INTO cluster_members (mention_id, room_id, cluster_id) VALUES (?, ?, ?)", members)
     # The first post is the earliest created_at, whatever order the copies arrived in.
+    # CASE, not SQLite's two-argument MIN/MAX, which PostgreSQL spells LEAST/GREATEST.
     db.conn.executemany(
         "UPDATE mention_clusters SET size = size + ?, reach = reach + ?,"
         " first_mention_id = CASE WHEN ? < first_at THEN ? ELSE first_mention_id END,"
-        " first_at = MIN(first_at, ?), last_at = MAX(last_at, ?) WHERE id = ?",
-        [(s, r, fa, fid, fa, la, cid) for cid, (s, r, fid, fa, la) in grown.items()])
+        " first_at = CASE WHEN ? < first_at THEN ? ELSE first_at END,"
+        " last_at = CASE WHEN ? > last_at THEN ? ELSE last_at END WHERE id = ?",
+        [(s, r, fa, fid, fa, fa, la, la, cid) for cid, (s, r, fid, fa, la) in grown.items()])
 
 
 # -- reading ------------------------------------------------------------------

@@ -69,7 +69,9 @@ def answer_cluster(db: Database, now: datetime, user: User, draft_id: int) -> Cl
             "SELECT DISTINCT mention_id FROM responses WHERE room_id = ? AND mention_id IS NOT NULL",
             [draft.room_id])}
         copy_ids, reached, deliveries, by_hand = [], [draft.mention_id], 0, []
-        columns = [r[1] for r in db.execute("PRAGMA table_info(drafts)") if r[1] not in ("id", "mention_id")]
+        # The column names from an empty result: portable, where PRAGMA table_info is SQLite's.
+        columns = [d[0] for d in db.execute("SELECT * FROM drafts LIMIT 0").description
+                   if d[0] not in ("id", "mention_id")]
         for mention_id in clusters.members(db, cluster_id, limit=size + 1):
             if mention_id in answered:
                 continue
