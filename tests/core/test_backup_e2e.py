@@ -11,9 +11,11 @@ from warroom import accounts, rooms
 from warroom import db as dbmod
 from warroom.clock import utcnow
 
+from .. import pg_server
 from ..conftest import PASSWORD, ROOT, Server
 
-pytestmark = pytest.mark.e2e
+# run.py backup copies a SQLite file (on PostgreSQL: pg_dump or run.py db copy).
+pytestmark = [pytest.mark.e2e, pg_server.sqlite_only("run.py backup/restore copy a SQLite file")]
 
 
 def _acknowledged(path) -> list[str]:
