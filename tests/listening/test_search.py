@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests import pg_server
 from tests.conftest import GOOD, make_user, rev
 from warroom import db as dbmod
 from warroom import privacy, responses, rooms
@@ -16,6 +17,8 @@ from warroom.db import transaction
 from warroom.listening import mentions
 from warroom.listening import search as S
 from warroom.listening.sentiment import Scorer
+
+pytestmark = pg_server.needs_pg_fts
 
 SCORER = Scorer()
 

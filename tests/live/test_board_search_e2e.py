@@ -13,9 +13,10 @@ import requests
 from warroom.clock import iso, utcnow
 from warroom.listening import tokens
 
+from .. import pg_server
 from ..conftest import browser_login, make_user, mention_sel, open_board
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pg_server.needs_pg_fts]
 
 
 def test_search_by_word_and_handle_and_the_why_of_a_mention(server, browser):

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests import pg_server
 from tests.conftest import GOOD, login_client, make_user, rev
 from warroom import responses, rooms
 from warroom.clock import iso
@@ -45,6 +46,7 @@ def _get(client, room, **params):
                       headers={"Accept": "application/json"})
 
 
+@pg_server.needs_pg_fts
 def test_search_finds_by_word_and_handle_with_filters(world):
     client, room = world
     body = _get(client, room, q="cancelled").get_json()
@@ -58,6 +60,7 @@ def test_search_finds_by_word_and_handle_with_filters(world):
     assert [m["id"] for m in _get(client, room, before=2).get_json()["mentions"]] == [1]
 
 
+@pg_server.needs_pg_fts
 def test_results_carry_urgency_and_its_reasons(world):
     client, room = world
     (anna,) = _get(client, room, author="anna").get_json()["mentions"]
@@ -66,12 +69,14 @@ def test_results_carry_urgency_and_its_reasons(world):
     assert "negative" in [r["code"] for r in carl["urgency_reasons"]]
 
 
+@pg_server.needs_pg_fts
 def test_replies_are_searched_too(world):
     client, room = world
     body = _get(client, room, q="rebook", **{"in": "replies"}).get_json()
     assert [r["mention_id"] for r in body["replies"]] == [1] and body["in"] == "replies"
 
 
+@pg_server.needs_pg_fts
 @pytest.mark.parametrize("params,field", [
     ({"q": '"unclosed'}, "q"), ({"q": "OR"}, "q"), ({"q": "-only"}, "q"), ({"q": "x" * 501}, "q"),
     ({"sentiment": "furious"}, "sentiment"), ({"since": "last tuesday"}, "since"),
@@ -86,6 +91,7 @@ def test_bad_input_is_a_400_naming_the_field(world, params, field):
     assert resp.get_json()["field"] == field and resp.get_json()["error"]
 
 
+@pg_server.needs_pg_fts
 @pytest.mark.parametrize("q", ['NEAR(a b)', 'a:b', '^x', '*', '"', '""', "'", "a AND", "(", ")", "\\", "%",
                                "{text}:x", "x\x00y", "\u202e", "🙂", "OR OR", "NOT x", "a\"b"])
 def test_hostile_queries_never_answer_5xx(world, q):
