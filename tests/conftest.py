@@ -65,6 +65,16 @@ def pytest_sessionfinish(session, exitstatus):
     pg_server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _drop_test_databases():
+    """On PostgreSQL, drop the databases a test made once it is done (its
+    servers are stopped by then: this fixture is set up first, so torn down
+    last). Databases of module-scoped fixtures are made before it and kept."""
+    mark = pg_server.mark()
+    yield
+    pg_server.drop_since(mark)
+
+
 def store_env(tmp_path: Path) -> dict:
     """The settings' store: a SQLite file in tmp_path, or a fresh PostgreSQL
     database when WARROOM_TEST_STORE=postgresql (its folder still holds the
