@@ -1,6 +1,6 @@
 """Crash safety: a client process ingests through the API while the server
 is killed with SIGKILL at random points and restarted; every mention that got
-a 202 is stored exactly once and the database passes integrity_check."""
+a 202 is stored exactly once and (SQLite) the database passes integrity_check."""
 
 import random
 import signal
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from warroom import accounts, rooms
+from warroom import accounts, dialect, rooms
 from warroom.clock import utcnow
 
 from ..conftest import PASSWORD, ROOT, Server
@@ -58,5 +58,8 @@ def test_acknowledged_mentions_survive_sigkill(tmp_path):
     missing = [e for e in set(acknowledged) if e not in stored]
     assert missing == [], f"seed {seed}: {len(missing)} acknowledged mentions lost"
     assert all(n == 1 for n in stored.values())
-    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if db.dialect == dialect.SQLITE:
+        # The killed process wrote the SQLite file itself; on PostgreSQL it was
+        # only a client of the server, which has no integrity_check to ask.
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert kills == 4
