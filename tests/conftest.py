@@ -65,6 +65,16 @@ def pytest_sessionfinish(session, exitstatus):
     pg_server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _drop_test_databases():
+    """On PostgreSQL, drop the databases a test made once it is done (its
+    servers are stopped by then: this fixture is set up first, so torn down
+    last). Databases of module-scoped fixtures are made before it and kept."""
+    mark = pg_server.mark()
+    yield
+    pg_server.drop_since(mark)
+
+
 def store_env(tmp_path: Path) -> dict:
     """The settings' store: a SQLite file in tmp_path, or a fresh PostgreSQL
     database when WARROOM_TEST_STORE=postgresql (its folder still holds the
@@ -213,23 +223,52 @@ def command(page, name, payload):
 
 
 class Server:
-    """A real `python run.py serve` process on a free port and its own database."""
+    """A real `python run.py serve` process on a free port and its own database.
 
-    def __init__(self, tmp_path: Path, extra_env: dict | None = None, db_path: Path | None = None):
+    The store follows WARROOM_TEST_STORE: a SQLite file in tmp_path, or a
+    fresh PostgreSQL database (passed as WARROOM_DB_URL). ``db_url`` names it
+    either way and ``db()`` opens it; ``db_url=other.db_url`` starts a second
+    process (or a restart) on the same store. ``db_path`` is the SQLite file
+    (None on PostgreSQL); passing ``db_path`` pins a SQLite file, and a
+    WARROOM_DB_URL in ``extra_env`` wins over both. WARROOM_DB_PATH always
+    points into tmp_path: its folder holds the secret key and other local
+    files on either store."""
+
+    def __init__(self, tmp_path: Path, extra_env: dict | None = None, db_path: Path | None = None,
+                 db_url: str | None = None):
         self.port = free_port()
-        self.db_path = db_path or tmp_path / "server.db"
+        extra_env = dict(extra_env or {})
+        db_url = extra_env.get("WARROOM_DB_URL") or db_url
+        if db_url and dbmod.is_postgresql(db_url):
+            self.db_path = None
+        elif db_url:
+            self.db_path = Path(dbmod.sqlite_path(db_url))
+        elif db_path is None and pg_server.wanted():
+            self.db_path = None
+            db_url = pg_server.server().new_database()
+        else:
+            self.db_path = Path(db_path or tmp_path / "server.db")
+        self.db_url = db_url or f"sqlite:///{self.db_path}"
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
-            "WARROOM_DB_PATH": str(self.db_path),
+            "WARROOM_DB_PATH": str(self.db_path or tmp_path / "server.db"),
             "WARROOM_SERVER_PORT": str(self.port),
             "WARROOM_SECRET_KEY": "e2e-secret",
             "WARROOM_LIVE_POLL_MS": "50",
             "PYTHONUNBUFFERED": "1",
-            **(extra_env or {}),
+            **extra_env,
         }
+        if dbmod.is_postgresql(self.db_url):
+            self.env["WARROOM_DB_URL"] = self.db_url
+        else:
+            self.env.pop("WARROOM_DB_URL", None)  # not the caller's own environment's store
         self.log_path = tmp_path / f"server-{self.port}.log"
         self.proc: subprocess.Popen | None = None
+
+    def db(self) -> dbmod.Database:
+        """A connection to this server's store (close it when done)."""
+        return dbmod.connect(self.db_url)
 
     def start(self, timeout: float = 20.0) -> Server:
         self.log = open(self.log_path, "ab")

@@ -14,6 +14,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import pytest
+
 BIN_DIRS = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/local/bin"), Path("/usr/bin")]
 TEMPLATE = "warroom_template"
 
@@ -48,6 +50,7 @@ class PgServer:
         self.port = _free_port()
         self.user = "warroom"
         self._template_ready = False
+        self.created: list[str] = []  # test databases, dropped after their test (drop_since)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
@@ -98,7 +101,16 @@ class PgServer:
             self._admin(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
         else:
             self._admin(f"CREATE DATABASE {name}")
+        self.created.append(name)
         return self.url(name)
+
+    def drop_since(self, mark: int) -> None:
+        """Drop the databases made since ``mark`` (a length of ``created``).
+        Each is ~10 MB and a thousand files: kept, a full run's fill gigabytes
+        and removing the cluster at the end takes minutes. FORCE ends the
+        connections a pool or a killed server process left behind."""
+        while len(self.created) > mark:
+            self._admin(f"DROP DATABASE IF EXISTS {self.created.pop()} WITH (FORCE)")
 
 
 _server: PgServer | None = None
@@ -119,5 +131,21 @@ def stop() -> None:
         _server = None
 
 
+def mark() -> int:
+    """Where this test's databases start (see drop_since); 0 before any server."""
+    return len(_server.created) if _server is not None else 0
+
+
+def drop_since(mark: int) -> None:
+    if _server is not None:
+        _server.drop_since(mark)
+
+
 def wanted() -> bool:
     return os.environ.get("WARROOM_TEST_STORE", "sqlite") == "postgresql"
+
+
+def sqlite_only(why: str):
+    """Skip on PostgreSQL a test that is about SQLite files by nature (``why`` says which)."""
+    return pytest.mark.skipif(wanted(), reason=f"SQLite-specific: {why}")
+

@@ -11,9 +11,11 @@ from warroom import accounts, rooms
 from warroom import db as dbmod
 from warroom.clock import utcnow
 
+from .. import pg_server
 from ..conftest import PASSWORD, ROOT, Server
 
-pytestmark = pytest.mark.e2e
+# run.py backup copies a SQLite file (on PostgreSQL: pg_dump or run.py db copy).
+pytestmark = [pytest.mark.e2e, pg_server.sqlite_only("run.py backup/restore copy a SQLite file")]
 
 
 def _acknowledged(path) -> list[str]:
@@ -24,7 +26,7 @@ def _acknowledged(path) -> list[str]:
 
 def test_backup_during_ingest_restores_every_acknowledged_mention(tmp_path):
     srv = Server(tmp_path).start()
-    db = dbmod.connect(srv.db_path)
+    db = srv.db()
     lead = accounts.add_user(db, utcnow(), "lena", "lead", PASSWORD)
     room = rooms.open_room(db, utcnow(), lead, "Backup drill")
     db.close()
@@ -62,7 +64,7 @@ def test_backup_during_ingest_restores_every_acknowledged_mention(tmp_path):
     restored = Server(tmp_path, db_path=tmp_path / "restored.db")
     done = restored.cli("restore", str(copy))
     assert done.returncode == 0, done.stderr
-    db = dbmod.connect(restored.db_path)
+    db = restored.db()
     try:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         stored = {r[0] for r in db.execute("SELECT external_id FROM mentions WHERE source = 'crash-test'")}

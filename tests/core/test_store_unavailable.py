@@ -2,10 +2,13 @@
 with Retry-After on HTTP, an error reply on Socket.IO and a failing /healthz;
 nothing already accepted is lost and nothing is half-written.
 
-The lock is real: a second SQLite connection holds the write lock
-(BEGIN IMMEDIATE) as another process would. Read-only is SQLite's own
-``query_only`` (it raises SQLITE_READONLY, as a read-only file does; the
-tests run as root, for whom file modes do not bite).
+The lock is real: a second connection holds the write lock as another
+process would (SQLite: BEGIN IMMEDIATE; PostgreSQL, with
+WARROOM_TEST_STORE=postgresql: the advisory write lock of dialect.write_lock).
+Read-only is SQLite's own ``query_only`` (it raises SQLITE_READONLY, as a
+read-only file does; the tests run as root, for whom file modes do not bite),
+so those two tests are SQLite-only; tests/core/test_pg_store.py and
+test_dialect.py cover PostgreSQL's busy and read-only errors.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from warroom.app import create_app
 from warroom.clock import utcnow
 from warroom.listening import tokens
 
-from ..conftest import FIXED_NOW, login_client, make_user, sock
+from .. import pg_server
+from ..conftest import FIXED_NOW, login_client, make_user, sock, store_env
 
 BODY = [{"external_id": f"lock-{i}", "source": "twitter", "author": "@anna",
          "text": "my flight is cancelled", "url": "", "created_at": "2026-03-29T09:00:00Z"}
@@ -32,8 +36,7 @@ BODY = [{"external_id": f"lock-{i}", "source": "twitter", "author": "@anna",
 @pytest.fixture
 def settings(tmp_path):
     # A short busy timeout so that a held lock fails fast instead of after 5 s.
-    return configmod.load(None, env={"WARROOM_DB_PATH": str(tmp_path / "warroom.db"),
-                                     "WARROOM_SECRET_KEY": "test-secret",
+    return configmod.load(None, env={**store_env(tmp_path), "WARROOM_SECRET_KEY": "test-secret",
                                      "WARROOM_DB_BUSY_TIMEOUT_MS": "100"})
 
 
@@ -57,6 +60,19 @@ def world(app, settings):
 @contextmanager
 def write_lock(settings):
     """Another connection holding the write lock, as another process would."""
+    if dbmod.is_postgresql(settings.db_url):
+        import psycopg
+
+        from warroom import dialect
+
+        with psycopg.connect(settings.db_url, autocommit=True) as other:
+            other.execute("BEGIN")
+            other.execute(dialect.write_lock(dialect.POSTGRESQL))
+            try:
+                yield
+            finally:
+                other.execute("ROLLBACK")
+        return
     other = sqlite3.connect(str(settings.db_path), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
@@ -79,6 +95,7 @@ def stored(settings) -> int:
         db.close()
 
 
+@pg_server.sqlite_only("BEGIN IMMEDIATE and PRAGMA query_only")
 def test_unavailable_names_the_store_state_from_sqlite_itself(settings, db):
     with write_lock(settings):
         quick = dbmod.connect(settings.db_url, busy_timeout_ms=50)
@@ -120,6 +137,7 @@ def test_healthz_reports_a_database_it_cannot_write(app, world, settings):
     assert client.get("/healthz").status_code == 200  # and well again once released
 
 
+@pg_server.sqlite_only("PRAGMA query_only makes the store read-only")
 def test_read_only_store_is_503_on_pages_api_and_healthz(app, world, settings):
     client = app.test_client()
     login_client(client, "lena")

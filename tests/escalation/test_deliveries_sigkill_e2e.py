@@ -32,8 +32,8 @@ ADDRESSES = {"slack": "U0ANN", "email": "ann@example.org", "ntfy": "pager-ann", 
              "voice": "+447700900124"}
 
 
-def _setup(db_path, hook_url):
-    db = dbmod.connect(db_path)
+def _setup(db_url, hook_url):
+    db = dbmod.connect(db_url)
     dbmod.migrate(db)
     now = utcnow()
     owner = make_user(db, "olga", "lead", now)
@@ -78,7 +78,7 @@ def test_sigkill_between_send_and_record_for_every_method(tmp_path, slack, smtp,
     env = {**notify_env(smtp, ntfy, twilio), "SLACK_BOT_TOKEN": "xoxb-e2e", "WARROOM_SLACK_BASE_URL": slack.url,
            "WARROOM_SCHEDULER_INTERVAL_SECONDS": "1", "WARROOM_HOLD_AFTER_SEND": str(barrier)}
     srv = Server(tmp_path, extra_env=env).start()
-    db = _setup(srv.db_path, teams.url + "/hook")
+    db = _setup(srv.db_url, teams.url + "/hook")
     keys = {}  # kind -> the delivery's send_key
     killed = []  # the kind each kill caught, in order
     try:
@@ -97,7 +97,7 @@ def test_sigkill_between_send_and_record_for_every_method(tmp_path, slack, smtp,
             srv.stop()
             killed.append(kind)
             assert len(killed) <= 6, killed
-            srv = Server(tmp_path, extra_env=env, db_path=srv.db_path).start()
+            srv = Server(tmp_path, extra_env=env, db_url=srv.db_url).start()
     finally:
         srv.stop()
     # every method was caught in the window by a kill, each once
@@ -132,7 +132,7 @@ def test_sigkill_between_send_and_record_of_a_plain_slack_page(tmp_path, slack):
     env = {"SLACK_BOT_TOKEN": "xoxb-e2e", "WARROOM_SLACK_BASE_URL": slack.url,
            "WARROOM_SCHEDULER_INTERVAL_SECONDS": "1", "WARROOM_HOLD_AFTER_SEND": str(barrier)}
     srv = Server(tmp_path, extra_env=env).start()
-    db = dbmod.connect(srv.db_path)
+    db = srv.db()
     dbmod.migrate(db)
     now = utcnow()
     owner = make_user(db, "olga", "lead", now)
@@ -148,7 +148,7 @@ def test_sigkill_between_send_and_record_of_a_plain_slack_page(tmp_path, slack):
         os.kill(srv.proc.pid, signal.SIGKILL)
         assert srv.proc.wait(10) == -signal.SIGKILL
         srv.stop()
-        srv = Server(tmp_path, extra_env=env, db_path=srv.db_path).start()
+        srv = Server(tmp_path, extra_env=env, db_url=srv.db_url).start()
         _until(lambda: db.execute("SELECT state FROM pages").fetchone()[0] == "sent", srv)
     finally:
         srv.stop()

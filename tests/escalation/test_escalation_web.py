@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 
 from tests.conftest import close_clients, csrf_from, make_user, socket_client
-from warroom import db as dbmod
 from warroom import escalation, rooms
 from warroom.accounts import find_user
 from warroom.clock import utcnow
@@ -23,7 +22,7 @@ def _wait(predicate, timeout=15.0):
 
 
 def test_panel_ack_and_manual_page(server):
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     for name, role in (("lea", "lead"), ("rob", "responder"), ("vic", "viewer")):
         make_user(db, name, role, utcnow())  # straight into the server's database: no CLI start-up
     room = rooms.open_room(db, utcnow(), find_user(db, "lea"), "Storm")

@@ -9,7 +9,6 @@ import pytest
 import requests
 
 from warroom import accounts, rooms
-from warroom import db as dbmod
 from warroom.clock import utcnow
 
 from ..conftest import PASSWORD, Server, close_clients, socket_client
@@ -31,7 +30,7 @@ def test_overload_gets_503_with_retry_after_and_loses_nothing(tmp_path):
     srv = Server(tmp_path, extra_env={"WARROOM_INGEST_MAX_CONCURRENT": "1"}).start()
     clients = []
     try:
-        db = dbmod.connect(srv.db_path)
+        db = srv.db()
         lead = accounts.add_user(db, utcnow(), "lena", "lead", PASSWORD)
         room = rooms.open_room(db, utcnow(), lead, "Storm")
         db.close()
@@ -64,7 +63,7 @@ def test_overload_gets_503_with_retry_after_and_loses_nothing(tmp_path):
         assert all(retry == "1" for _, code, retry, _ in answers if code == 503)
         accepted_tags = {tag for tag, code, _, _ in answers if code == 202}
 
-        db = dbmod.connect(srv.db_path)
+        db = srv.db()
         stored = {ext.split("-")[1] for (ext,) in db.execute("SELECT external_id FROM mentions")}
         count = db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0]
         db.close()

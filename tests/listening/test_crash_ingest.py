@@ -1,6 +1,6 @@
 """Crash safety: a client process ingests through the API while the server
 is killed with SIGKILL at random points and restarted; every mention that got
-a 202 is stored exactly once and the database passes integrity_check."""
+a 202 is stored exactly once and (SQLite) the database passes integrity_check."""
 
 import random
 import signal
@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from warroom import accounts, rooms
-from warroom import db as dbmod
+from warroom import accounts, dialect, rooms
 from warroom.clock import utcnow
 
 from ..conftest import PASSWORD, ROOT, Server
@@ -23,7 +22,7 @@ def test_acknowledged_mentions_survive_sigkill(tmp_path):
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     srv = Server(tmp_path).start()
-    db = dbmod.connect(srv.db_path)
+    db = srv.db()
     lead = accounts.add_user(db, utcnow(), "lena", "lead", PASSWORD)
     room = rooms.open_room(db, utcnow(), lead, "Crash drill")
     db.close()
@@ -52,12 +51,15 @@ def test_acknowledged_mentions_survive_sigkill(tmp_path):
 
     acknowledged = accepted_file.read_text().split()
     assert len(acknowledged) >= 25, "the client never got a 202"
-    db = dbmod.connect(srv.db_path)
+    db = srv.db()
     stored = {}
     for (ext,) in db.execute("SELECT external_id FROM mentions WHERE source = 'crash-test'"):
         stored[ext] = stored.get(ext, 0) + 1
     missing = [e for e in set(acknowledged) if e not in stored]
     assert missing == [], f"seed {seed}: {len(missing)} acknowledged mentions lost"
     assert all(n == 1 for n in stored.values())
-    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if db.dialect == dialect.SQLITE:
+        # The killed process wrote the SQLite file itself; on PostgreSQL it was
+        # only a client of the server, which has no integrity_check to ask.
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert kills == 4

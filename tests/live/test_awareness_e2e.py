@@ -20,7 +20,7 @@ def test_the_paged_person_is_alerted_with_sound_and_notification_and_sees_the_sl
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     server = Server(tmp_path, extra_env={"WARROOM_SCHEDULER_INTERVAL_SECONDS": "1"}).start()
     try:
-        db = dbmod.connect(server.db_path)
+        db = server.db()
         make_user(db, "lena", "lead")
         make_user(db, "paul", "responder")
         db.close()
@@ -46,7 +46,7 @@ def test_the_paged_person_is_alerted_with_sound_and_notification_and_sees_the_sl
         assert lena.evaluate("() => localStorage.getItem('warroom.alertSound')") == "on"
         assert lena.evaluate("() => window.warroomAwareness.beeps") == 1  # the sample on opting in
 
-        db = dbmod.connect(server.db_path)
+        db = server.db()
         with dbmod.transaction(db):
             esc = escalation.open_escalation(db, utcnow(), room_id, "spike", {"value": 99}, None)
             policy = escalation.Policy((escalation.PolicyStep(0, ("user:lena",)),), 0, "test")

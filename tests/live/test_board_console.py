@@ -10,7 +10,6 @@ import pytest
 import requests
 
 from warroom import accounts, responses, rooms
-from warroom import db as dbmod
 from warroom.clock import utcnow
 from warroom.listening import tokens
 from warroom.playbooks import store as playbook_store
@@ -36,7 +35,7 @@ ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     server = Server(tmp_path_factory.mktemp("console")).start()
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         for name, role in (("lead", "lead"), ("vol", "responder"), ("appr", "approver")):
             make_user(db, name, role)
@@ -58,7 +57,7 @@ def chromium():
 
 
 def _db(srv):
-    return dbmod.connect(srv.db_path)
+    return srv.db()
 
 
 def _room(srv, title="Ash cloud", playbook="mass-disruption") -> int:

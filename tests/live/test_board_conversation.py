@@ -10,7 +10,6 @@ import pytest
 import requests
 
 from warroom import accounts, responses, rooms
-from warroom import db as dbmod
 from warroom.clock import iso, utcnow
 from warroom.db import transaction
 from warroom.listening import tokens
@@ -32,7 +31,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     server = Server(tmp_path_factory.mktemp("convo")).start()
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         for name, role in (("lead", "lead"), ("vol", "responder"), ("appr", "approver")):
             make_user(db, name, role)
@@ -66,7 +65,7 @@ def _mention(db, room_id, author, text, ext, source="bluesky", later_s: float = 
 
 
 def test_a_mentions_conversation_opens_from_the_queue_and_follows_live(srv, chromium):
-    db = dbmod.connect(srv.db_path)
+    db = srv.db()
     try:
         room_id = _room(db, "Ash cloud")
         t0 = utcnow() - timedelta(minutes=1)  # a second apart, in the past: the conversation orders by time
@@ -99,7 +98,7 @@ def test_a_mentions_conversation_opens_from_the_queue_and_follows_live(srv, chro
     assert "mine too" not in page.locator("#convo-list").inner_text()   # @bob is not @ana
     assert "@ana on bluesky" in page.locator("#convo-who").inner_text().lower()
     # a new post of theirs joins the open conversation live
-    db = dbmod.connect(srv.db_path)
+    db = srv.db()
     try:
         _row, token = tokens.create(db, utcnow(), "bluesky", room_id)
     finally:
@@ -128,7 +127,7 @@ def _batch_rows(page):
 
 
 def test_the_timeline_folds_ingest_batches_into_one_live_row(srv, chromium):
-    db = dbmod.connect(srv.db_path)
+    db = srv.db()
     try:
         room_id = _room(db, "Storm")
         _r, twitter = tokens.create(db, utcnow(), "twitter", room_id)
@@ -148,7 +147,7 @@ def test_the_timeline_folds_ingest_batches_into_one_live_row(srv, chromium):
     text = _batch_rows(page).first.locator(".summary").inner_text()
     assert text == "36 mentions received (from facebook, twitter) in 12 batches"
     # another event ends the run; the next batches start a new row
-    db = dbmod.connect(srv.db_path)
+    db = srv.db()
     try:
         rooms.facts.update_fact(db, utcnow(), accounts.find_user(db, "lead"), room_id, "Schiphol is closed.")
     finally:

@@ -35,7 +35,7 @@ GOOD = ("So sorry, Anna: the ash cloud grounded your flight. I'll rebook you now
 def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
     # Users and the ingestion token straight into the server's database file
     # (each `run.py` sub-process costs over a second of imports).
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         make_user(db, "vol", "responder")
         make_user(db, "lead", "lead")
@@ -46,7 +46,7 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
                      allow_redirects=False)
     assert resp.status_code == 302, resp.text
     room_id = int(resp.headers["Location"].rsplit("/", 1)[1])
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         _row, token = tokens.create(db, utcnow(), "twitter", room_id)
     finally:
@@ -149,7 +149,7 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
     vol.screenshot(path=str(ARTIFACTS / "board-volunteer.png"), full_page=True)
     lead.screenshot(path=str(ARTIFACTS / "board-lead-phone.png"), full_page=True)
 
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         row = db.execute("SELECT text, author, approved_by, published_by FROM responses").fetchall()
         assert row == [(final, "vol", "lead", "vol")]
@@ -160,14 +160,14 @@ def test_volunteer_and_lead_answer_a_mention_live(server, browser, tmp_path):
 
     # The server restarts; the boards reconnect and catch up by event id.
     server.stop()
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         lead_user = accounts.find_user(db, "lead")
         facts.update_fact(db, utcnow(), lead_user, room_id, "Schiphol reopens at 18:00 UTC.",
                           fact_id=fact_id)
     finally:
         db.close()
-    again = Server(tmp_path, db_path=server.db_path)
+    again = Server(tmp_path, db_url=server.db_url)
     again.port, again.url = server.port, server.url
     again.env["WARROOM_SERVER_PORT"] = str(server.port)
     again.start()
@@ -193,7 +193,7 @@ def test_events_committed_together_reach_the_board_as_one_list_and_all_show(serv
     """Three facts committed in one transaction by another process: the
     server's publisher reads them from the file as one batch and sends one
     ``events`` message; the board renders each, in id order."""
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         make_user(db, "lead", "lead")
     finally:
@@ -205,7 +205,7 @@ def test_events_committed_together_reach_the_board_as_one_list_and_all_show(serv
     open_board(page, server, room_id)
     page.evaluate("""() => { window.batches = 0;
         window.warroomSocket.on("events", function () { window.batches += 1; }); }""")
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         lead = accounts.find_user(db, "lead")
         with dbmod.transaction(db):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import requests
 
-from warroom import db as dbmod
 from warroom.clock import utcnow
 from warroom.listening import tokens
 
@@ -18,13 +17,13 @@ HOSTILE = ('<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</scri
 
 
 def test_html_in_mention_text_is_shown_as_text(server, browser):  # noqa: F811
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     make_user(db, "lead", "lead")
     db.close()
     http = server.login("lead")
     resp = http.post(server.url + "/rooms", data={"title": "Hostile"}, allow_redirects=False)
     room_id = int(resp.headers["Location"].rsplit("/", 1)[1])
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     _row, token = tokens.create(db, utcnow(), "twitter", room_id)
     db.close()
 

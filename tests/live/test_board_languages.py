@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 import requests
 
-from warroom import db as dbmod
 from warroom.clock import utcnow
 from warroom.listening import tokens
 
@@ -24,13 +23,13 @@ POSTS = [
 
 
 def test_unknown_language_is_shown_as_such(server, browser):  # noqa: F811
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     make_user(db, "lead", "lead")
     db.close()
     http = server.login("lead")
     resp = http.post(server.url + "/rooms", data={"title": "Global"}, allow_redirects=False)
     room_id = int(resp.headers["Location"].rsplit("/", 1)[1])
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     _row, token = tokens.create(db, utcnow(), "twitter", room_id)
     db.close()
 

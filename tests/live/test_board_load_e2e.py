@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from warroom import accounts, rooms
-from warroom import db as dbmod
 from warroom.clock import iso, utcnow
 from warroom.listening import mentions, sentiment
 
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_room_of_6000_mentions_loads_in_two_requests_and_marks_paint_and_interactive(server, browser):
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     now = utcnow()
     lead = accounts.add_user(db, now, "lena", "lead", PASSWORD)
     room = rooms.open_room(db, now, lead, "Big room")

@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from warroom import db as dbmod
 from warroom import rooms
 from warroom.clock import utcnow
 
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_the_board_retries_a_failed_first_load(server, browser):
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     lead = make_user(db, "lead", "lead")
     room = rooms.open_room(db, utcnow(), lead, "Busy")
     db.close()

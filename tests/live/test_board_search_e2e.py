@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 import requests
 
-from warroom import db as dbmod
 from warroom.clock import iso, utcnow
 from warroom.listening import tokens
 
@@ -21,13 +20,13 @@ pytestmark = pytest.mark.e2e
 
 
 def test_the_why_of_a_mention_and_a_search_the_server_cannot_read(server, browser):
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     make_user(db, "lead", "lead")
     db.close()
     http = server.login("lead")
     resp = http.post(server.url + "/rooms", data={"title": "Search"}, allow_redirects=False)
     room_id = int(resp.headers["Location"].rsplit("/", 1)[1])
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     _row, token = tokens.create(db, utcnow(), "twitter", room_id)
     db.close()
     at = iso(utcnow() - timedelta(minutes=1))

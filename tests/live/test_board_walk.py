@@ -11,8 +11,6 @@ import re
 
 import pytest
 
-from warroom import db as dbmod
-
 from ..conftest import ROOT, Server, browser_login, launch_chromium, make_user, open_board
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +25,7 @@ def drill(tmp_path_factory):
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: `make test-axe` installs it from tests/axe/package-lock.json")
     server = Server(tmp_path_factory.mktemp("walk")).start()
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         make_user(db, "lead", "lead")
     finally:

@@ -6,7 +6,6 @@ import pytest
 import socketio
 
 from warroom import accounts, rooms
-from warroom import db as dbmod
 from warroom.clock import utcnow
 
 from ..conftest import close_clients, collect_events, socket_client, wait_for_kind
@@ -37,7 +36,7 @@ def test_event_reaches_live_board_and_late_board_catches_up(server):
 
         # A domain call from another process on the same SQLite file: the
         # server's publisher picks the committed event up and fans it out.
-        db = dbmod.connect(server.db_path)
+        db = server.db()
         lead = accounts.find_user(db, "lena")
         rooms.close_room(db, utcnow(), lead, room_id)
         db.close()
@@ -99,7 +98,7 @@ def test_first_serve_creates_admin_and_prints_password_once(tmp_path):
         assert srv.login("admin", "a brand new secret")
     finally:
         srv.stop()
-    srv2 = Server(tmp_path, db_path=srv.db_path).start()
+    srv2 = Server(tmp_path, db_url=srv.db_url).start()
     try:
         assert "one-time password" not in srv2.output()
     finally:

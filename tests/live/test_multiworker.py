@@ -33,15 +33,15 @@ def kinds_until(q, want: str, timeout=8.0):
 
 def test_cross_worker_delivery_through_redis_and_each_page_sent_once(tmp_path, redis_url):
     slack = SlackServer().start()
-    db_path = tmp_path / "shared.db"
     common = {"WARROOM_LIVE_MESSAGE_QUEUE": redis_url, "SLACK_BOT_TOKEN": "xoxb-mw",
               "WARROOM_SLACK_BASE_URL": slack.url, "WARROOM_SCHEDULER_INTERVAL_SECONDS": "1",
               "WARROOM_SLACK_ROOM_CHANNELS": "false"}  # only pages are counted here
-    dbmod.migrate(dbmod.connect(db_path))  # before two processes race to create the schema
-    a = Server(tmp_path, db_path=db_path, extra_env=common).start()
+    a = Server(tmp_path, extra_env=common)
+    dbmod.migrate(a.db())  # before two processes race to create the schema
+    a.start()
     # README runs one scheduler per database; B runs one too, to show that the
     # page claims in SQLite keep paging exactly-once even then.
-    b = Server(tmp_path, db_path=db_path, extra_env={
+    b = Server(tmp_path, db_url=a.db_url, extra_env={
         **common,
         "WARROOM_LIVE_PUBLISH": "false",       # one publisher per database
     }).start()
@@ -79,7 +79,7 @@ def test_cross_worker_delivery_through_redis_and_each_page_sent_once(tmp_path, r
         paging_room = int(resp.headers["Location"].rsplit("/", 1)[1])
         for client in clients:
             assert client.call("join", {"room": paging_room}, namespace="/board", timeout=5)["ok"]
-        db = dbmod.connect(db_path)
+        db = a.db()
         with dbmod.transaction(db):
             db.execute("UPDATE users SET slack_id = 'U0LENA' WHERE name = 'lena'")
             esc = escalation.open_escalation(db, utcnow(), paging_room, "spike", {"value": 99}, None)
@@ -104,14 +104,14 @@ def test_cross_worker_delivery_through_redis_and_each_page_sent_once(tmp_path, r
 def test_presence_is_the_same_on_both_workers(tmp_path, redis_url):
     """Who is on the board lives in the shared database and its changes go
     through Redis: a viewer on worker B is listed on worker A, and leaves there."""
-    db_path = tmp_path / "shared.db"
     common = {"WARROOM_LIVE_MESSAGE_QUEUE": redis_url}
-    dbmod.migrate(dbmod.connect(db_path))
-    a = Server(tmp_path, db_path=db_path, extra_env=common).start()
-    b = Server(tmp_path, db_path=db_path, extra_env={**common, "WARROOM_LIVE_PUBLISH": "false"}).start()
+    a = Server(tmp_path, extra_env=common)
+    dbmod.migrate(a.db())
+    a.start()
+    b = Server(tmp_path, db_url=a.db_url, extra_env={**common, "WARROOM_LIVE_PUBLISH": "false"}).start()
     clients = []
     try:
-        db = dbmod.connect(db_path)
+        db = a.db()
         make_user(db, "lena", "lead")
         make_user(db, "paul", "responder")
         db.close()

@@ -17,7 +17,6 @@ from datetime import timedelta
 import pytest
 import requests
 
-from warroom import db as dbmod
 from warroom import playbooks, rooms, roster
 from warroom.clock import iso, utcnow
 from warroom.listening import tokens
@@ -79,7 +78,7 @@ def _loaded(page, n: int) -> None:
 
 
 def test_filter_cluster_answer_search_and_assign_in_one_walk(server, browser):
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         lead = make_user(db, "lena", "lead")
         make_user(db, "otto", "lead")          # the second lead, who approves lena's reply

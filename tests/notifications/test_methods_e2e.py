@@ -21,8 +21,8 @@ from warroom.clock import utcnow
 pytestmark = pytest.mark.e2e
 
 
-def _setup(db_path, rules):
-    db = dbmod.connect(db_path)
+def _setup(db_url, rules):
+    db = dbmod.connect(db_url)
     dbmod.migrate(db)
     now = utcnow()
     owner = make_user(db, "olga", "lead", now)
@@ -57,7 +57,7 @@ def _env(smtp=None, ntfy=None, twilio=None, **extra):
 def test_page_email_ack_link_followed_over_http_stops_the_sms(tmp_path, smtp, twilio):
     srv = Server(tmp_path, extra_env=_env(smtp, twilio=twilio)).start()
     try:
-        db, esc_id = _setup(srv.db_path, [("email", "ann@example.org", 0), ("sms", "+447700900123", 1)])
+        db, esc_id = _setup(srv.db_url, [("email", "ann@example.org", 0), ("sms", "+447700900123", 1)])
         mail = smtp.wait_for(1)[0]
         assert mail["To"] == "ann@example.org" and "Storm over Leeds" in mail["Subject"]
         link = re.search(r"(http://127\.0\.0\.1:\d+/ack/\S+)", mail.get_content()).group(1)
@@ -87,12 +87,12 @@ def test_killed_between_send_and_record(tmp_path, smtp, ntfy, twilio, kind):
     received = {"ntfy": lambda: len(ntfy.published("pager-ann")), "sms": lambda: len(twilio.messages),
                 "email": lambda: len(smtp.messages)}[kind]
     srv = Server(tmp_path, extra_env=_env(smtp, ntfy, twilio, WARROOM_FAULT="after_send")).start()
-    db, _ = _setup(srv.db_path, [(kind, address, 0)])
+    db, _ = _setup(srv.db_url, [(kind, address, 0)])
     assert srv.proc.wait(30) == 137  # os._exit right after the send, before recording it
     srv.stop()
     assert received() == 1
     assert db.execute("SELECT state FROM page_deliveries").fetchone()[0] == "sending"
-    again = Server(tmp_path, extra_env=_env(smtp, ntfy, twilio), db_path=srv.db_path).start()
+    again = Server(tmp_path, extra_env=_env(smtp, ntfy, twilio), db_url=srv.db_url).start()
     try:
         _wait(lambda: db.execute("SELECT state FROM page_deliveries").fetchone()[0] == "sent")
         # looked up where the service allows it; e-mail has no look-up: at least once

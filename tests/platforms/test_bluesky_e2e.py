@@ -112,7 +112,7 @@ def test_sigkill_between_send_and_record_gives_one_bluesky_reply(tmp_path, pds, 
         server.stop(signal.SIGKILL)
         proxy.release()
         creates_before = sum("createRecord" in f for f in proxy.forwarded)
-        server = Server(tmp_path, db_path=server.db_path).start()
+        server = Server(tmp_path, db_url=server.db_url).start()
         lead = server.login("lena")
 
         def state():
@@ -129,11 +129,12 @@ def test_sigkill_between_send_and_record_gives_one_bluesky_reply(tmp_path, pds, 
         proxy.stop()
 
 
-def _stored(db_path) -> list[str]:
-    import sqlite3
-
-    with sqlite3.connect(db_path, timeout=10) as conn:
-        return [r[0] for r in conn.execute("SELECT text FROM mentions WHERE source = 'bluesky' ORDER BY id")]
+def _stored(server) -> list[str]:
+    db = server.db()
+    try:
+        return [r[0] for r in db.execute("SELECT text FROM mentions WHERE source = 'bluesky' ORDER BY id").fetchall()]
+    finally:
+        db.close()
 
 
 def test_sigkill_while_the_stream_delivers_every_bluesky_post_is_stored_once(tmp_path, pds, bsky):
@@ -153,16 +154,16 @@ def test_sigkill_while_the_stream_delivers_every_bluesky_post_is_stored_once(tmp
         room_id, lead, _vic, _abe = _setup(server, pds, bsky, pds.url)
         _listening(lead, server, room_id, pds, bsky)
         poster.start()
-        _wait(lambda: len(_stored(server.db_path)) >= 10, what="the first streamed posts")
+        _wait(lambda: len(_stored(server)) >= 10, what="the first streamed posts")
         server.stop(signal.SIGKILL)  # by its PID, mid-stream
-        assert len(_stored(server.db_path)) < len(made)
-        server = Server(tmp_path, db_path=server.db_path).start()
+        assert len(_stored(server)) < len(made)
+        server = Server(tmp_path, db_url=server.db_url).start()
         at_restart = len(made)
-        _wait(lambda: len(_stored(server.db_path)) >= at_restart + 10, what="posts after the restart")
+        _wait(lambda: len(_stored(server)) >= at_restart + 10, what="posts after the restart")
         done.set()
         poster.join(10)
-        _wait(lambda: len(_stored(server.db_path)) >= len(made), what="every post of the storm")
-        assert sorted(_stored(server.db_path)) == sorted(made)  # each once, none lost
+        _wait(lambda: len(_stored(server)) >= len(made), what="every post of the storm")
+        assert sorted(_stored(server)) == sorted(made)  # each once, none lost
     finally:
         done.set()
         server.stop()

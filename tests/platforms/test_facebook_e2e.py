@@ -106,7 +106,7 @@ def test_sigkill_between_send_and_record_gives_one_comment_after_restart(tmp_pat
         server.stop(signal.SIGKILL)
         assert len(graph.posts) == 1
         graph.release()
-        server = Server(tmp_path, db_path=server.db_path).start()
+        server = Server(tmp_path, db_url=server.db_url).start()
         lead = server.login("lena")
         url = f"{server.url}/api/v1/rooms/{room_id}/deliveries"
         _wait(lambda: lead.get(url).json()["deliveries"][0]["state"] == "posted", what="the recovered delivery")

@@ -33,7 +33,7 @@ def test_composer_counts_the_sent_text_and_the_board_links_the_delivered_reply(t
         room_id, _, abe = _setup(server, masto)
         masto.wait_streams(2, timeout=30)
         original = masto.toot("anna@elsewhere", "@brand my flight is cancelled and nobody answers")
-        _wait(lambda: len(_stored(server.db_path)) == 1, what="the mention")
+        _wait(lambda: len(_stored(server)) == 1, what="the mention")
         ctx = browser.new_context()
         page = browser_login(ctx, server, "vic")
         open_board(page, server, room_id)

@@ -103,7 +103,7 @@ def test_sigkill_between_send_and_record_gives_one_reply_after_restart(tmp_path)
         server.stop(signal.SIGKILL)
         assert len(masto.replies_to(original["id"])) == 1
         masto.release()
-        server = Server(tmp_path, db_path=server.db_path).start()
+        server = Server(tmp_path, db_url=server.db_url).start()
         lead = server.login("lena")
         _wait(lambda: lead.get(f"{server.url}/api/v1/rooms/{room_id}/deliveries").json()["deliveries"][0]["state"]
               == "posted", what="the recovered delivery")
@@ -131,11 +131,12 @@ def test_sigterm_stops_the_listening_threads_before_the_process_ends(tmp_path):
         masto.stop()
 
 
-def _stored(db_path) -> list[str]:
-    import sqlite3
-
-    with sqlite3.connect(db_path, timeout=10) as conn:
-        return [r[0] for r in conn.execute("SELECT text FROM mentions WHERE source = 'mastodon' ORDER BY id")]
+def _stored(server) -> list[str]:
+    db = server.db()
+    try:
+        return [r[0] for r in db.execute("SELECT text FROM mentions WHERE source = 'mastodon' ORDER BY id").fetchall()]
+    finally:
+        db.close()
 
 
 def test_sigkill_while_the_stream_delivers_every_post_is_stored_once(tmp_path):
@@ -158,18 +159,18 @@ def test_sigkill_while_the_stream_delivers_every_post_is_stored_once(tmp_path):
         _setup(server, masto)
         masto.wait_streams(2, timeout=30)
         poster.start()
-        _wait(lambda: len(_stored(server.db_path)) >= 10, what="the first streamed posts")
+        _wait(lambda: len(_stored(server)) >= 10, what="the first streamed posts")
         server.stop(signal.SIGKILL)  # by its PID, mid-stream
-        assert len(_stored(server.db_path)) < len(made)
-        server = Server(tmp_path, db_path=server.db_path).start()
+        assert len(_stored(server)) < len(made)
+        server = Server(tmp_path, db_url=server.db_url).start()
         masto.wait_streams(2, timeout=30)
         at_restart = len(made)
-        _wait(lambda: len(_stored(server.db_path)) >= at_restart + 20, what="posts streamed after the restart")
+        _wait(lambda: len(_stored(server)) >= at_restart + 20, what="posts streamed after the restart")
         done.set()
         poster.join(10)
         total = len(made)
-        _wait(lambda: len(_stored(server.db_path)) >= total, what="every post of the storm")
-        stored = _stored(server.db_path)
+        _wait(lambda: len(_stored(server)) >= total, what="every post of the storm")
+        stored = _stored(server)
         assert sorted(stored) == sorted(text(i) for i in range(total))  # each once, none lost
     finally:
         done.set()

@@ -13,7 +13,7 @@ from warroom.clock import iso
 
 def setup_room(tmp_path, extra_events: int = 0):
     runner = Server(tmp_path)  # not started: only its env and .cli()
-    db = dbmod.connect(runner.db_path)
+    db = runner.db()
     dbmod.migrate(db)
     lead = make_user(db, "lea", "lead")
     room = rooms.open_room(db, FIXED_NOW, lead, "Recall | batch 7", "")

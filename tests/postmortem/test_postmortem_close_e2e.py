@@ -7,7 +7,6 @@ import pytest
 
 from tests.conftest import FIXED_NOW, PASSWORD, launch_chromium
 from warroom import accounts, rooms
-from warroom import db as dbmod
 from warroom.postmortem import lessons
 
 
@@ -15,7 +14,7 @@ from warroom.postmortem import lessons
 def test_close_asks_for_lessons_then_offers_the_export(server):
     from playwright.sync_api import expect, sync_playwright
 
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         lead = accounts.add_user(db, FIXED_NOW, "lea", "lead", PASSWORD)
         accounts.add_user(db, FIXED_NOW, "vic", "viewer", PASSWORD)
@@ -45,7 +44,7 @@ def test_close_asks_for_lessons_then_offers_the_export(server):
             page.locator(f"form[action='/rooms/{room.id}/close'] button").click()
             expect(hint).to_be_visible()
             expect(page.locator("#pm-lessons-text")).to_be_focused()
-            db = dbmod.connect(server.db_path)
+            db = server.db()
             try:
                 assert rooms.get_room(db, room.id).status == "open"
             finally:
@@ -53,7 +52,7 @@ def test_close_asks_for_lessons_then_offers_the_export(server):
 
             page.fill("#pm-lessons-text", "Staff the night shift earlier.")
             # Another lead saves meanwhile: the panel refreshes live, the typing survives.
-            db = dbmod.connect(server.db_path)
+            db = server.db()
             try:
                 lessons.save_lessons(db, FIXED_NOW, room.id, "adam", "Adam's first notes")
             finally:
@@ -71,7 +70,7 @@ def test_close_asks_for_lessons_then_offers_the_export(server):
         finally:
             browser.close()
 
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         assert rooms.get_room(db, room.id).status == "closed"
         assert [(v.version, v.author, v.text) for v in lessons.lesson_versions(db, room.id)] == [

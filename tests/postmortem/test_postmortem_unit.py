@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import make_user
-from warroom import events, postmortem, rooms
+from warroom import dialect, events, postmortem, rooms
 from warroom.clock import iso
 from warroom.db import transaction
 from warroom.listening import mentions
@@ -56,10 +56,13 @@ def test_without_a_spike_the_storm_window_is_the_span_of_the_mentions(db, now):
 def test_escalation_read_from_events_when_its_tables_are_absent(db, now):
     lead = make_user(db, "lea", "lead")
     room = rooms.open_room(db, now, lead, "Old database")
+    # PostgreSQL refuses to drop a table others reference unless told CASCADE
+    # (which drops those foreign keys); SQLite has no such word and no such check.
+    cascade = " CASCADE" if db.dialect == dialect.POSTGRESQL else ""
     with transaction(db):
-        db.execute("DROP TABLE pages")
-        db.execute("DROP TABLE notifier_cursor")
-        db.execute("DROP TABLE escalations")
+        db.execute("DROP TABLE pages" + cascade)
+        db.execute("DROP TABLE notifier_cursor" + cascade)
+        db.execute("DROP TABLE escalations" + cascade)
     t = now + timedelta(minutes=1)
     with transaction(db):
         events.append(db, room.id, "escalation.opened", None, {"escalation": 7, "reason": "spike"}, t)

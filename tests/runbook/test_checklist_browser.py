@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import browser_login, make_user, open_board
-from warroom import db as dbmod
 from warroom import playbooks, rooms
 from warroom.clock import utcnow
 
@@ -19,7 +18,7 @@ ITEM = '#checklist li.checklist-item[data-item="{}"]'
 
 
 def test_ticks_from_two_browsers_show_live(server, browser):
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         lead = make_user(db, "lead", "lead")
         make_user(db, "vol", "responder")

@@ -12,7 +12,6 @@ import pytest
 import requests
 
 from tests.conftest import Server, make_user, shipped_version
-from warroom import db as dbmod
 from warroom.clock import utcnow
 
 from .test_slack_e2e import SECRET, _signed, _wait
@@ -27,7 +26,7 @@ def _env(slack):
 
 def test_slash_open_makes_the_channel_invites_and_posts_once_across_a_kill(tmp_path, slack):
     srv = Server(tmp_path, extra_env=_env(slack)).start()
-    db = dbmod.connect(srv.db_path)
+    db = srv.db()
     make_user(db, "olga", "lead", utcnow(), slack_id="U0OLGA")
     body = urlencode({"command": "/warroom", "text": "open mass-disruption Ash over Amsterdam", "user_id": "U0OLGA"})
     try:
@@ -43,7 +42,7 @@ def test_slash_open_makes_the_channel_invites_and_posts_once_across_a_kill(tmp_p
         _wait(lambda: "U0OLGA" in slack.members(channel))
     finally:
         srv.stop(signal.SIGKILL)
-    again = Server(tmp_path, extra_env=_env(slack), db_path=srv.db_path).start()
+    again = Server(tmp_path, extra_env=_env(slack), db_url=srv.db_url).start()
     try:
         # A new event after the restart: once it is in the channel, the restarted
         # process has synced, and the cursor (id order) would have re-sent the old one first.

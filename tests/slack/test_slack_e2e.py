@@ -31,10 +31,10 @@ def _env(slack, **extra):
             "WARROOM_SLACK_ROOM_CHANNELS": "false", **extra}
 
 
-def _setup(db_path, targets=("user:ann",), rooms_n=1, steps=None, pause=0.0):
+def _setup(db_url, targets=("user:ann",), rooms_n=1, steps=None, pause=0.0):
     """Users, rooms and open escalations written straight into the server's database
     (the test policy in the escalation's own transaction, so no tick sees another)."""
-    db = dbmod.connect(db_path)
+    db = dbmod.connect(db_url)
     dbmod.migrate(db)
     now = utcnow()
     owner = make_user(db, "olga", "lead", now, slack_id="U0OLGA")
@@ -76,7 +76,7 @@ def test_signed_interaction_acks_a_bad_signature_changes_nothing_and_slash_comma
     srv = Server(tmp_path, extra_env=_env(slack)).start()
     try:
         steps = (escalation.PolicyStep(0, ("user:ann",)), escalation.PolicyStep(1, ("user:olga",)))
-        db, [esc_id] = _setup(srv.db_path, steps=steps)
+        db, [esc_id] = _setup(srv.db_url, steps=steps)
         page = slack.wait_for("chat.postMessage", 1)[0]["body"]
         assert page["channel"] == "DU0ANN"
         button = page["blocks"][1]["elements"][0]
@@ -143,7 +143,7 @@ def _slash_commands(srv, db):
 @pytest.mark.parametrize("fault", ["after_claim", "after_send"])
 def test_crash_between_claim_and_send_sends_every_page_once(tmp_path, slack, fault):
     srv = Server(tmp_path, extra_env=_env(slack, WARROOM_FAULT=fault)).start()
-    db, _ = _setup(srv.db_path, targets=("user:ann", "channel:#crisis", "channel:#general"))
+    db, _ = _setup(srv.db_url, targets=("user:ann", "channel:#crisis", "channel:#general"))
     assert srv.proc.wait(30) == 137  # died at the fault point
     srv.stop()
     before = len(slack.posted())
@@ -152,7 +152,7 @@ def test_crash_between_claim_and_send_sends_every_page_once(tmp_path, slack, fau
     left = states.count("sending")
     assert left >= 1  # the crash left claims behind (one tick claims all due pages)
 
-    again = Server(tmp_path, extra_env=_env(slack), db_path=srv.db_path).start()
+    again = Server(tmp_path, extra_env=_env(slack), db_url=srv.db_url).start()
     try:
         _wait(lambda: [r[0] for r in db.execute("SELECT state FROM pages")] == ["sent"] * 3)
         keys = [p["metadata"]["event_payload"]["page_key"] for p in slack.posted()]
@@ -168,15 +168,15 @@ def test_crash_between_claim_and_send_sends_every_page_once(tmp_path, slack, fau
 
 def test_two_scheduler_processes_send_each_page_once(tmp_path, slack):
     a = Server(tmp_path, extra_env=_env(slack))
-    dbmod.migrate(dbmod.connect(a.db_path))  # before two processes race to create the schema
-    b = Server(tmp_path, extra_env=_env(slack), db_path=a.db_path)
+    dbmod.migrate(a.db())  # before two processes race to create the schema
+    b = Server(tmp_path, extra_env=_env(slack), db_url=a.db_url)
     starting = threading.Thread(target=b.start)
     starting.start()  # start both at once: each start-up takes seconds here
     a.start()
     starting.join()
     try:
         # escalations spread over ~2 s so that both processes' 1 s ticks find due pages
-        db, ids = _setup(a.db_path, targets=("channel:#crisis", "channel:#general"), rooms_n=12, pause=0.15)
+        db, ids = _setup(a.db_url, targets=("channel:#crisis", "channel:#general"), rooms_n=12, pause=0.15)
         _wait(lambda: db.execute("SELECT COUNT(*) FROM pages WHERE state = 'sent'").fetchone()[0] == 24)
         time.sleep(1.2)  # one more tick each: nothing may be sent again
         keys = [p["metadata"]["event_payload"]["page_key"] for p in slack.posted()]
@@ -193,14 +193,14 @@ def test_sigkill_while_slack_holds_the_answer_sends_once(tmp_path, slack):
 
     slack.delay("chat.postMessage", 60)
     srv = Server(tmp_path, extra_env=_env(slack)).start()
-    db, _ = _setup(srv.db_path, targets=("channel:#crisis",))
+    db, _ = _setup(srv.db_url, targets=("channel:#crisis",))
     slack.wait_for("chat.postMessage", 1)
     srv.proc.send_signal(signal.SIGKILL)
     assert srv.proc.wait(10) == -signal.SIGKILL
     srv.stop()
     assert [r[0] for r in db.execute("SELECT state FROM pages")] == ["sending"]
     slack.delay("chat.postMessage", 0)
-    again = Server(tmp_path, extra_env=_env(slack), db_path=srv.db_path).start()
+    again = Server(tmp_path, extra_env=_env(slack), db_url=srv.db_url).start()
     try:
         _wait(lambda: [r[0] for r in db.execute("SELECT state FROM pages")] == ["sent"])
         assert len(slack.calls_to("chat.postMessage")) == 1  # found in the history, not sent again

@@ -20,7 +20,7 @@ from warroom import db as dbmod
 from warroom import escalation, rooms
 from warroom.slack import ACK_ACTION, APPROVE_ACTION, REJECT_ACTION, REJECT_VIEW
 
-from ..conftest import FIXED_NOW, make_user
+from ..conftest import FIXED_NOW, make_user, store_env
 from ..web.fuzz_values import EXAMPLES, HOSTILE, values, values_or_deep
 
 SECRET = "test-signing-secret"  # as in test_slack_e2e.py
@@ -32,12 +32,11 @@ def client(tmp_path_factory):
     from warroom.app import create_app
 
     tmp = tmp_path_factory.mktemp("slackfuzz")
-    cfg = configmod.load(None, env={"WARROOM_DB_PATH": str(tmp / "warroom.db"),
-                                    "WARROOM_SECRET_KEY": "test-secret"})
+    cfg = configmod.load(None, env={**store_env(tmp), "WARROOM_SECRET_KEY": "test-secret"})
     mp = pytest.MonkeyPatch()
     mp.setenv("SLACK_SIGNING_SECRET", SECRET)
     app = create_app(cfg)
-    db = dbmod.connect(cfg.db_path)
+    db = dbmod.connect(cfg.db_url)
     lead = make_user(db, "lena", "lead", slack_id="U0LENA")
     make_user(db, "ann", "responder", slack_id="U0ANN")
     room = rooms.open_room(db, FIXED_NOW, lead, "Fuzz")

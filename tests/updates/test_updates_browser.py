@@ -10,7 +10,6 @@ import pytest
 import requests
 
 from warroom import accounts
-from warroom import db as dbmod
 from warroom.clock import utcnow
 from warroom.listening import tokens
 
@@ -37,7 +36,7 @@ def _updates_tab(page, server, room_id):
 
 
 def test_template_fill_then_public_update_approved_published_and_read_without_login(server, browser):
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         make_user(db, "vol", "responder")
         make_user(db, "lena", "lead")
@@ -46,7 +45,7 @@ def test_template_fill_then_public_update_approved_published_and_read_without_lo
         db.close()
     lena_http, lars_http = server.login("lena"), server.login("lars")
     room_id = _room(lena_http, server, "Ash cloud over Schiphol")
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         _row, token = tokens.create(db, utcnow(), "twitter", room_id)
     finally:
@@ -126,7 +125,7 @@ def test_template_fill_then_public_update_approved_published_and_read_without_lo
     other_url = lena_http.get(f"{server.url}/api/v1/rooms/{other}/updates").json()["status_url"]
     anon.goto(server.url + other_url)
     assert SECRET in anon.inner_text("#status-updates")
-    db = dbmod.connect(server.db_path)
+    db = server.db()
     try:
         accounts.set_private(db, utcnow(), other, True, "lena")
     finally:

@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from warroom import accounts, rooms
-from warroom import db as dbmod
 from warroom.clock import utcnow
 
 from ..conftest import PASSWORD, Server
@@ -29,7 +28,7 @@ class Target:
         self.server, self.http, self.token, self.room_id = server, http, token, room_id
 
     def mention_count(self) -> int:
-        db = dbmod.connect(self.server.db_path)
+        db = self.server.db()
         try:
             return db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0]
         finally:
@@ -40,7 +39,7 @@ class Target:
 def target(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzz")
     srv = Server(tmp).start()
-    db = dbmod.connect(srv.db_path)
+    db = srv.db()
     lead = accounts.add_user(db, utcnow(), "lena", "lead", PASSWORD)
     room = rooms.open_room(db, utcnow(), lead, "Fuzz room")
     db.close()

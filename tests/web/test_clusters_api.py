@@ -17,7 +17,7 @@ CAMPAIGN = "Give the orangutan a break, stop buying palm oil from the people bur
 
 @pytest.fixture
 def setup(app, settings):
-    db = dbmod.connect(settings.db_path)
+    db = dbmod.connect(settings.db_url)
     lead = make_user(db, "lena", "lead", now=FIXED_NOW)
     room = rooms.open_room(db, FIXED_NOW, lead, "Swarm", status="monitoring")
     other = rooms.open_room(db, FIXED_NOW, lead, "Other", status="monitoring")

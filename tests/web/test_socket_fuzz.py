@@ -16,7 +16,7 @@ from warroom import db as dbmod
 from warroom import rooms
 from warroom.web import socket_commands
 
-from ..conftest import FIXED_NOW, add_mention, call, make_user, sock
+from ..conftest import FIXED_NOW, add_mention, call, make_user, sock, store_env
 from .fuzz_values import EXAMPLES, values_or_deep, with_real_ids
 
 # The argument names commands read; others arrive too, as noise.
@@ -29,11 +29,10 @@ def world(tmp_path_factory):
     from warroom.app import create_app
 
     tmp = tmp_path_factory.mktemp("sockfuzz")
-    cfg = configmod.load(None, env={"WARROOM_DB_PATH": str(tmp / "warroom.db"),
-                                    "WARROOM_SECRET_KEY": "test-secret"})
+    cfg = configmod.load(None, env={**store_env(tmp), "WARROOM_SECRET_KEY": "test-secret"})
     app = create_app(cfg)
     app.config["TESTING"] = True
-    db = dbmod.connect(cfg.db_path)
+    db = dbmod.connect(cfg.db_url)
     lead = make_user(db, "lena", "lead")
     room = rooms.open_room(db, FIXED_NOW, lead, "Fuzz")
     mention = add_mention(db, room.id, FIXED_NOW)

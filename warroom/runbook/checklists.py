@@ -115,8 +115,11 @@ def mark(db: Database, now: datetime, user: User, room_id: int, number: int,
             db.execute("DELETE FROM checklist_ticks WHERE room_id = ? AND item = ?", [room_id, number])
             kind = "checklist.item_reopened"
         else:
-            db.execute("INSERT OR REPLACE INTO checklist_ticks (room_id, item, state, by_user, at, reason)"
-                       " VALUES (?, ?, ?, ?, ?, ?)", [room_id, number, state, user.name, iso(now), reason])
+            # A standard upsert, not SQLite's INSERT OR REPLACE: PostgreSQL has only this one.
+            db.execute("INSERT INTO checklist_ticks (room_id, item, state, by_user, at, reason)"
+                       " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (room_id, item) DO UPDATE SET"
+                       " state = excluded.state, by_user = excluded.by_user, at = excluded.at,"
+                       " reason = excluded.reason", [room_id, number, state, user.name, iso(now), reason])
             kind = f"checklist.item_{state}"
         due = due_at(room.opened_at, item.due_minutes)
         events.append(db, room_id, kind, user.name, {
