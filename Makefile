@@ -60,8 +60,14 @@ test-axe: $(AXE_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The whole suite twice, once per store: SQLite, then PostgreSQL (Debian's
+# server, started by tests/pg_server.py in a temporary folder, one per
+# worker). Two workers (pytest-xdist, a test file per worker at a time): many
+# tests wait on the servers and browsers they start, so two share the 2 cores.
+PYTEST_WORKERS ?= 2
 test: $(STAMP) system-deps test-pds test-oidc test-axe lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+	WARROOM_TEST_STORE=postgresql $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
