@@ -59,16 +59,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def postgresql_installed() -> bool:
-    from tests import pg_server
-
-    try:
-        pg_server.pg_bin("initdb")
-    except RuntimeError:
-        return False
-    return True
-
-
 def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
     import requests
 
@@ -413,7 +403,9 @@ def main() -> None:
         client_process(args.as_clients, args.cookie, args.room, args.n, args.expect, args.until)
         return
 
-    stores = args.stores.split(",") if args.stores else list(STORES) if postgresql_installed() else ["sqlite"]
+    from tests import pg_server
+
+    stores = args.stores.split(",") if args.stores else list(STORES) if pg_server.installed() else ["sqlite"]
     if not stores or set(stores) - set(STORES):
         p.error(f"--stores: choose from {','.join(STORES)}")
     if not args.stores and "postgresql" not in stores:

@@ -289,14 +289,6 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] * 1000 if values else float("nan")
 
 
-def postgresql_installed() -> bool:
-    try:
-        pg_server.pg_bin("initdb")
-    except RuntimeError:
-        return False
-    return True
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=10, help="batches of 1,000 (default 10)")
@@ -307,7 +299,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20, help="concurrent load per store, in two halves")
     args = parser.parse_args()
     stores = (args.stores.split(",") if args.stores
-              else list(STORES) if postgresql_installed() else ["sqlite"])
+              else list(STORES) if pg_server.installed() else ["sqlite"])
     unknown = [s for s in stores if s not in STORES]
     if unknown or not stores:
         parser.error(f"--stores: unknown {unknown}; choose from {','.join(STORES)}")

@@ -56,6 +56,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until(predicate, timeout: float = 10.0, what: str = "condition", every: float = 0.01):
+    """Poll ``predicate`` until it returns something truthy (returned), or fail
+    naming ``what`` after ``timeout`` seconds: a deadline, not a sleep."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(every)
+
+
 @pytest.fixture
 def now():
     return FIXED_NOW

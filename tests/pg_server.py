@@ -149,3 +149,11 @@ def sqlite_only(why: str):
     """Skip on PostgreSQL a test that is about SQLite files by nature (``why`` says which)."""
     return pytest.mark.skipif(wanted(), reason=f"SQLite-specific: {why}")
 
+
+def installed() -> bool:
+    """Whether Debian's PostgreSQL server binaries are here (benches pick their stores by it)."""
+    try:
+        pg_bin("initdb")
+    except RuntimeError:
+        return False
+    return True

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 
 import pytest
 
 from tests import pg_server
-from tests.conftest import make_user
+from tests.conftest import make_user, wait_until
 from warroom import db as dbmod
 from warroom import events, rooms
 from warroom.clock import iso
@@ -30,14 +29,6 @@ def pg(pg_url):
     database = dbmod.connect(pg_url)
     yield database
     database.close()
-
-
-def _wait_until(predicate, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 def _waiting_for_advisory_lock(db) -> int:
@@ -118,7 +109,7 @@ def test_a_later_commit_never_carries_a_smaller_event_id_than_the_cursor(pg_url,
             thread = threading.Thread(target=later_writer)
             thread.start()
             # the second writer is either blocked behind us or has committed
-            _wait_until(lambda: done.is_set() or _waiting_for_advisory_lock(reader) > 0,
+            wait_until(lambda: done.is_set() or _waiting_for_advisory_lock(reader) > 0,
                         what="the second writer to block or commit")
             visible = events.since(reader, 0)
             cursor = events.last_id(reader)

@@ -4,8 +4,6 @@ takes over from the saved cursor; a commit wakes it by LISTEN/NOTIFY."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests import pg_server
@@ -13,7 +11,7 @@ from warroom import db as dbmod
 from warroom import dialect, events
 from warroom.election import ElectedPublisher
 
-from ..conftest import FIXED_NOW
+from ..conftest import FIXED_NOW, wait_until
 from .test_publisher import RecordingEmitter
 
 
@@ -25,14 +23,6 @@ def pg_url():
 def commit_event(db, kind: str = "test.ping") -> events.Event:
     with dbmod.transaction(db):
         return events.append(db, None, kind, "test", {}, FIXED_NOW)
-
-
-def wait_until(predicate, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 def publisher(url, emitter, holder, poll_ms=50) -> ElectedPublisher:

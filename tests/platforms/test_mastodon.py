@@ -7,7 +7,7 @@ clock here (a fixed one would see them as posts from the future)."""
 from __future__ import annotations
 
 import threading
-import time
+from functools import partial
 
 import pytest
 
@@ -20,17 +20,10 @@ from warroom.platforms import listener, outbox, store
 from warroom.platforms.connector import ConnectorError, key_matches, reply_key
 from warroom.platforms.mastodon import MastodonConnector
 
+from ..conftest import wait_until as _wait_until
 from .conftest import SCORER, TOKEN
 
-
-def wait_until(check, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+wait_until = partial(_wait_until, timeout=15.0, every=0.05)  # the streams reconnect with back-off
 
 
 class Running:
