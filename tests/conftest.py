@@ -224,7 +224,9 @@ def browser_login(context, server, name):
 def open_board(page, server, room_id):
     page.goto(f"{server.url}/rooms/{room_id}")
     page.wait_for_selector("#live-state.on", timeout=10000)
-    page.wait_for_function("() => window.warroomBoard && window.warroomBoard.state.me !== null", timeout=10000)
+    # 20 s: under `make test` two workers share 2 cores, and a file next door
+    # may be running three servers and PostgreSQL (the board retries its load).
+    page.wait_for_function("() => window.warroomBoard && window.warroomBoard.state.me !== null", timeout=20000)
 
 
 def mention_sel(mid):
