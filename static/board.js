@@ -42,7 +42,13 @@
   }
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin" }).then(function (r) {
-      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      if (!r.ok) {
+        var err = new Error("HTTP " + r.status);
+        // seconds the server asked us to wait (a busy store says 1)
+        var after = parseInt(r.headers.get("Retry-After"), 10);
+        if (after >= 0) { err.retryAfter = after; }
+        throw err;
+      }
       return r.json();
     });
   }
@@ -135,8 +141,10 @@
       drawVolume();
     }).catch(function () { /* the chart is optional; the queue still works */ });
   }
-  // A failed load (a busy server answers 503) is retried with back-off, 1 s
-  // up to 30 s: a board must not stay empty until the socket reconnects.
+  // A failed load (a busy server answers 503) is retried: after the server's
+  // Retry-After when it sends one, else with back-off from 1 s up to 30 s. A
+  // board must not stay empty until the socket reconnects, nor sit out 16 s
+  // when the server said 1 (a lock passes quickly).
   var loadFailed = false;
   var reloading = null;
   function reloadAll(attempt) {
@@ -150,7 +158,8 @@
       ready.data = true; maybeInteractive();
     }).catch(function (e) {
       loadFailed = true;
-      var wait = Math.min(30000, 1000 * Math.pow(2, attempt));
+      var wait = Math.min(30000, e.retryAfter !== undefined ? Math.max(1000, 1000 * e.retryAfter)
+                                                            : 1000 * Math.pow(2, attempt));
       status("could not load the board: " + e.message + "; trying again in " + wait / 1000 + " s", true);
       timers.reload = setTimeout(function () { reloadAll(attempt + 1); }, wait);
     }).then(function () { reloading = null; });

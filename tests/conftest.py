@@ -222,11 +222,22 @@ def browser_login(context, server, name):
 
 
 def open_board(page, server, room_id):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(f"{server.url}/rooms/{room_id}")
     page.wait_for_selector("#live-state.on", timeout=10000)
     # 20 s: under `make test` two workers share 2 cores, and a file next door
     # may be running three servers and PostgreSQL (the board retries its load).
-    page.wait_for_function("() => window.warroomBoard && window.warroomBoard.state.me !== null", timeout=20000)
+    try:
+        page.wait_for_function("() => window.warroomBoard && window.warroomBoard.state.me !== null",
+                               timeout=20000)
+    except PlaywrightTimeout:
+        # Say why: the board's own status line names the failed load, and the
+        # server's log has the store's warnings (CI shows only this message).
+        status = page.text_content("#composer-status")
+        log = server.output().splitlines()[-30:]
+        raise AssertionError(f"the board did not load in 20 s; it says {status!r}; the server's log ends:\n"
+                             + "\n".join(log)) from None
 
 
 def mention_sel(mid):

@@ -1,6 +1,7 @@
 """A board whose first loads fail (a busy server answers 503) loads itself
-again with back-off, in a real Chromium against a real server; before, it
-stayed without its state until the socket reconnected."""
+again, after the server's Retry-After, in a real Chromium against a real
+server; before, it stayed without its state until the socket reconnected,
+and later it backed off 1, 2, 4, 8 s whatever the server had said."""
 
 from __future__ import annotations
 
@@ -16,24 +17,42 @@ from ..conftest import browser_login, make_user, open_board
 pytestmark = pytest.mark.e2e
 
 
-def test_the_board_retries_a_failed_first_load(server, browser):
+# Every text the composer's status line shows, recorded from before board.js runs.
+STATUS_LOG = """
+window.statusLog = [];
+new MutationObserver(function () {
+  var s = document.getElementById("composer-status");
+  if (s && s.textContent && window.statusLog[window.statusLog.length - 1] !== s.textContent) {
+    window.statusLog.push(s.textContent);
+  }
+}).observe(document, { subtree: true, childList: true, characterData: true });
+"""
+
+
+def test_the_board_retries_a_failed_first_load_after_the_servers_retry_after(server, browser):
     db = server.db()
     lead = make_user(db, "lead", "lead")
     room = rooms.open_room(db, utcnow(), lead, "Busy")
     db.close()
-    page = browser_login(browser.new_context(), server, "lead")
+    context = browser.new_context()
+    context.add_init_script(STATUS_LOG)
+    page = browser_login(context, server, "lead")
     refused = []
 
-    def busy_twice(route):
-        if len(refused) < 2:  # both first loads (page start, socket connect) meet a busy store
+    def busy_three_times(route):
+        # the first loads (page start, socket connect) and one retry meet a busy store
+        if len(refused) < 3:
             refused.append(route.request.url)
             route.fulfill(status=503, content_type="application/json", headers={"Retry-After": "1"},
                           body='{"error": "the database is busy; retry shortly"}')
         else:
             route.continue_()
 
-    page.route(re.compile(r"/api/v1/rooms/\d+/board$"), busy_twice)
+    page.route(re.compile(r"/api/v1/rooms/\d+/board$"), busy_three_times)
     open_board(page, server, room.id)  # waits until the board knows who is looking
-    assert len(refused) == 2
+    assert len(refused) == 3
     assert page.evaluate("() => window.warroomBoard.state.me.name") == "lead"
     assert page.text_content("#composer-status") == ""  # the error went with the retry
+    # Each wait was the 1 s the server asked for (back-off alone says 1, 2, 4 s).
+    waits = [t.rsplit("trying again in ", 1)[-1] for t in page.evaluate("() => window.statusLog")]
+    assert waits and set(waits) == {"1 s"}, waits
