@@ -94,6 +94,7 @@
       S.facts = b.facts;
       S.deliveries = {};
       (b.deliveries || []).forEach(function (d) { S.deliveries[d.response_id] = d; });
+      replayNewerThan(b.last_event);
       renderDeliveries();
       $("fact-form").hidden = !S.me.is_lead || S.closed;
       showClosed();
@@ -935,6 +936,48 @@
   }
 
   // -- live events -----------------------------------------------------------
+  // Events that change what loadBoard's snapshot holds (claims, assignments,
+  // answers, deliveries). The snapshot is as of its ``last_event``; one that
+  // left the server before an event and arrived after it would undo that
+  // event (a published mention shown open again), so the recent ones are
+  // kept and those newer than the snapshot are applied over it again. Each
+  // sets state rather than toggling it, so applying one twice is harmless.
+  var DELIVERY_STATE = { "response.delivered": "posted", "response.delivery_failed": "failed",
+                         "response.delivery_retrying": "pending", "response.posted_by_hand": "posted_by_hand" };
+  var STATE_EVENTS = { "mention.claimed": 1, "mention.released": 1, "mention.assigned": 1,
+                       "mention.unassigned": 1, "response.published": 1, "cluster.answered": 1 };
+  Object.keys(DELIVERY_STATE).forEach(function (k) { STATE_EVENTS[k] = 1; });
+  var RECENT_MAX = 500;
+  var recent = [];
+  function applyState(e) {
+    var d = e.data || {};
+    var k = e.kind;
+    if (k === "mention.claimed") { S.claims[d.mention_id] = e.actor; }
+    else if (k === "mention.released") { delete S.claims[d.mention_id]; }
+    else if (k === "mention.assigned") { S.assignments[d.mention_id] = d.user; }
+    else if (k === "mention.unassigned") { delete S.assignments[d.mention_id]; }
+    else if (k === "response.published") {
+      if (d.mention_id) {
+        S.answered[d.mention_id] = S.answered[d.mention_id] ||
+          { published_at: e.ts, clock_seconds: d.clock_seconds, text: d.text, author: d.author };
+      }
+      if (S.drafts[d.draft_id]) { S.drafts[d.draft_id].status = "published"; }
+    } else if (k === "cluster.answered") {
+      // the whole cluster is answered: every loaded member of it
+      S.mentions.forEach(function (m) {
+        if (m.cluster_id === d.cluster_id && !S.answered[m.id]) {
+          S.answered[m.id] = { published_at: e.ts, text: d.text, author: e.actor };
+        }
+      });
+    } else if (DELIVERY_STATE[k]) {
+      S.deliveries = S.deliveries || {};
+      S.deliveries[d.response_id] = { response_id: d.response_id, delivery_id: d.delivery_id, platform: d.platform,
+                                      state: DELIVERY_STATE[k], url: d.url || null, error: d.error || null };
+    }
+  }
+  function replayNewerThan(lastEvent) {
+    recent.forEach(function (e) { if (e.id > lastEvent) { applyState(e); } });
+  }
   document.addEventListener("warroom:event", function (ev) {
     var e = ev.detail;
     var d = e.data || {};
@@ -947,37 +990,12 @@
       throttle("volume-live", 1000, loadVolume);
     } else if (k === "spike.detected" || k.indexOf("volume.") === 0) {
       debounce("volume", 200, loadVolume);
-    } else if (k === "mention.claimed") {
-      S.claims[d.mention_id] = e.actor; renderQueue();
-    } else if (k === "mention.released") {
-      delete S.claims[d.mention_id]; renderQueue();
-    } else if (k === "mention.assigned") {
-      S.assignments[d.mention_id] = d.user; renderQueue();
-    } else if (k === "mention.unassigned") {
-      delete S.assignments[d.mention_id]; renderQueue();
-    } else if (k === "response.published") {
-      if (d.mention_id) {
-        S.answered[d.mention_id] = S.answered[d.mention_id] ||
-          { published_at: e.ts, clock_seconds: d.clock_seconds, text: d.text, author: d.author };
-      }
-      if (S.drafts[d.draft_id]) { S.drafts[d.draft_id].status = "published"; }
-      renderQueue(); renderDrafts();
-    } else if (k === "cluster.answered") {
-      // the whole cluster is answered: every loaded member of it
-      S.mentions.forEach(function (m) {
-        if (m.cluster_id === d.cluster_id && !S.answered[m.id]) {
-          S.answered[m.id] = { published_at: e.ts, text: d.text, author: e.actor };
-        }
-      });
-      renderQueue();
-    } else if (k === "response.delivered" || k === "response.delivery_failed" ||
-               k === "response.delivery_retrying" || k === "response.posted_by_hand") {
-      S.deliveries = S.deliveries || {};
-      var state = { "response.delivered": "posted", "response.delivery_failed": "failed",
-                    "response.delivery_retrying": "pending", "response.posted_by_hand": "posted_by_hand" }[k];
-      S.deliveries[d.response_id] = { response_id: d.response_id, delivery_id: d.delivery_id, platform: d.platform,
-                                      state: state, url: d.url || null, error: d.error || null };
-      renderDeliveries();
+    } else if (STATE_EVENTS[k]) {
+      applyState(e);
+      recent.push(e);
+      if (recent.length > RECENT_MAX) { recent.shift(); }
+      if (k.indexOf("response.deliver") === 0 || k === "response.posted_by_hand") { renderDeliveries(); }
+      else { renderQueue(); renderDrafts(); }
     } else if (k.indexOf("draft.") === 0 || k === "lint.overridden") {
       debounce("board", 50, loadBoard);
     } else if (k === "facts.updated") {

@@ -11,8 +11,9 @@ import pytest
 
 from warroom import rooms
 from warroom.clock import utcnow
+from warroom.responses import routing
 
-from ..conftest import browser_login, make_user, open_board
+from ..conftest import add_mention, browser_login, make_user, mention_sel, open_board, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -56,3 +57,38 @@ def test_the_board_retries_a_failed_first_load_after_the_servers_retry_after(ser
     # Each wait was the 1 s the server asked for (back-off alone says 1, 2, 4 s).
     waits = [t.rsplit("trying again in ", 1)[-1] for t in page.evaluate("() => window.statusLog")]
     assert waits and set(waits) == {"1 s"}, waits
+
+
+def test_a_snapshot_that_left_the_server_before_an_event_does_not_undo_it(server, browser):
+    """The board's state read (``/board``) races the live events: one answered
+    before an assignment and delivered after it must not take it away."""
+    db = server.db()
+    lead = make_user(db, "lead", "lead")
+    make_user(db, "vol", "responder")
+    room = rooms.open_room(db, utcnow(), lead, "Race")
+    mention = add_mention(db, room.id, utcnow())
+    db.close()
+    page = browser_login(browser.new_context(), server, "lead")
+    open_board(page, server, room.id)
+    page.wait_for_selector(mention_sel(mention))
+    held = []
+
+    def answer_now_deliver_later(route):
+        held.append((route, route.fetch()))  # the server answers now; the page sees it when we say
+
+    page.route(re.compile(r"/api/v1/rooms/\d+/board$"), answer_now_deliver_later)
+    page.evaluate("() => { window.reloaded = false; window.warroomBoard.reload().then(() => { window.reloaded = true; }); }")
+    # (the route handler runs while this thread is inside a Playwright call)
+    wait_until(lambda: (page.evaluate("1"), held)[1], what="the board's state read")
+
+    db = server.db()
+    routing.assign(db, utcnow(), lead, mention, "vol")  # after the snapshot was read
+    db.close()
+    page.wait_for_function(f"() => window.warroomBoard.state.assignments[{mention}] === 'vol'")
+
+    route, stale = held[0]
+    route.fulfill(response=stale)
+    page.wait_for_function("() => window.reloaded")  # the stale snapshot is applied
+    assert stale.json()["assignments"] == []  # it was read before the assignment
+    assert page.evaluate(f"() => window.warroomBoard.state.assignments[{mention}]") == "vol"
+    assert "assigned to vol" in page.inner_text(mention_sel(mention))
