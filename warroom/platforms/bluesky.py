@@ -33,16 +33,28 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from atproto import Client, IdResolver
-from atproto_client import exceptions as sdk_errors
 from websockets import exceptions as ws_errors
 from websockets.sync.client import connect
 
 from ..clock import iso, utcnow
 from .bluesky_stream import POST, FirehoseConsumer, JetstreamConsumer, Watch
 from .connector import Batch, ConnectorError, Limit, Platform, Post, Posted
+
+if TYPE_CHECKING:
+    from atproto import Client
+
+
+def _sdk():
+    """The atproto SDK, imported on first use: its client package takes about
+    0.8 s to import, which every ``run.py`` process (a CLI call, a server
+    start) would pay whether or not a Bluesky connector is configured."""
+    import atproto
+    from atproto_client import exceptions
+
+    return atproto, exceptions
 
 NAME = "bluesky"  # the mentions' source
 LIMIT = Limit(300, "graphemes")
@@ -124,6 +136,7 @@ def _sdk_error(exc: Exception, doing: str) -> ConnectorError:
     """The SDK's exceptions in the connector's words."""
     status = getattr(getattr(exc, "response", None), "status_code", None)
     detail = str(exc) or type(exc).__name__
+    _, sdk_errors = _sdk()
     if isinstance(exc, sdk_errors.UnauthorizedError) or status == 401 or (
             "AuthFactorTokenRequired" in detail or "AuthenticationRequired" in detail
             or "ExpiredToken" in detail or "Invalid identifier or password" in detail):
@@ -168,7 +181,7 @@ class BlueskyConnector:
     def _session(self) -> Client:
         with self._lock:
             if self._client is None:
-                client = Client(base_url=self.service)
+                client = _sdk()[0].Client(base_url=self.service)
                 try:
                     # No profile fetch: that is the AppView's, which a bare PDS lacks.
                     client.login(self.handle, self._password, fetch_bsky_profile=False)
@@ -191,7 +204,7 @@ class BlueskyConnector:
 
     def _handle_of(self, did: str) -> str:
         try:
-            doc = IdResolver(plc_url=self._plc_url, timeout=self._timeout).did.resolve(did)
+            doc = _sdk()[0].IdResolver(plc_url=self._plc_url, timeout=self._timeout).did.resolve(did)
             return (doc.get_handle() if doc else None) or did
         except Exception:  # an author we cannot name is shown by DID
             return did
@@ -344,7 +357,7 @@ class BlueskyConnector:
         rkey = tid_for_key(key)
         try:
             out = client.com.atproto.repo.get_record({"repo": did, "collection": POST, "rkey": rkey})
-        except sdk_errors.BadRequestError as exc:
+        except _sdk()[1].BadRequestError as exc:
             if "RecordNotFound" in str(exc) or "Could not locate record" in str(exc):
                 return None
             raise _sdk_error(exc, "looking the reply up") from None

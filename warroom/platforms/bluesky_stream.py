@@ -16,10 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from atproto import CAR
+from atproto_core.car import CAR
 from atproto_core.exceptions import AtProtocolError
-from atproto_firehose import parse_subscribe_repos_message
-from atproto_subscription.frames import ErrorFrame, Frame
 
 from ..clock import iso, parse_iso, utcnow
 from .connector import ConnectorError, Post
@@ -97,6 +95,11 @@ class FirehoseConsumer:
     def decode(self, raw: bytes) -> tuple[int | None, list[Post]]:
         if not isinstance(raw, bytes | bytearray):
             raise ConnectorError("malformed", "a text frame on a binary stream")
+        # imported here: the firehose decoders pull in the SDK's whole client
+        # package (about 0.8 s), which a process without Bluesky never needs
+        from atproto_firehose import parse_subscribe_repos_message
+        from atproto_subscription.frames import ErrorFrame, Frame
+
         try:
             frame = Frame.from_bytes(raw)
         except (AtProtocolError, ValueError, TypeError, KeyError) as exc:
