@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from atproto_core.car import CAR
 from atproto_core.exceptions import AtProtocolError
 
 from ..clock import iso, parse_iso, utcnow
@@ -130,6 +129,8 @@ class FirehoseConsumer:
                    if op.action == "create" and op.cid is not None and op.path.startswith(POST + "/")]
         if not creates:
             return []
+        from atproto_core.car import CAR  # with pydantic: lazy, as in decode
+
         try:
             blocks = CAR.from_bytes(commit.blocks).blocks
         except (AtProtocolError, ValueError, TypeError, KeyError) as exc:
