@@ -71,6 +71,20 @@ def sqlite_path(url_or_path: str | Path) -> str:
     return text[len("sqlite:///"):] if text.startswith("sqlite:///") else text
 
 
+def printable(url_or_path: str | Path) -> str:
+    """The store named fit to print: a SQLite file's path, or a PostgreSQL URL
+    with any password in it (the docs say not to put one there) masked."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if not is_postgresql(url_or_path):
+        return sqlite_path(url_or_path)
+    parts = urlsplit(str(url_or_path))
+    if parts.password is None:
+        return str(url_or_path)
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
 def connect(url_or_path: str | Path, busy_timeout_ms: int = 5000, *, shared: bool = False) -> Database:
     """Open the store: SQLite (a path or ``sqlite:///path``; the folder is
     created) with the pragmas every connection needs, or PostgreSQL.

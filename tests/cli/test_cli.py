@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from warroom import db as dbmod
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -48,4 +50,14 @@ def test_serve_starts_without_the_werkzeug_production_banner(server):
     """Issue 19 defect 12: `make run` ended in red "do not use in production" lines."""
     out = server.output()
     assert "Warroom is up" in out
+    # and it names the store it runs on (once a SQLite path on PostgreSQL too)
+    assert f"(database {dbmod.printable(server.db_url)})" in out
+    assert ("postgresql://" in out) == dbmod.is_postgresql(server.db_url)
     assert "development server" not in out and "Running on" not in out
+
+
+def test_a_store_url_is_printed_without_its_password():
+    assert dbmod.printable("postgresql://warroom:s3cret@db.internal:5432/warroom") == \
+        "postgresql://warroom:***@db.internal:5432/warroom"
+    assert dbmod.printable("postgresql://warroom@db.internal/warroom") == "postgresql://warroom@db.internal/warroom"
+    assert dbmod.printable("sqlite:////var/lib/warroom/w.db") == "/var/lib/warroom/w.db"

@@ -7,6 +7,7 @@ import signal
 import sys
 
 from .. import accounts
+from .. import db as dbmod
 from ..clock import utcnow
 from .common import open_database
 
@@ -90,7 +91,7 @@ def cmd_serve(args) -> int:
 
     app = create_app(settings)
     start_background(app)
-    print(f"Warroom is up: {settings.url}/  (database {settings.db_path})", flush=True)
+    print(f"Warroom is up: {settings.url}/  (database {dbmod.printable(settings.db_url)})", flush=True)
     socketio = app.extensions["socketio"]
     # SIGTERM (a service manager's stop) ends the serving loop as Ctrl-C does,
     # so that the jobs and the connectors' listening threads are stopped below

@@ -141,17 +141,5 @@ def cmd_restore(args) -> int:
     finally:
         db.close()
     extra = f"; applied migrations {', '.join(map(str, applied))}" if applied else ""
-    where = settings.db_path if not dbmod.is_postgresql(settings.db_url) else _without_password(settings.db_url)
-    print(f"restored {args.file} into {where}{extra}")
-
-
-def _without_password(url: str) -> str:
-    """A URL fit to print: a password in it (the docs say not to) is masked."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    print(f"restored {args.file} into {dbmod.printable(settings.db_url)}{extra}")
     return 0
