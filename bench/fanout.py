@@ -148,7 +148,7 @@ def client_process(url: str, cookie: str, room: int, n: int, expect: int, deadli
                 on_event(e)
 
         c.on("event", on_one, namespace="/board")
-        # warroom sends events committed during a send as one list (see live.Publisher)
+        # warroom sends events committed during a send as one list (see publisher.Publisher)
         c.on("events", on_batch, namespace="/board")
         return c
 

@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 from . import config as configmod
 from . import db as dbmod
 from . import live, scheduler
+from .publisher import Publisher
 from .web import register_blueprints, socket_commands
 from .web.context import close_db, json_error, wants_json
 
@@ -48,7 +49,7 @@ def create_app(settings: configmod.Settings | str | Path | None = None) -> Flask
     )
     app.extensions["warroom"] = settings
 
-    publisher: list[live.Publisher] = []  # filled by start_background
+    publisher: list[Publisher] = []  # filled by start_background
 
     pool = dbmod.Pool(settings.db_url, settings.db.busy_timeout_ms)
     app.extensions["warroom_pool"] = pool
@@ -119,7 +120,7 @@ def start_background(app: Flask) -> None:
             publisher = ElectedPublisher(settings.db_url, open_db, emitter, settings.live.poll_ms,
                                          coalesce_ms=settings.live.coalesce_ms)
         else:
-            publisher = live.Publisher(open_db, emitter, settings.live.poll_ms,
+            publisher = Publisher(open_db, emitter, settings.live.poll_ms,
                                        coalesce_ms=settings.live.coalesce_ms)
         slot.append(publisher)
         publisher.start()

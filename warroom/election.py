@@ -21,7 +21,7 @@ NOTIFYs in every committing transaction that appended events, and
 PostgreSQL delivers it at commit, so another host's commit is published at
 once rather than on the next poll (``poll_ms`` stays the upper bound).
 Commits made on the holder's own host go out at once from the committing
-thread, as with ``live.Publisher``.
+thread, as with ``publisher.Publisher``.
 
 Why a lock and not ``SELECT ... FOR UPDATE SKIP LOCKED`` on the cursor row:
 a row lock lasts one transaction, and holding a transaction open on the
@@ -39,7 +39,7 @@ import time
 
 import psycopg
 
-from . import dialect, events, live
+from . import dialect, events, publisher
 from .clock import iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,8 @@ def connector_lease(url: str):
     return lease
 
 
-class ElectedPublisher(live.Publisher):
-    """``live.Publisher`` that sends only while it holds the publisher lock,
+class ElectedPublisher(publisher.Publisher):
+    """``publisher.Publisher`` that sends only while it holds the publisher lock,
     and keeps its cursor in the database (see the module docstring)."""
 
     def __init__(self, url: str, open_db, emitter, poll_ms: int, coalesce_ms: int = 0,

@@ -12,6 +12,7 @@ from tests.conftest import add_mention, board_events, call, login_client, make_u
 from warroom import accounts, escalation, events, live, responses, rooms
 from warroom.clock import iso
 from warroom.db import transaction
+from warroom.publisher import Publisher
 
 SECRET = "Zq-HR-investigation-Varga"      # the private room's title
 BRAND = "Zq-brand-b-monitor"              # the other team's monitor
@@ -149,7 +150,7 @@ def test_lobby_news_of_a_private_room_reaches_members_and_admins_only(app, db, n
     _c3, admin = sock(app, "root")
     for sc in (outsider, insider, admin):
         sc.get_received("/board")
-    publisher = live.Publisher(app.extensions["warroom_open_db"],
+    publisher = Publisher(app.extensions["warroom_open_db"],
                                live.socket_emitter(app.extensions["socketio"], app.extensions["warroom_open_db"]),
                                poll_ms=50)
     publisher.last_id = events.last_id(db)

@@ -8,8 +8,8 @@ import threading
 import time
 
 from warroom import db as dbmod
-from warroom import events, live, rooms
-from warroom.live import Publisher
+from warroom import events, live, publisher, rooms
+from warroom.publisher import Publisher
 
 from ..conftest import FIXED_NOW
 
@@ -176,11 +176,11 @@ def test_a_message_carries_at_most_max_batch_events(db, settings):
     pub = make_publisher(settings, emitter)
     other = dbmod.connect(settings.db_url)
     with dbmod.transaction(other):
-        for k in range(live.MAX_BATCH + 5):
+        for k in range(publisher.MAX_BATCH + 5):
             events.append(other, None, "k", "test", {"k": k}, FIXED_NOW)
     other.close()
-    assert pub.flush(db) == live.MAX_BATCH + 5
-    assert [len(ids) for _a, ids in emitter.messages] == [live.MAX_BATCH, 5]
+    assert pub.flush(db) == publisher.MAX_BATCH + 5
+    assert [len(ids) for _a, ids in emitter.messages] == [publisher.MAX_BATCH, 5]
     assert emitter.sent == sorted(set(emitter.sent))
 
 

@@ -113,6 +113,7 @@ def test_retention_form(app, db, now, world):
 def test_privacy_runs_reach_admins_sockets_only(app, db, now, world):
     from tests.conftest import board_events, sock
     from warroom import events, live, privacy
+    from warroom.publisher import Publisher
 
     make_user(db, "vic", "viewer")
     _c1, viewer = sock(app, "vic")
@@ -120,7 +121,7 @@ def test_privacy_runs_reach_admins_sockets_only(app, db, now, world):
     for sc in (viewer, admin):
         sc.get_received("/board")
     open_db = app.extensions["warroom_open_db"]
-    publisher = live.Publisher(open_db, live.socket_emitter(app.extensions["socketio"], open_db), poll_ms=50)
+    publisher = Publisher(open_db, live.socket_emitter(app.extensions["socketio"], open_db), poll_ms=50)
     publisher.last_id = events.last_id(db)
     privacy.erase_author(db, now, "@anna", "root")
     publisher.flush(db)

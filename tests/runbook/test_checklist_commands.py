@@ -9,6 +9,7 @@ from pathlib import Path
 from tests.conftest import call, make_user, sock
 from warroom import accounts, events, live, playbooks, rooms
 from warroom.clock import utcnow
+from warroom.publisher import Publisher
 
 KLM = (Path(__file__).resolve().parents[2] / "playbooks" / "mass-disruption.md").read_text()
 
@@ -33,7 +34,7 @@ def test_mark_checks_role_item_and_closed_room(app):
     call(lena, "join", {"room": room.id})
     lena.get_received("/board")
     open_db = app.extensions["warroom_open_db"]
-    publisher = live.Publisher(open_db, live.socket_emitter(app.extensions["socketio"], open_db), poll_ms=50)
+    publisher = Publisher(open_db, live.socket_emitter(app.extensions["socketio"], open_db), poll_ms=50)
     db = open_db()
     publisher.last_id = events.last_id(db)
     db.close()
