@@ -218,14 +218,49 @@ def _marks(values) -> str:
     return ",".join("?" for _ in values)
 
 
-def search(db: Database, room_id: int, crit: Criteria, before: int | None = None, limit: int = 50) -> Page:
-    """A room's mentions matching ``crit``, newest first, ids below ``before``."""
+def check_limit(limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise SearchInvalid("limit", f"limit must be between 1 and {MAX_PAGE}")
-    where, args = ["m.room_id = ?"], [room_id]
+
+
+def room_filter(alias: str, room_id: int, before: int | None, crit: Criteria,
+                time_col: str) -> tuple[list[str], list]:
+    """The conditions every search of a room's rows starts from: the room, the
+    page cursor (ids below ``before``) and the time range on ``time_col``."""
+    where, args = [f"{alias}.room_id = ?"], [room_id]
     if before is not None:
-        where.append("m.id < ?")
+        where.append(f"{alias}.id < ?")
         args.append(before)
+    if crit.since:
+        where.append(f"{alias}.{time_col} >= ?")
+        args.append(crit.since)
+    if crit.until:
+        where.append(f"{alias}.{time_col} <= ?")
+        args.append(crit.until)
+    return where, args
+
+
+def newest_first(db: Database, *, table: str, alias: str, cols: str, where: list[str], args: list,
+                 text: dialect.TextQuery | None, limit: int, hint: str = "") -> list[tuple]:
+    """Up to ``limit + 1`` rows of ``table`` meeting ``where`` (and matching
+    ``text`` in its ``<table>_fts`` index), newest first: one more than a page
+    says whether there is a next one."""
+    cols = ", ".join(f"{alias}." + c.strip() for c in cols.split(","))
+    if text:
+        fts = f"{table}_fts"
+        key, match, match_args = dialect.text_match(db.dialect, fts, text)
+        sql = (f"SELECT {cols} FROM {fts} JOIN {table} {alias} ON {alias}.id = {fts}.{key}"
+               f" WHERE {match} AND {' AND '.join(where)} ORDER BY {fts}.{key} DESC LIMIT ?")
+        args = [*match_args, *args]
+    else:
+        sql = f"SELECT {cols} FROM {table} {alias}{hint} WHERE {' AND '.join(where)} ORDER BY {alias}.id DESC LIMIT ?"
+    return db.execute(sql, [*args, limit + 1]).fetchall()
+
+
+def search(db: Database, room_id: int, crit: Criteria, before: int | None = None, limit: int = 50) -> Page:
+    """A room's mentions matching ``crit``, newest first, ids below ``before``."""
+    check_limit(limit)
+    where, args = room_filter("m", room_id, before, crit, "created_at")
     if crit.author:
         # the stored handle with or without its @ (platforms differ)
         where.append("m.author COLLATE NOCASE IN (?, ?)")
@@ -234,23 +269,10 @@ def search(db: Database, room_id: int, crit: Criteria, before: int | None = None
         if values:
             where.append(f"lower(m.{col}) IN ({_marks(values)})")
             args += list(values)
-    if crit.since:
-        where.append("m.created_at >= ?")
-        args.append(crit.since)
-    if crit.until:
-        where.append("m.created_at <= ?")
-        args.append(crit.until)
-    cols = ", ".join("m." + c.strip() for c in _COLS.split(","))
-    if crit.text:
-        key, match, match_args = dialect.text_match(db.dialect, "mentions_fts", crit.text)
-        sql = (f"SELECT {cols} FROM mentions_fts JOIN mentions m ON m.id = mentions_fts.{key}"
-               f" WHERE {match} AND {' AND '.join(where)} ORDER BY mentions_fts.{key} DESC LIMIT ?")
-        args = [*match_args, *args]
-    else:
-        # One author's posts straight from their index (room, handle, id), not
-        # a walk of the whole room newest first looking for them.
-        hint = " INDEXED BY mentions_room_author" if crit.author else ""
-        sql = f"SELECT {cols} FROM mentions m{hint} WHERE {' AND '.join(where)} ORDER BY m.id DESC LIMIT ?"
-    rows = db.execute(sql, [*args, limit + 1]).fetchall()
+    # One author's posts straight from their index (room, handle, id), not a
+    # walk of the whole room newest first looking for them.
+    hint = " INDEXED BY mentions_room_author" if crit.author and not crit.text else ""
+    rows = newest_first(db, table="mentions", alias="m", cols=_COLS, where=where, args=args,
+                        text=crit.text, limit=limit, hint=hint)
     found = [Mention(*r) for r in rows[:limit]]
     return Page(found, found[-1].id if len(rows) > limit else None)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import dialect
 from ..db import Database
 from ..listening import search as msearch
 from .workflow import _RESP_COLS, Response
@@ -26,32 +25,15 @@ def search_replies(db: Database, room_id: int, crit: msearch.Criteria, before: i
     as the person who wrote the reply, ``since``/``until``), newest first.
     The mention-only filters (source, lang, sentiment) are refused: a reply has
     none of its own."""
-    if not 1 <= limit <= msearch.MAX_PAGE:
-        raise msearch.SearchInvalid("limit", f"limit must be between 1 and {msearch.MAX_PAGE}")
+    msearch.check_limit(limit)
     for name, values in (("source", crit.sources), ("lang", crit.langs), ("sentiment", crit.sentiments)):
         if values:
             raise msearch.SearchInvalid(name, f"{name} filters mentions; replies have none")
-    where, args = ["r.room_id = ?"], [room_id]
-    if before is not None:
-        where.append("r.id < ?")
-        args.append(before)
+    where, args = msearch.room_filter("r", room_id, before, crit, "published_at")
     if crit.author:
         where.append("r.author = ? COLLATE NOCASE")
         args.append(crit.author)
-    if crit.since:
-        where.append("r.published_at >= ?")
-        args.append(crit.since)
-    if crit.until:
-        where.append("r.published_at <= ?")
-        args.append(crit.until)
-    cols = ", ".join("r." + c.strip() for c in _RESP_COLS.split(","))
-    if crit.text:
-        key, match, match_args = dialect.text_match(db.dialect, "responses_fts", crit.text)
-        sql = (f"SELECT {cols} FROM responses_fts JOIN responses r ON r.id = responses_fts.{key}"
-               f" WHERE {match} AND {' AND '.join(where)} ORDER BY responses_fts.{key} DESC LIMIT ?")
-        args = [*match_args, *args]
-    else:
-        sql = f"SELECT {cols} FROM responses r WHERE {' AND '.join(where)} ORDER BY r.id DESC LIMIT ?"
-    rows = db.execute(sql, [*args, limit + 1]).fetchall()
+    rows = msearch.newest_first(db, table="responses", alias="r", cols=_RESP_COLS, where=where, args=args,
+                                text=crit.text, limit=limit)
     found = [Response(*r) for r in rows[:limit]]
     return Page(found, found[-1].id if len(rows) > limit else None)
