@@ -15,7 +15,8 @@ from werkzeug.routing import IntegerConverter
 
 from . import config as configmod
 from . import db as dbmod
-from . import live, scheduler
+from . import keycheck, live, scheduler
+from .clock import utcnow
 from .publisher import Publisher
 from .web import register_blueprints, socket_commands
 from .web.context import close_db, json_error, wants_json
@@ -106,8 +107,15 @@ def create_app(settings: configmod.Settings | str | Path | None = None) -> Flask
 
 
 def start_background(app: Flask) -> None:
-    """Start the event publisher and the scheduler for a serving process."""
+    """Start the event publisher and the scheduler for a serving process,
+    once its secret key is the installation's (``keycheck``: a host with its
+    own key would break sessions and sealed credentials quietly)."""
     settings: configmod.Settings = app.extensions["warroom"]
+    db = app.extensions["warroom_open_db"]()
+    try:
+        keycheck.check(db, app.config["SECRET_KEY"], utcnow(), keycheck.this_process())
+    finally:
+        db.close()
     socketio = app.extensions["socketio"]
     slot = app.extensions["warroom_publisher_slot"]
     if settings.live.publish and not slot:
@@ -121,7 +129,7 @@ def start_background(app: Flask) -> None:
                                          coalesce_ms=settings.live.coalesce_ms)
         else:
             publisher = Publisher(open_db, emitter, settings.live.poll_ms,
-                                       coalesce_ms=settings.live.coalesce_ms)
+                                  coalesce_ms=settings.live.coalesce_ms)
         slot.append(publisher)
         publisher.start()
     scheduler.start(app)

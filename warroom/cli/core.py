@@ -6,7 +6,7 @@ import logging
 import signal
 import sys
 
-from .. import accounts
+from .. import accounts, keycheck
 from .. import db as dbmod
 from ..clock import utcnow
 from .common import open_database
@@ -90,7 +90,11 @@ def cmd_serve(args) -> int:
         db.close()
 
     app = create_app(settings)
-    start_background(app)
+    try:
+        start_background(app)
+    except keycheck.KeyMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 2
     print(f"Warroom is up: {settings.url}/  (database {dbmod.printable(settings.db_url)})", flush=True)
     socketio = app.extensions["socketio"]
     # SIGTERM (a service manager's stop) ends the serving loop as Ctrl-C does,

@@ -1,11 +1,12 @@
-"""`db migrate [URL]` and `db copy SRC DST`: the store itself.
+"""`db migrate [URL]`, `db copy SRC DST` and `db accept-secret-key`: the store itself.
 
 ``db migrate`` applies the missing migrations to the configured store (or
 URL) and prints what it did. ``db copy sqlite:///var/warroom.db
 postgresql://host/warroom`` moves an installation (see dbcopy.py): progress
 on stderr, then one line per table with both row counts and checksums; exit
 1 if any table does not match. Stop the app first: rows written during the
-copy are not in it.
+copy are not in it. ``db accept-secret-key`` records this host's secret key
+as the installation's (``keycheck``), for a key that is lost.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def register(sub, common) -> None:
     c.add_argument("source", help="sqlite:///path or postgresql://...")
     c.add_argument("target", help="sqlite:///path or postgresql://... (migrated here; must be empty)")
     c.set_defaults(func=cmd_copy)
+    k = db_sub.add_parser("accept-secret-key", parents=[common],
+                          help="make this host's secret key the installation's (a lost key)")
+    k.set_defaults(func=cmd_accept_secret_key)
 
 
 def _open(url: str, settings):
@@ -46,6 +50,27 @@ def cmd_migrate(args) -> int:
         print(f"applied {', '.join(f'{n:04d}' for n in done)}" if done else "up to date", flush=True)
     finally:
         db.close()
+    return 0
+
+
+def cmd_accept_secret_key(args) -> int:
+    """Record this host's key (WARROOM_SECRET_KEY, else its data folder's) as
+    the one every serving process must have; what it replaces is printed."""
+    from .. import config as configmod
+    from .. import keycheck
+    from ..clock import utcnow
+
+    settings = settings_for(args)
+    db = _open(settings.db_url, settings)
+    try:
+        key = configmod.secret_key(settings)
+        replaced = keycheck.accept(db, key, utcnow(), keycheck.this_process())
+    finally:
+        db.close()
+    mine = keycheck.fingerprint(key)[:8]
+    print(f"the installation's secret key is now {mine}" + (f" (was {replaced[:8]}); connect the platform"
+          " accounts again: their sealed credentials were under the old key" if replaced and replaced[:8] != mine
+          else ""), flush=True)
     return 0
 
 
