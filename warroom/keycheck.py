@@ -48,13 +48,14 @@ def check(db: Database, key: str, now: datetime, host: str) -> bool:
     """Record the key if the store has none (True); pass if it is the one
     recorded; else raise ``KeyMismatch`` saying who recorded the other one."""
     mine = fingerprint(key)
-    with transaction(db):
-        row = db.execute("SELECT fingerprint, recorded_by, recorded_at FROM installation_key WHERE name = ?",
-                         [NAME]).fetchone()
-        if row is None:
-            db.execute("INSERT INTO installation_key (name, fingerprint, recorded_by, recorded_at)"
-                       " VALUES (?, ?, ?, ?)", [NAME, mine, host, iso(now)])
-            return True
+    row = _recorded(db)  # a plain read: a store that is busy or read-only still starts
+    if row is None:
+        with transaction(db):
+            row = _recorded(db)  # another host may have recorded it meanwhile
+            if row is None:
+                db.execute("INSERT INTO installation_key (name, fingerprint, recorded_by, recorded_at)"
+                           " VALUES (?, ?, ?, ?)", [NAME, mine, host, iso(now)])
+                return True
     recorded, by, at = row
     if hmac.compare_digest(recorded, mine):
         return False
@@ -64,6 +65,11 @@ def check(db: Database, key: str, now: datetime, host: str) -> bool:
         " WARROOM_SECRET_KEY, or sessions, ack links and sealed platform credentials break."
         " Set the installation's key; if it is lost, `run.py db accept-secret-key` records this one"
         " (the platform accounts must then be connected again).")
+
+
+def _recorded(db: Database):
+    return db.execute("SELECT fingerprint, recorded_by, recorded_at FROM installation_key WHERE name = ?",
+                      [NAME]).fetchone()
 
 
 def accept(db: Database, key: str, now: datetime, host: str) -> str | None:
