@@ -64,9 +64,11 @@ lint: $(STAMP)
 # server, started by tests/pg_server.py in a temporary folder, one per
 # worker). Two workers (pytest-xdist, a test file per worker at a time): many
 # tests wait on the servers and browsers they start, so two share the 2 cores.
+# Tests marked `postgresql` use PostgreSQL in either pass, so they run once,
+# in the second (plain `pytest` runs everything).
 PYTEST_WORKERS ?= 2
 test: $(STAMP) system-deps test-pds test-oidc test-axe lint
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile -m "not postgresql"
 	WARROOM_TEST_STORE=postgresql $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)

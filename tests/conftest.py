@@ -213,6 +213,13 @@ def browser():
 def browser_login(context, server, name):
     """A new page in this browser context, logged in through the form."""
     page = context.new_page()
+    # What went wrong in the page, for open_board's message (CI shows only that).
+    trouble: list[str] = []
+    page.on("pageerror", lambda exc: trouble.append(f"page error: {exc}"))
+    page.on("requestfailed", lambda req: trouble.append(f"request failed: {req.url} ({req.failure})"))
+    page.on("console", lambda msg: trouble.append(f"console {msg.type}: {msg.text}")
+            if msg.type in ("error", "warning") else None)
+    page.warroom_trouble = trouble
     page.goto(server.url + "/login")
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", PASSWORD)
@@ -235,9 +242,16 @@ def open_board(page, server, room_id):
         # Say why: the board's own status line names the failed load, and the
         # server's log has the store's warnings (CI shows only this message).
         status = page.text_content("#composer-status")
+        state = page.evaluate("""() => ({
+            board: typeof window.warroomBoard,
+            loaded: performance.getEntriesByType("resource").map(r => r.name.replace(location.origin, "")
+                                                                 + " " + (r.responseStatus || "")),
+        })""")
         log = server.output().splitlines()[-30:]
-        raise AssertionError(f"the board did not load in 20 s; it says {status!r}; the server's log ends:\n"
-                             + "\n".join(log)) from None
+        raise AssertionError(
+            f"the board did not load in 20 s; it says {status!r}; window.warroomBoard is {state['board']};"
+            f" requests: {state['loaded']}; trouble in the page: {getattr(page, 'warroom_trouble', None)};"
+            " the server's log ends:\n" + "\n".join(log)) from None
 
 
 def mention_sel(mid):

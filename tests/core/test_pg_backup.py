@@ -17,6 +17,8 @@ from warroom import db as dbmod
 from warroom.cli import main
 from warroom.db import transaction
 
+pytestmark = pytest.mark.postgresql  # PostgreSQL whatever the pass: run once, in its pass
+
 
 def _fill(db, now) -> None:
     lead = make_user(db, "Kim", "lead", now)

@@ -18,6 +18,8 @@ from warroom.db import transaction
 from warroom.escalation import deliveries
 from warroom.listening import search
 
+pytestmark = pytest.mark.postgresql  # PostgreSQL whatever the pass: run once, in its pass
+
 
 @pytest.fixture
 def pg_url():

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests import pg_server
 from tests.conftest import make_user
 from warroom import db as dbmod
@@ -14,6 +16,8 @@ from warroom import rooms
 from warroom.clock import iso
 from warroom.listening import clusters, mentions
 from warroom.listening.sentiment import Scorer
+
+pytestmark = pytest.mark.postgresql  # PostgreSQL whatever the pass: run once, in its pass
 
 TEXT = "Thousands of customers locked out of their accounts since Monday and not a single update"
 

@@ -14,6 +14,8 @@ from warroom.election import ElectedPublisher
 from ..conftest import FIXED_NOW, wait_until
 from .test_publisher import RecordingEmitter
 
+pytestmark = pytest.mark.postgresql  # PostgreSQL whatever the pass: run once, in its pass
+
 
 @pytest.fixture
 def pg_url():

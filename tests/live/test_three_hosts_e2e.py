@@ -33,7 +33,7 @@ from warroom.clock import utcnow
 
 from ..conftest import PASSWORD, Server, close_clients, collect_events, socket_client
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.postgresql]  # PostgreSQL whatever the pass
 
 
 def until(predicate, hosts, timeout: float = 30.0, what: str = "condition", state=None):

@@ -14,6 +14,8 @@ from warroom.clock import iso
 from warroom.election import connector_lease
 from warroom.platforms import crypto, listener
 
+pytestmark = pytest.mark.postgresql  # PostgreSQL whatever the pass: run once, in its pass
+
 
 @pytest.fixture
 def pg_url():
