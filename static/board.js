@@ -994,7 +994,7 @@
       applyState(e);
       recent.push(e);
       if (recent.length > RECENT_MAX) { recent.shift(); }
-      if (k.indexOf("response.deliver") === 0 || k === "response.posted_by_hand") { renderDeliveries(); }
+      if (DELIVERY_STATE[k]) { renderDeliveries(); }
       else { renderQueue(); renderDrafts(); }
     } else if (k.indexOf("draft.") === 0 || k === "lint.overridden") {
       debounce("board", 50, loadBoard);
