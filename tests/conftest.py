@@ -296,6 +296,9 @@ class Server:
             "WARROOM_SERVER_PORT": str(self.port),
             "WARROOM_SECRET_KEY": "e2e-secret",
             "WARROOM_LIVE_POLL_MS": "50",
+            # 2 s of CPU per start, hundreds of starts: models load on first use
+            # here (tests/listening/test_language_warm.py starts one that warms)
+            "WARROOM_INGEST_WARM_LANGUAGES": "false",
             "PYTHONUNBUFFERED": "1",
             **extra_env,
         }

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -132,4 +134,16 @@ def start_background(app: Flask) -> None:
                                   coalesce_ms=settings.live.coalesce_ms)
         slot.append(publisher)
         publisher.start()
+    if settings.ingest.warm_languages:
+        threading.Thread(target=_warm_languages, name="warroom-warm-languages", daemon=True).start()
     scheduler.start(app)
+
+
+def _warm_languages() -> None:
+    """The language models, loaded now rather than by the first storm batch
+    after a restart (which paid 2-10 s for them)."""
+    from .listening import language
+
+    started = time.monotonic()
+    language.warm()
+    print(f"language models loaded in {time.monotonic() - started:.1f} s", flush=True)

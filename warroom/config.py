@@ -168,6 +168,9 @@ class IngestSettings:
     feed_timeout_seconds: int = 20
     # The scheduler closes a quiet minute of a live stream this long after it ends.
     close_lag_seconds: int = 30
+    # Load the language models when a server starts (in the background), not
+    # in the first storm batch after a restart.
+    warm_languages: bool = True
 
 
 @dataclass(frozen=True)
