@@ -1018,7 +1018,16 @@
     socket.on("presence", function (p) { if (p.room === roomId) { showPresence(p.viewers); } });
     // After a server restart the socket reconnects; room.js re-joins and
     // replays missed events, and the board re-reads its state to be sure.
-    socket.on("connect", function () { reloadAll(); ping(); });
+    // The first connect may come before this script has run (the socket is
+    // room.js's, and connects while this file still downloads): the page's
+    // own load below covers it, and only a reconnect re-reads the state.
+    var connectedBefore = socket.connected;
+    socket.on("connect", function () {
+      if (connectedBefore) { reloadAll(); }
+      connectedBefore = true;
+      ping();
+    });
+    if (socket.connected) { ping(); }
   }
 
   // -- keyboard shortcuts: the hot path --------------------------------------
@@ -1041,5 +1050,5 @@
   });
 
   window.warroomBoard = { state: S, command: command, reload: reloadAll, conversation: openConversation };
-  if (!socket || !socket.connected) { reloadAll(); }
+  reloadAll();  // always: a socket that connected before this script ran will not say so again
 })();

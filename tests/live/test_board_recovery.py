@@ -94,3 +94,23 @@ def test_a_snapshot_that_left_the_server_before_an_event_does_not_undo_it(server
     assert stale.json()["assignments"] == []  # it was read before the assignment
     assert page.evaluate(f"() => window.warroomBoard.state.assignments[{mention}]") == "vol"
     assert "assigned to vol" in page.inner_text(mention_sel(mention))
+
+
+def test_a_socket_that_connected_before_board_js_ran_still_gets_the_board_loaded(server, browser):
+    """room.js's socket can connect and join while board.js is still
+    downloading; the board skipped its own load then and waited for a connect
+    event that had already passed, so it never loaded (seen in CI runs)."""
+    db = server.db()
+    lead = make_user(db, "lead", "lead")
+    room = rooms.open_room(db, utcnow(), lead, "Slow script")
+    db.close()
+    page = browser_login(browser.new_context(), server, "lead")
+    held = []
+    page.route(re.compile(r"/static/board\.js"), lambda route: held.append(route))
+    page.goto(f"{server.url}/rooms/{room.id}", wait_until="commit")
+    wait_until(lambda: (page.evaluate("1"), held)[1], what="the request for board.js")
+    page.wait_for_selector("#live-state.on")  # joined while board.js has not run
+    assert page.evaluate("() => window.warroomSocket.connected && window.warroomBoard === undefined")
+    held[0].continue_()
+    page.wait_for_function("() => window.warroomBoard && window.warroomBoard.state.me !== null")
+    assert page.evaluate("() => window.warroomBoard.state.me.name") == "lead"
