@@ -83,6 +83,16 @@ def create_app(settings: configmod.Settings | str | Path | None = None) -> Flask
             return json_error(exc.code or 500, exc.description or exc.name)
         return render_template("error.html", code=exc.code, name=exc.name, description=exc.description), exc.code
 
+    @app.errorhandler(sqlite3.DataError)
+    def value_refused(exc: sqlite3.DataError):
+        # A value the store cannot hold (on PostgreSQL: text with NUL, a number
+        # out of range) that no check caught: the request's fault, a 400.
+        app.logger.warning("value refused by the store: %s (%s %s)", exc, request.method, request.path)
+        message = f"a value in the request cannot be stored: {exc}"
+        if wants_json():
+            return json_error(400, message)
+        return render_template("error.html", code=400, name="Bad Request", description=message), 400
+
     @app.errorhandler(sqlite3.OperationalError)
     def store_unavailable(exc: sqlite3.OperationalError):
         # A locked, read-only or full database is the store's state, not a bug:

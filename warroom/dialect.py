@@ -310,6 +310,12 @@ def to_sqlite_error(exc: Exception) -> sqlite3.Error:
         err: sqlite3.Error = sqlite3.IntegrityError(message)
         err.sqlite_errorname = "SQLITE_CONSTRAINT"
         return err
+    if not state and type(exc).__name__ == "DataError":
+        # psycopg refuses before sending: text with NUL (0x00), which
+        # PostgreSQL cannot store and SQLite can; the request is at fault
+        err = sqlite3.DataError(message)
+        err.sqlite_errorname = "SQLITE_MISMATCH"
+        return err
     if state in _BUSY_STATES:
         name = "SQLITE_BUSY"
     elif state in _STATE_NAMES:

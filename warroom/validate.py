@@ -87,6 +87,8 @@ def text(value, field: str, *, max_len: int | None = None) -> str:
         raise Invalid(field, f"{field} must be a string")
     if not is_unicode(value):
         raise Invalid(field, f"{field} is not valid Unicode (a lone surrogate)")
+    if "\x00" in value:
+        raise Invalid(field, f"{field} holds a NUL character")
     if max_len is not None and len(value) > max_len:
         raise Invalid(field, f"{field} is longer than {max_len} characters")
     return value
@@ -119,6 +121,8 @@ def tree(value, field: str = "body", max_depth: int = MAX_DEPTH, unicode: bool =
         if isinstance(item, str):
             if unicode and not is_unicode(item):
                 raise Invalid(where, f"{where} holds text that is not valid Unicode (a lone surrogate)")
+            if unicode and "\x00" in item:  # PostgreSQL cannot store it; no one types it
+                raise Invalid(where, f"{where} holds a NUL character")
         elif isinstance(item, (dict, list, tuple)):
             if depth > max_depth:
                 raise Invalid(where, f"{where} is nested more than {max_depth} levels deep")

@@ -312,3 +312,12 @@ def test_json_extract_and_json_type_agree_with_sqlite_as_text(pg, tmp_path):
          " json_type(?, '$.ok'), json_type(?, '$.none'), json_type(?, '$.sub'), json_type(?, '$.missing')")
     expected = ("12", "hi", "integer", "text", "real", "true", "null", "object", None)
     assert pg.execute(q, [doc] * 9).fetchone() == lite.execute(q, [doc] * 9).fetchone() == expected
+
+
+def test_text_with_nul_is_refused_as_a_data_error_which_the_web_answers_with_400(pg):
+    """SQLite stores NUL; PostgreSQL cannot, and psycopg refuses before sending
+    (app.py's handler makes sqlite3.DataError a 400; tests/web/test_nul_text.py)."""
+    from warroom import accounts
+
+    with pytest.raises(sqlite3.DataError, match="NUL"):
+        accounts.find_user(pg, "lead\x00")
