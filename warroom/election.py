@@ -33,13 +33,11 @@ process is alive and connected", which is what leadership is.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 
 import psycopg
 
-from . import dialect, events, publisher
+from . import dialect, events, keycheck, publisher
 from .clock import iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -48,10 +46,6 @@ CURSOR = "board"
 # idle + interval * count seconds; a process death at once (its socket closes).
 WAIT_SLICE_S = 0.25
 KEEPALIVE = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
-
-
-def holder_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class SessionLock:
@@ -116,7 +110,7 @@ class ElectedPublisher(publisher.Publisher):
         super().__init__(open_db, emitter, poll_ms, coalesce_ms)
         self.url = url
         self.name = name
-        self.holder = holder or holder_name()
+        self.holder = holder or keycheck.this_process()
         self.leader = False
         self._lease = SessionLock(url, *dialect.PUBLISHER_LOCK)
 

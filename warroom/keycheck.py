@@ -35,7 +35,8 @@ class KeyMismatch(RuntimeError):
 
 
 def this_process() -> str:
-    """Who recorded the key, as an operator would look for it: host and pid."""
+    """This process as an operator would look for it, host and pid: who
+    recorded the key, and who holds the publisher lock (``election``)."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
